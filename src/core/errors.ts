@@ -1,0 +1,50 @@
+/**
+ * @module core/errors
+ * Wire errors: `McpError` carries a numeric JSON-RPC code and is serialised as-is. `ToolError` is a
+ * tool's business failure and becomes an `isError: true` result, never a JSON-RPC error (SEP-1303).
+ */
+import type { JsonRpcErrorObject } from './jsonrpc.ts'
+
+/** JSON-RPC and MCP error codes used on the wire. The only place these numbers appear. */
+export const ErrorCode = {
+  ParseError: -32700,
+  InvalidRequest: -32600,
+  MethodNotFound: -32601,
+  InvalidParams: -32602,
+  InternalError: -32603,
+  /** Transport-level rejections (bad headers, unknown session): the SDK's convention. */
+  ConnectionClosed: -32000,
+  SessionNotFound: -32001,
+  RequestTimeout: -32001,
+  ResourceNotFound: -32002,
+  UrlElicitationRequired: -32042,
+} as const
+
+export class McpError extends Error {
+  readonly code: number
+  readonly data: unknown
+  constructor(code: number, message: string, data?: unknown) {
+    super(message)
+    this.name = 'McpError'
+    this.code = code
+    this.data = data
+  }
+
+  toJson(): JsonRpcErrorObject {
+    return this.data === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, data: this.data }
+  }
+}
+
+export const invalidParams = (message: string, data?: unknown) => new McpError(ErrorCode.InvalidParams, message, data)
+export const methodNotFound = (method: string) =>
+  new McpError(ErrorCode.MethodNotFound, `Method not found: ${method}`)
+
+/** Thrown by a tool handler for a failure the model should see (becomes `isError: true`). */
+export class ToolError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'ToolError'
+  }
+}

@@ -1,0 +1,273 @@
+/**
+ * @module core/mcp-server
+ * The protocol core: lifecycle, dispatch, cancellation and server-to-client requests. It knows no
+ * transport, framework, runtime or database; transports hand it messages through an `Exchange`
+ * and it returns responses as values.
+ */
+import type { Bus, Unsubscribe } from '../bus/bus.ts'
+import type { SessionStore } from '../store/session-store.ts'
+import { Call, type Exchange } from './call.ts'
+import { Paginator } from './cursor.ts'
+import { ErrorCode, McpError, invalidParams, methodNotFound } from './errors.ts'
+import {
+  failure,
+  notification,
+  success,
+  type JsonRpcNotification,
+  type JsonRpcRequest,
+  type JsonRpcResponse,
+  type Params,
+  type RequestId,
+} from './jsonrpc.ts'
+import { complete } from './methods/completion.ts'
+import type { Method, MethodDeps } from './methods/method.ts'
+import { getPrompt, listPrompts } from './methods/prompts.ts'
+import { listResourceTemplates, listResources, readResource, subscribe, unsubscribe } from './methods/resources.ts'
+import { callTool, listTools } from './methods/tools.ts'
+import { PendingRequests } from './outbound.ts'
+import { allowAll, type Outbox, type ToolAccess, type ToolCallObserver } from './ports.ts'
+import type { Registry } from './registry.ts'
+import type { SessionState } from './session.ts'
+import { isLogLevel, type ClientCapabilities, type Implementation, type Principal, type TransportKind } from './types.ts'
+import { negotiateVersion } from './versions.ts'
+
+export type { Exchange }
+
+export interface McpServerOptions {
+  info: Implementation
+  instructions?: string
+  registry: Registry
+  sessions: SessionStore
+  bus: Bus
+  outbox: Outbox
+  /** Identifies this process among instances sharing a bus. */
+  instanceId: string
+  cursorSecret: string
+  pageSize?: number
+  clientRequestTimeoutMs?: number
+  access?: ToolAccess
+  observers?: ToolCallObserver[]
+  now?: () => number
+  newSessionId?: () => string
+}
+
+const CANCEL_TOPIC = 'mcprag:cancel'
+const instanceTopic = (id: string) => `mcprag:instance:${id}`
+const inflightKey = (sessionId: string | undefined, id: RequestId) => `${sessionId ?? ''}\u0000${typeof id}:${id}`
+
+// A Map, not an object literal: a method named "constructor" must not find Object.prototype.
+const METHODS = new Map<string, Method>(Object.entries({
+  'tools/list': listTools,
+  'tools/call': callTool,
+  'resources/list': listResources,
+  'resources/templates/list': listResourceTemplates,
+  'resources/read': readResource,
+  'resources/subscribe': subscribe,
+  'resources/unsubscribe': unsubscribe,
+  'prompts/list': listPrompts,
+  'prompts/get': getPrompt,
+  'completion/complete': complete,
+}))
+
+export class McpServer {
+  readonly registry: Registry
+  readonly info: Implementation
+  readonly #opts: McpServerOptions
+  readonly #deps: MethodDeps
+  readonly #pending: PendingRequests
+  readonly #inflight = new Map<string, AbortController>()
+  readonly #now: () => number
+  readonly #unsubscribes: Unsubscribe[] = []
+  readonly #capabilities: Params
+
+  constructor(opts: McpServerOptions) {
+    this.#opts = opts
+    this.registry = opts.registry
+    this.info = opts.info
+    this.#now = opts.now ?? Date.now
+    this.#pending = new PendingRequests(opts.instanceId)
+    this.#deps = {
+      registry: opts.registry,
+      paginator: new Paginator(opts.cursorSecret, opts.pageSize ?? 100),
+      sessions: opts.sessions,
+      access: opts.access ?? allowAll,
+      observers: opts.observers ?? [],
+      now: this.#now,
+    }
+    this.#capabilities = {
+      tools: { listChanged: true },
+      resources: { subscribe: true, listChanged: true },
+      prompts: { listChanged: true },
+      logging: {},
+      completions: {},
+    }
+    opts.registry.onChange((kind) => {
+      void opts.outbox.broadcast(notification(`notifications/${kind}/list_changed`))
+    })
+  }
+
+  /** Join the bus: replies and cancellations that reached another instance are forwarded here. */
+  async start(): Promise<void> {
+    const { bus, instanceId } = this.#opts
+    this.#unsubscribes.push(
+      await bus.subscribe(instanceTopic(instanceId), (p) => {
+        const { sessionId, response } = p as { sessionId: string; response: JsonRpcResponse }
+        this.#pending.settle(sessionId, response)
+      }),
+      await bus.subscribe(CANCEL_TOPIC, (p) => {
+        const { sessionId, requestId } = p as { sessionId: string; requestId: RequestId }
+        this.#inflight.get(inflightKey(sessionId, requestId))?.abort()
+      }),
+    )
+  }
+
+  async close(): Promise<void> {
+    for (const u of this.#unsubscribes.splice(0)) u()
+    for (const c of this.#inflight.values()) c.abort()
+    this.#inflight.clear()
+  }
+
+  get capabilities(): Params {
+    return this.#capabilities
+  }
+
+  /**
+   * Handle `initialize`: negotiate the version and, when `createSession` is set, create the session
+   * that later requests will name. Returns the response to send.
+   */
+  async initialize(
+    request: JsonRpcRequest,
+    from: { principal: Principal; transport: TransportKind; createSession: boolean },
+  ): Promise<{ response: JsonRpcResponse; session?: SessionState }> {
+    const p = request.params ?? {}
+    const problem = initializeProblem(p)
+    if (problem) return { response: failure(request.id, invalidParams(problem).toJson()) }
+    const protocolVersion = negotiateVersion(p.protocolVersion)
+    const result: Params = { protocolVersion, capabilities: this.#capabilities, serverInfo: this.info }
+    if (this.#opts.instructions) result.instructions = this.#opts.instructions
+    let session: SessionState | undefined
+    if (from.createSession) {
+      session = {
+        id: this.#opts.newSessionId?.() ?? crypto.randomUUID(),
+        protocolVersion,
+        clientInfo: p.clientInfo as Implementation,
+        clientCapabilities: p.capabilities as ClientCapabilities,
+        initialized: false,
+        ownerId: from.principal.id,
+        transport: from.transport,
+        createdAt: this.#now(),
+      }
+      await this.#opts.sessions.create(session)
+    }
+    return { response: success(request.id, result), session }
+  }
+
+  /**
+   * Handle one request. Returns the response, or undefined when the client cancelled it
+   * (cancelled requests get no response).
+   */
+  async handleRequest(request: JsonRpcRequest, exchange: Exchange): Promise<JsonRpcResponse | undefined> {
+    const { id, method } = request
+    if (method === 'initialize')
+      return failure(id, { code: ErrorCode.InvalidRequest, message: 'The session is already initialized; initialize once per session' })
+    if (method === 'ping') return success(id, {})
+    if (method === 'logging/setLevel') return this.#setLevel(request, exchange)
+    const impl = METHODS.get(method)
+    if (!impl) return failure(id, methodNotFound(method).toJson())
+
+    const key = inflightKey(exchange.session?.id, id)
+    const controller = new AbortController()
+    this.#inflight.set(key, controller)
+    const call = new Call(exchange, id, request.params, controller.signal, {
+      pending: this.#pending,
+      clientRequestTimeoutMs: this.#opts.clientRequestTimeoutMs ?? 60_000,
+      resourceUpdated: (uri) => this.resourceUpdated(uri),
+    })
+    try {
+      const result = await impl(request.params ?? {}, call, this.#deps)
+      if (controller.signal.aborted || result === undefined) return undefined
+      return success(id, result)
+    } catch (err) {
+      if (controller.signal.aborted) return undefined
+      if (err instanceof McpError) return failure(id, err.toJson())
+      console.error(`[core] ${method} failed:`, err)
+      return failure(id, { code: ErrorCode.InternalError, message: `Internal error while handling ${method}` })
+    } finally {
+      this.#inflight.delete(key)
+    }
+  }
+
+  /** Handle a client notification. Unknown notifications are ignored, as JSON-RPC requires. */
+  async handleNotification(n: JsonRpcNotification, exchange: Exchange): Promise<void> {
+    const session = exchange.session
+    switch (n.method) {
+      case 'notifications/initialized':
+        if (session && !session.initialized) {
+          session.initialized = true
+          await this.#opts.sessions.update(session.id, { initialized: true })
+        }
+        return
+      case 'notifications/cancelled': {
+        const requestId = n.params?.requestId
+        if (typeof requestId !== 'string' && typeof requestId !== 'number') return
+        const local = this.#inflight.get(inflightKey(session?.id, requestId))
+        if (local) local.abort()
+        else if (session) await this.#opts.bus.publish(CANCEL_TOPIC, { sessionId: session.id, requestId })
+        return
+      }
+      default:
+        return
+    }
+  }
+
+  /** Handle the client's answer to one of our requests, wherever it was issued. */
+  async handleResponse(response: JsonRpcResponse, exchange: Exchange): Promise<void> {
+    const session = exchange.session
+    if (!session || response.id === null) return
+    if (this.#pending.settle(session.id, response)) return
+    const owner = PendingRequests.instanceOf(response.id)
+    if (owner && owner !== this.#opts.instanceId)
+      await this.#opts.bus.publish(instanceTopic(owner), { sessionId: session.id, response })
+  }
+
+  /** End a session: cancel its work, fail what it waits for, forget it. */
+  async endSession(sessionId: string): Promise<boolean> {
+    const prefix = `${sessionId}\u0000`
+    for (const [key, c] of this.#inflight) if (key.startsWith(prefix)) c.abort()
+    this.#pending.failSession(sessionId)
+    return this.#opts.sessions.delete(sessionId)
+  }
+
+  /** Send `notifications/resources/updated` to every session subscribed to `uri`. */
+  async resourceUpdated(uri: string): Promise<void> {
+    const ids = await this.#opts.sessions.subscribers(uri)
+    const message = notification('notifications/resources/updated', { uri })
+    await Promise.all(ids.map((id) => this.#opts.outbox.toSession(id, message)))
+  }
+
+  /** Send a message that belongs to no request to one session. */
+  notifySession(sessionId: string, method: string, params?: Params): Promise<void> {
+    return this.#opts.outbox.toSession(sessionId, notification(method, params))
+  }
+
+  async #setLevel(request: JsonRpcRequest, exchange: Exchange): Promise<JsonRpcResponse> {
+    const level = request.params?.level
+    if (!isLogLevel(level))
+      return failure(request.id, invalidParams(`Invalid log level "${String(level)}": use one of debug, info, notice, warning, error, critical, alert, emergency`).toJson())
+    const session = exchange.session
+    if (!session) return failure(request.id, invalidParams('logging/setLevel needs a session: initialize first').toJson())
+    session.logLevel = level
+    await this.#opts.sessions.update(session.id, { logLevel: level })
+    return success(request.id, {})
+  }
+}
+
+function initializeProblem(p: Params): string | undefined {
+  if (typeof p.protocolVersion !== 'string') return 'initialize: "protocolVersion" must be a string such as "2025-11-25"'
+  if (typeof p.capabilities !== 'object' || p.capabilities === null || Array.isArray(p.capabilities))
+    return 'initialize: "capabilities" must be an object'
+  const info = p.clientInfo as Record<string, unknown> | undefined
+  if (typeof info !== 'object' || info === null || typeof info.name !== 'string' || typeof info.version !== 'string')
+    return 'initialize: "clientInfo" must be an object with string "name" and "version"'
+  return undefined
+}

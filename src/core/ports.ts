@@ -1,0 +1,45 @@
+/**
+ * @module core/ports
+ * What the protocol core needs from the outside world, as interfaces. The composition root
+ * (`src/server.ts`) plugs in implementations; tests plug in fakes.
+ */
+import type { McpError } from './errors.ts'
+import type { JsonRpcMessage } from './jsonrpc.ts'
+import type { RegisteredTool } from './registry.ts'
+import type { SessionState } from './session.ts'
+import type { Principal } from './types.ts'
+
+/** Delivery of messages that belong to no request: they travel on a session's standalone stream. */
+export interface Outbox {
+  toSession(sessionId: string, message: JsonRpcMessage): Promise<void>
+  /** To every live session on every instance (list_changed notifications). */
+  broadcast(message: JsonRpcMessage): Promise<void>
+}
+
+/** Who may see and call which tool. The default lets everyone do everything (auth off). */
+export interface ToolAccess {
+  canSee(principal: Principal, tool: RegisteredTool): boolean
+  /** An error to return instead of running the tool, or undefined to allow it. */
+  check(principal: Principal, tool: RegisteredTool, session?: SessionState): McpError | undefined | Promise<McpError | undefined>
+}
+
+/** Observes every tool execution (audit, metrics). Must not throw. */
+export interface ToolCallObserver {
+  onToolCall(event: ToolCallEvent): void
+}
+
+export interface ToolCallEvent {
+  tool: string
+  principal: Principal
+  sessionId?: string
+  transport: string
+  arguments: Record<string, unknown>
+  outcome: 'ok' | 'tool_error' | 'invalid_arguments' | 'denied' | 'failed' | 'cancelled'
+  latencyMs: number
+  detail?: string
+}
+
+export const allowAll: ToolAccess = {
+  canSee: () => true,
+  check: () => undefined,
+}

@@ -1,0 +1,21 @@
+/**
+ * @module core/session
+ * What the server remembers about one MCP session between requests. It is plain data so any
+ * instance can load it from a shared store; nothing here holds a socket or a timer.
+ */
+import type { ClientCapabilities, Implementation, LogLevel, TransportKind } from './types.ts'
+
+export interface SessionState {
+  id: string
+  protocolVersion: string
+  clientInfo: Implementation
+  clientCapabilities: ClientCapabilities
+  /** Set by `notifications/initialized`. */
+  initialized: boolean
+  /** Minimum level for `notifications/message`; absent means the client has not asked, so all levels go. */
+  logLevel?: LogLevel
+  /** The principal that created the session; a session id is never authentication on its own. */
+  ownerId: string
+  transport: TransportKind
+  createdAt: number
+}

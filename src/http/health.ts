@@ -1,0 +1,13 @@
+/**
+ * @module http/health
+ * `GET /health`: liveness. Answers from memory, touching no dependency, so it stays cheap.
+ */
+import { Elysia } from 'elysia'
+
+export function healthRoutes(opts: { version: string; startedAt: number }) {
+  return new Elysia({ name: 'http:health' }).get('/health', () => ({
+    status: 'ok',
+    version: opts.version,
+    uptime_s: Math.round((Date.now() - opts.startedAt) / 1000),
+  }))
+}
