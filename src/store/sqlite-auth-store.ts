@@ -1,0 +1,247 @@
+/**
+ * @module store/sqlite-auth-store
+ * The auth store on `bun:sqlite`: one file (`<MCPRAG_DATA_DIR>/mcprag.db`, mode 0600), WAL mode so
+ * the operator CLI can write while the server runs. Each atomic operation of the interface is a
+ * single SQL statement (`DELETE … RETURNING`, `UPDATE … WHERE last_step < ?`, an upsert).
+ */
+import { Database } from 'bun:sqlite'
+import { chmodSync } from 'node:fs'
+import type { Tier } from '../core/types.ts'
+import {
+  normaliseEmail,
+  type AuditQuery,
+  type AuditRecord,
+  type AuthSession,
+  type AuthStore,
+  type CounterHit,
+  type TotpState,
+  type User,
+} from './auth-store.ts'
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS users (
+  id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE, tier TEXT NOT NULL,
+  created_at INTEGER NOT NULL, disabled INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS auth_sessions (
+  id TEXT PRIMARY KEY, user_id TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,
+  mfa_verified_until INTEGER, revoked_at INTEGER);
+CREATE INDEX IF NOT EXISTS auth_sessions_user ON auth_sessions(user_id);
+CREATE TABLE IF NOT EXISTS login_tokens (hash TEXT PRIMARY KEY, email TEXT NOT NULL, expires_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS totp (
+  user_id TEXT PRIMARY KEY, secret_box TEXT NOT NULL, confirmed INTEGER NOT NULL DEFAULT 0,
+  last_step INTEGER, failures INTEGER NOT NULL DEFAULT 0, locked_until INTEGER);
+CREATE TABLE IF NOT EXISTS counters (key TEXT PRIMARY KEY, count INTEGER NOT NULL, reset_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS audit (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, kind TEXT NOT NULL, outcome TEXT NOT NULL,
+  user_id TEXT, email TEXT, tier TEXT, tool TEXT, tool_tier TEXT, transport TEXT, args_digest TEXT,
+  latency_ms REAL, detail TEXT, client_address TEXT);
+CREATE INDEX IF NOT EXISTS audit_at ON audit(at);
+`
+
+type Row = Record<string, string | number | null>
+
+const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v)
+
+function toUser(r: Row): User {
+  return { id: String(r.id), email: String(r.email), tier: r.tier as Tier, createdAt: Number(r.created_at), disabled: r.disabled === 1 }
+}
+
+function toSession(r: Row): AuthSession {
+  const s: AuthSession = { id: String(r.id), userId: String(r.user_id), createdAt: Number(r.created_at), expiresAt: Number(r.expires_at) }
+  if (r.mfa_verified_until !== null) s.mfaVerifiedUntil = Number(r.mfa_verified_until)
+  if (r.revoked_at !== null) s.revokedAt = Number(r.revoked_at)
+  return s
+}
+
+function toAudit(r: Row): AuditRecord {
+  const out: AuditRecord = { id: Number(r.id), at: Number(r.at), kind: String(r.kind), outcome: String(r.outcome) }
+  const fields: [keyof AuditRecord, string][] = [
+    ['userId', 'user_id'], ['email', 'email'], ['tier', 'tier'], ['tool', 'tool'], ['toolTier', 'tool_tier'],
+    ['transport', 'transport'], ['argsDigest', 'args_digest'], ['detail', 'detail'], ['clientAddress', 'client_address'],
+  ]
+  for (const [k, col] of fields) if (r[col] !== null && r[col] !== undefined) (out as unknown as Record<string, unknown>)[k] = String(r[col])
+  if (r.latency_ms !== null) out.latencyMs = Number(r.latency_ms)
+  return out
+}
+
+export class SqliteAuthStore implements AuthStore {
+  readonly #db: Database
+
+  /** `path` is a file (created 0600 when new) or `:memory:`. */
+  constructor(path: string) {
+    this.#db = new Database(path, { create: true })
+    if (path !== ':memory:') chmodSync(path, 0o600)
+    this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000;')
+    this.#db.exec(SCHEMA)
+  }
+
+  #get(sql: string, ...params: (string | number | null)[]): Row | undefined {
+    return (this.#db.query(sql).get(...params) as Row | null) ?? undefined
+  }
+
+  #all(sql: string, ...params: (string | number | null)[]): Row[] {
+    return this.#db.query(sql).all(...params) as Row[]
+  }
+
+  #run(sql: string, ...params: (string | number | null)[]): number {
+    return this.#db.query(sql).run(...params).changes
+  }
+
+  async createUser(u: { email: string; tier: Tier; now: number }): Promise<User> {
+    const user: User = { id: crypto.randomUUID(), email: normaliseEmail(u.email), tier: u.tier, createdAt: u.now, disabled: false }
+    try {
+      this.#run('INSERT INTO users (id, email, tier, created_at) VALUES (?, ?, ?, ?)', user.id, user.email, user.tier, user.createdAt)
+    } catch (err) {
+      if (String(err).includes('UNIQUE')) throw new Error(`A user with email ${user.email} already exists`)
+      throw err
+    }
+    return user
+  }
+
+  async getUser(id: string): Promise<User | undefined> {
+    const r = this.#get('SELECT * FROM users WHERE id = ?', id)
+    return r && toUser(r)
+  }
+
+  async getUserByEmail(email: string): Promise<User | undefined> {
+    const r = this.#get('SELECT * FROM users WHERE email = ?', normaliseEmail(email))
+    return r && toUser(r)
+  }
+
+  async listUsers(): Promise<User[]> {
+    return this.#all('SELECT * FROM users ORDER BY created_at, email').map(toUser)
+  }
+
+  async setUserTier(id: string, tier: Tier): Promise<void> {
+    this.#run('UPDATE users SET tier = ? WHERE id = ?', tier, id)
+  }
+
+  async createSession(s: Omit<AuthSession, 'mfaVerifiedUntil' | 'revokedAt'>): Promise<void> {
+    this.#run('INSERT INTO auth_sessions (id, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)', s.id, s.userId, s.createdAt, s.expiresAt)
+  }
+
+  async getSession(id: string): Promise<AuthSession | undefined> {
+    const r = this.#get('SELECT * FROM auth_sessions WHERE id = ?', id)
+    return r && toSession(r)
+  }
+
+  async setSessionMfa(id: string, until: number): Promise<void> {
+    this.#run('UPDATE auth_sessions SET mfa_verified_until = ? WHERE id = ? AND revoked_at IS NULL', until, id)
+  }
+
+  async revokeSession(id: string, now: number): Promise<boolean> {
+    return this.#run('UPDATE auth_sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL', now, id) === 1
+  }
+
+  async revokeUserSessions(userId: string, now: number): Promise<string[]> {
+    return this.#all('UPDATE auth_sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL RETURNING id', now, userId).map((r) =>
+      String(r.id),
+    )
+  }
+
+  async putLoginToken(t: { hash: string; email: string; expiresAt: number }): Promise<void> {
+    this.#run('INSERT OR REPLACE INTO login_tokens (hash, email, expires_at) VALUES (?, ?, ?)', t.hash, normaliseEmail(t.email), t.expiresAt)
+  }
+
+  async consumeLoginToken(hash: string, now: number): Promise<string | undefined> {
+    const r = this.#get('DELETE FROM login_tokens WHERE hash = ? RETURNING email, expires_at', hash)
+    return r && Number(r.expires_at) > now ? String(r.email) : undefined
+  }
+
+  async getTotp(userId: string): Promise<TotpState | undefined> {
+    const r = this.#get('SELECT * FROM totp WHERE user_id = ?', userId)
+    if (!r) return undefined
+    const t: TotpState = { userId, secretBox: String(r.secret_box), confirmed: r.confirmed === 1, failures: Number(r.failures) }
+    const lastStep = opt(r.last_step)
+    const lockedUntil = opt(r.locked_until)
+    if (lastStep !== undefined) t.lastStep = Number(lastStep)
+    if (lockedUntil !== undefined) t.lockedUntil = Number(lockedUntil)
+    return t
+  }
+
+  async putTotp(userId: string, secretBox: string): Promise<void> {
+    this.#run('INSERT OR REPLACE INTO totp (user_id, secret_box, confirmed, failures) VALUES (?, ?, 0, 0)', userId, secretBox)
+  }
+
+  async confirmTotp(userId: string): Promise<void> {
+    this.#run('UPDATE totp SET confirmed = 1 WHERE user_id = ?', userId)
+  }
+
+  async deleteTotp(userId: string): Promise<void> {
+    this.#run('DELETE FROM totp WHERE user_id = ?', userId)
+  }
+
+  async claimTotpStep(userId: string, step: number): Promise<boolean> {
+    return this.#run('UPDATE totp SET last_step = ?1 WHERE user_id = ?2 AND (last_step IS NULL OR last_step < ?1)', step, userId) === 1
+  }
+
+  async recordTotpFailure(userId: string, now: number, maxFailures: number, lockMs: number) {
+    // Every SET expression reads the row as it was: a lock that ran out restarts the count at 1.
+    const r = this.#get(
+      `UPDATE totp SET
+         failures = CASE WHEN locked_until IS NOT NULL AND locked_until <= ?1 THEN 1 ELSE failures + 1 END,
+         locked_until = CASE
+           WHEN locked_until IS NOT NULL AND locked_until <= ?1 THEN CASE WHEN 1 >= ?2 THEN ?1 + ?3 ELSE NULL END
+           WHEN failures + 1 >= ?2 THEN ?1 + ?3
+           ELSE locked_until END
+       WHERE user_id = ?4 RETURNING failures, locked_until`,
+      now, maxFailures, lockMs, userId,
+    )
+    if (!r) return { failures: 0 }
+    return r.locked_until === null ? { failures: Number(r.failures) } : { failures: Number(r.failures), lockedUntil: Number(r.locked_until) }
+  }
+
+  async resetTotpFailures(userId: string): Promise<void> {
+    this.#run('UPDATE totp SET failures = 0, locked_until = NULL WHERE user_id = ?', userId)
+  }
+
+  async hit(key: string, windowMs: number, now: number): Promise<CounterHit> {
+    const r = this.#get(
+      `INSERT INTO counters (key, count, reset_at) VALUES (?1, 1, ?2 + ?3)
+       ON CONFLICT(key) DO UPDATE SET
+         count = CASE WHEN reset_at <= ?2 THEN 1 ELSE count + 1 END,
+         reset_at = CASE WHEN reset_at <= ?2 THEN ?2 + ?3 ELSE reset_at END
+       RETURNING count, reset_at`,
+      key, now, windowMs,
+    )!
+    return { count: Number(r.count), resetAt: Number(r.reset_at) }
+  }
+
+  async appendAudit(a: AuditRecord): Promise<void> {
+    this.#run(
+      `INSERT INTO audit (at, kind, outcome, user_id, email, tier, tool, tool_tier, transport, args_digest, latency_ms, detail, client_address)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      a.at, a.kind, a.outcome, a.userId ?? null, a.email ?? null, a.tier ?? null, a.tool ?? null, a.toolTier ?? null,
+      a.transport ?? null, a.argsDigest ?? null, a.latencyMs ?? null, a.detail ?? null, a.clientAddress ?? null,
+    )
+  }
+
+  async queryAudit(q: AuditQuery): Promise<AuditRecord[]> {
+    const where: string[] = []
+    const params: (string | number)[] = []
+    const add = (sql: string, v: string | number | undefined) => {
+      if (v === undefined) return
+      where.push(sql)
+      params.push(v)
+    }
+    add('at >= ?', q.since)
+    add('at <= ?', q.until)
+    add('user_id = ?', q.userId)
+    add('email = ?', q.email === undefined ? undefined : normaliseEmail(q.email))
+    add('kind = ?', q.kind)
+    add('tool = ?', q.tool)
+    add('outcome = ?', q.outcome)
+    const sql = `SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`
+    return this.#all(sql, ...params, q.limit).map(toAudit)
+  }
+
+  async purgeExpired(now: number): Promise<void> {
+    this.#run('DELETE FROM login_tokens WHERE expires_at <= ?', now)
+    this.#run('DELETE FROM auth_sessions WHERE expires_at <= ?', now)
+    this.#run('DELETE FROM counters WHERE reset_at <= ?', now)
+  }
+
+  async close(): Promise<void> {
+    this.#db.close()
+  }
+}
