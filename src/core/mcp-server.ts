@@ -29,7 +29,7 @@ import { allowAll, type Outbox, type ToolAccess, type ToolCallObserver } from '.
 import type { Registry } from './registry.ts'
 import type { SessionState } from './session.ts'
 import { isLogLevel, type ClientCapabilities, type Implementation, type Principal, type TransportKind } from './types.ts'
-import { negotiateVersion } from './versions.ts'
+import { DEFAULT_NEGOTIATED_VERSION, negotiateVersion } from './versions.ts'
 
 export type { Exchange }
 
@@ -133,20 +133,29 @@ export class McpServer {
 
   /**
    * Handle `initialize`: negotiate the version and, when `createSession` is set, create the session
-   * that later requests will name. Returns the response to send.
+   * that later requests will name. With `session` (one `openSession` made), negotiate into that
+   * session instead, until the client has confirmed with `notifications/initialized`. Returns the
+   * response to send.
    */
   async initialize(
     request: JsonRpcRequest,
-    from: { principal: Principal; transport: TransportKind; createSession: boolean },
+    from: { principal: Principal; transport: TransportKind; createSession: boolean; session?: SessionState },
   ): Promise<{ response: JsonRpcResponse; session?: SessionState }> {
     const p = request.params ?? {}
     const problem = initializeProblem(p)
     if (problem) return { response: failure(request.id, invalidParams(problem).toJson()) }
+    if (from.session?.initialized)
+      return { response: failure(request.id, { code: ErrorCode.InvalidRequest, message: 'The session is already initialized; initialize once per session' }) }
     const protocolVersion = negotiateVersion(p.protocolVersion)
     const result: Params = { protocolVersion, capabilities: this.#capabilities, serverInfo: this.info }
     if (this.#opts.instructions) result.instructions = this.#opts.instructions
     let session: SessionState | undefined
-    if (from.createSession) {
+    if (from.session) {
+      session = from.session
+      const patch = { protocolVersion, clientInfo: p.clientInfo as Implementation, clientCapabilities: p.capabilities as ClientCapabilities }
+      Object.assign(session, patch)
+      await this.#opts.sessions.update(session.id, patch)
+    } else if (from.createSession) {
       session = {
         id: this.#opts.newSessionId?.() ?? crypto.randomUUID(),
         protocolVersion,
@@ -160,6 +169,27 @@ export class McpServer {
       await this.#opts.sessions.create(session)
     }
     return { response: success(request.id, result), session }
+  }
+
+  /**
+   * Open a session before any handshake, for transports whose connection is the session and that
+   * must hand out its id first (legacy HTTP+SSE). It is usable at once, speaking the default
+   * negotiated version with no client capabilities, so a client that reconnects and never
+   * re-initializes keeps working (without sampling, elicitation or roots until it does).
+   */
+  async openSession(from: { principal: Principal; transport: TransportKind }): Promise<SessionState> {
+    const session: SessionState = {
+      id: this.#opts.newSessionId?.() ?? crypto.randomUUID(),
+      protocolVersion: DEFAULT_NEGOTIATED_VERSION,
+      clientInfo: { name: 'unknown', version: 'unknown' },
+      clientCapabilities: {},
+      initialized: false,
+      ownerId: from.principal.id,
+      transport: from.transport,
+      createdAt: this.#now(),
+    }
+    await this.#opts.sessions.create(session)
+    return session
   }
 
   /**
