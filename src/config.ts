@@ -24,6 +24,10 @@ export interface Config {
   secretGenerated: boolean
   /** How long an ended stream's events stay available for resumption. */
   streamRetentionMs: number
+  /** Bytes a WebSocket may queue for a client that does not read before it is closed. */
+  wsMaxBufferedBytes: number
+  /** Seconds a WebSocket may stay silent before the server pings it (a client that does not pong is dropped). */
+  wsIdleTimeoutS: number
   logRequests: boolean
 }
 
@@ -94,6 +98,8 @@ export function loadConfig(env: Env = process.env): Config {
     secret,
     secretGenerated,
     streamRetentionMs: int('MCPRAG_STREAM_RETENTION_S', 300, 1, 86_400) * 1000,
+    wsMaxBufferedBytes: int('MCPRAG_WS_MAX_BUFFERED_BYTES', 8 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
+    wsIdleTimeoutS: int('MCPRAG_WS_IDLE_TIMEOUT_S', 120, 8, 960),
     logRequests: env.MCPRAG_LOG_REQUESTS === '1',
   }
   if (problems.length) throw new ConfigError(problems)

@@ -4,6 +4,7 @@
  * transports and routes. Everything else receives its collaborators as arguments.
  */
 import { Elysia } from 'elysia'
+import type { Bus } from './bus/bus.ts'
 import { MemoryBus } from './bus/memory-bus.ts'
 import type { Config } from './config.ts'
 import { McpServer } from './core/mcp-server.ts'
@@ -12,12 +13,15 @@ import { registerConformanceFixtures, watchConformanceResource } from './fixture
 import { healthRoutes } from './http/health.ts'
 import { MemoryEventLog } from './store/memory-event-log.ts'
 import { MemorySessionStore } from './store/memory-session-store.ts'
+import type { SessionStore } from './store/session-store.ts'
 import { registerBuiltinTools } from './tools/builtin.ts'
 import { noAuthentication } from './transports/authenticate.ts'
 import { HttpGuard } from './transports/http-guard.ts'
+import { LegacySseTransport } from './transports/legacy-sse.ts'
 import { SessionOutbox } from './transports/session-outbox.ts'
 import { StreamHub, standaloneStreamId } from './transports/stream-hub.ts'
 import { StreamableHttpTransport } from './transports/streamable-http.ts'
+import { WebSocketTransport } from './transports/websocket.ts'
 import { SERVER_NAME, SERVER_VERSION } from './version.ts'
 
 export interface RunningServer {
@@ -26,6 +30,9 @@ export interface RunningServer {
   port: number
   core: McpServer
   registry: Registry
+  /** Exposed so tests can check that closed connections release their sessions and subscriptions. */
+  sessions: SessionStore
+  bus: Bus
   stop(): Promise<void>
 }
 
@@ -78,6 +85,35 @@ export async function startServer(config: Config): Promise<RunningServer> {
     keepAliveMs: config.keepAliveMs,
     sseRetryMs: config.sseRetryMs,
   })
+  const legacySse = new LegacySseTransport({
+    // `/sse` is where legacy clients look; `/mcp/sse` is also the REST API's event stream.
+    mounts: [
+      { stream: '/sse', messages: '/messages' },
+      { stream: '/mcp/sse', messages: '/mcp/messages' },
+    ],
+    core,
+    sessions,
+    hub,
+    outbox,
+    guard,
+    authenticate: noAuthentication,
+    maxBodyBytes: config.maxBodyBytes,
+    keepAliveMs: config.keepAliveMs,
+    sseRetryMs: config.sseRetryMs,
+  })
+  const websocket = new WebSocketTransport({
+    path: '/mcp/ws',
+    core,
+    sessions,
+    hub,
+    outbox,
+    guard,
+    authenticate: noAuthentication,
+    maxMessageBytes: config.maxBodyBytes,
+    maxBufferedBytes: config.wsMaxBufferedBytes,
+    idleTimeoutS: config.wsIdleTimeoutS,
+    keepAliveMs: config.keepAliveMs,
+  })
   // Streams must outlive Bun's idle timeout; keep-alive comments keep proxies from cutting them.
   const disableIdleTimeout = (request: Request, server: BunServerLike) => server?.timeout(request, 0)
 
@@ -89,7 +125,14 @@ export async function startServer(config: Config): Promise<RunningServer> {
     })
     .use(healthRoutes({ version: SERVER_VERSION, startedAt }))
     .use(streamable.plugin(disableIdleTimeout))
-    .listen({ port: config.port, hostname: config.host, maxRequestBodySize: Math.max(config.maxBodyBytes * 2, 1 << 20) })
+    .use(legacySse.plugin(disableIdleTimeout))
+    .use(websocket.plugin())
+    .listen({
+      port: config.port,
+      hostname: config.host,
+      maxRequestBodySize: Math.max(config.maxBodyBytes * 2, 1 << 20),
+      websocket: websocket.serverOptions(),
+    })
 
   const stopWatch = config.fixtures === 'conformance' ? watchConformanceResource(core) : () => {}
   const server = app.server!
@@ -99,6 +142,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
     port: server.port!,
     core,
     registry,
+    sessions,
+    bus,
     async stop() {
       stopWatch()
       await app.stop(true)

@@ -1,0 +1,212 @@
+/**
+ * @module transports/legacy-sse
+ * The 2024-11-05 HTTP+SSE transport, kept for clients that still speak it: `GET <stream>` opens an
+ * SSE stream whose first event, `endpoint`, names where to POST (`<messages>?sessionId=…`); every
+ * POST answers 202 and its reply, with everything related to it, travels on the stream as
+ * `event: message`. The stream is the session: it is created when the stream opens and ended
+ * when it closes. The same stream carries the session's unrelated notifications, so a plain SSE
+ * consumer that skips `endpoint` reads one JSON event per server message.
+ */
+import { Elysia } from 'elysia'
+import { ErrorCode } from '../core/errors.ts'
+import { classify, failure, type Classified, type JsonRpcMessage, type JsonRpcRequest } from '../core/jsonrpc.ts'
+import type { Exchange, McpServer } from '../core/mcp-server.ts'
+import type { SessionState } from '../core/session.ts'
+import type { Principal } from '../core/types.ts'
+import { isSupportedVersion } from '../core/versions.ts'
+import type { SessionStore } from '../store/session-store.ts'
+import type { Authenticate } from './authenticate.ts'
+import { isJsonContentType, readBody, rpcErrorResponse, type HttpGuard } from './http-guard.ts'
+import type { SessionOutbox } from './session-outbox.ts'
+import { SseStream } from './sse-stream.ts'
+import { standaloneStreamId, type StreamHub } from './stream-hub.ts'
+
+/** One place the transport is mounted: the stream's path and the path its endpoint event names. */
+export interface LegacySseMount {
+  stream: string
+  messages: string
+}
+
+export interface LegacySseOptions {
+  mounts: LegacySseMount[]
+  core: McpServer
+  sessions: SessionStore
+  hub: StreamHub
+  outbox: SessionOutbox
+  guard: HttpGuard
+  authenticate: Authenticate
+  maxBodyBytes: number
+  keepAliveMs: number
+  /** `retry:` hint on the endpoint event: how soon an EventSource reconnects a dropped stream. */
+  sseRetryMs: number
+}
+
+const JSON_HEADERS = { 'content-type': 'application/json' }
+
+export class LegacySseTransport {
+  readonly #o: LegacySseOptions
+  /** Sessions whose stream this instance holds (tests and metrics read the count). */
+  readonly #open = new Set<string>()
+
+  constructor(opts: LegacySseOptions) {
+    this.#o = opts
+  }
+
+  /** Number of open legacy SSE streams on this instance. */
+  get openStreams(): number {
+    return this.#open.size
+  }
+
+  /** The Elysia plugin mounting `GET <stream>` and `POST <messages>` for every mount. */
+  plugin(disableIdleTimeout: (request: Request, server: { timeout(r: Request, s: number): void } | null) => void) {
+    const { guard } = this.#o
+    let app = new Elysia({ name: 'mcp:legacy-sse' })
+    for (const { stream, messages } of this.#o.mounts) {
+      app = app
+        .get(stream, ({ request, server }) => this.open(request, messages, () => disableIdleTimeout(request, server)))
+        .options(stream, ({ request }) => guard.preflight(request, 'GET'))
+        .all(stream, ({ request }) => this.#refuse(request, 'GET'))
+        .post(messages, ({ request }) => this.post(request), { parse: 'none' })
+        .options(messages, ({ request }) => guard.preflight(request, 'POST'))
+        .all(messages, ({ request }) => this.#refuse(request, 'POST'))
+    }
+    return app
+  }
+
+  #refuse(request: Request, allow: string): Response {
+    const denied = this.#o.guard.check(request)
+    if (denied) return denied
+    return rpcErrorResponse(405, ErrorCode.ConnectionClosed, `Method ${request.method} is not allowed on this endpoint; use ${allow}`, { allow })
+  }
+
+  /** Open a stream: a new session, announced by the `endpoint` event, attached to its standalone stream. */
+  async open(request: Request, messagesPath: string, disableIdleTimeout: () => void): Promise<Response> {
+    const { guard, core, hub, outbox, sessions } = this.#o
+    const denied = guard.check(request)
+    if (denied) return denied
+    const cors = guard.cors(request)
+    const principal = await this.#o.authenticate(request)
+    if (principal instanceof Response) return principal
+
+    // LS-07: an EventSource that lost its stream reconnects here and gets a new session, but the
+    // SDK client does not initialize again. So the session is usable before `initialize`.
+    const session = await core.openSession({ principal, transport: 'sse' })
+    const streamId = standaloneStreamId(session.id)
+    await hub.open(streamId, session.id)
+    outbox.hold(session.id)
+    this.#open.add(session.id)
+    let detach: () => void = () => {}
+    const sse = new SseStream({
+      keepAliveMs: this.#o.keepAliveMs,
+      onKeepAlive: () => void sessions.touch(session.id),
+      onClose: () => {
+        detach()
+        void this.#end(session.id)
+      },
+    })
+    sse.event(`${messagesPath}?sessionId=${session.id}`, { event: 'endpoint', retryMs: this.#o.sseRetryMs })
+    // From seq 0, not 'live': a reply written before the attach completes is replayed, not lost.
+    detach = await hub.attach(streamId, 0, {
+      event: (_seq, message) => sse.event(JSON.stringify(message), { event: 'message' }),
+      end: () => sse.close(),
+      takenOver: () => sse.close(),
+    })
+    if (sse.closed) detach()
+    disableIdleTimeout()
+    return sse.response(cors)
+  }
+
+  /** The stream closed: the session ends with it, and so does everything it was waiting for. */
+  async #end(sessionId: string): Promise<void> {
+    const { core, hub, outbox } = this.#o
+    if (!this.#open.delete(sessionId)) return
+    outbox.release(sessionId)
+    try {
+      await hub.end(standaloneStreamId(sessionId))
+      await core.endSession(sessionId)
+      await hub.log.dropSession(sessionId)
+    } catch (err) {
+      console.error(`[sse] clean-up of session ${sessionId} failed:`, err)
+    }
+  }
+
+  /** One client message. The answer is always on the stream; the POST only says whether it was taken. */
+  async post(request: Request): Promise<Response> {
+    const { guard } = this.#o
+    const denied = guard.check(request)
+    if (denied) return denied
+    const cors = guard.cors(request)
+    if (!isJsonContentType(request))
+      return rpcErrorResponse(415, ErrorCode.ConnectionClosed, 'Unsupported Media Type: Content-Type must be application/json', cors)
+    const principal = await this.#o.authenticate(request)
+    if (principal instanceof Response) return principal
+    const found = await this.#session(request, principal, cors)
+    if (found instanceof Response) return found
+    const session = found
+    const body = await readBody(request, this.#o.maxBodyBytes)
+    if ('tooLarge' in body)
+      return rpcErrorResponse(413, ErrorCode.InvalidRequest, `Payload Too Large: the body exceeds ${this.#o.maxBodyBytes} bytes`, cors)
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(body.text)
+    } catch (err) {
+      return rpcErrorResponse(400, ErrorCode.ParseError, `Parse error: the body is not valid JSON (${(err as Error).message})`, cors)
+    }
+    if (Array.isArray(parsed))
+      return rpcErrorResponse(400, ErrorCode.InvalidRequest, 'Invalid Request: POST one JSON-RPC message at a time; batches are not supported on this transport', cors)
+    const item = classify(parsed)
+    if (item.kind === 'invalid') return new Response(JSON.stringify(failure(item.id, item.error)), { status: 400, headers: { ...JSON_HEADERS, ...cors } })
+
+    const exchange: Exchange = { session, principal, transport: 'sse', send: (message) => this.#write(session.id, message) }
+    await this.#dispatch(item, exchange)
+    return new Response(null, { status: 202, headers: cors })
+  }
+
+  async #dispatch(item: Exclude<Classified, { kind: 'invalid' }>, exchange: Exchange): Promise<void> {
+    const { core } = this.#o
+    if (item.kind === 'notification') return core.handleNotification(item.message, exchange)
+    if (item.kind === 'response') return core.handleResponse(item.message, exchange)
+    // Requests run after the 202: a tool may wait for the client (sampling), whose answer comes
+    // in on another POST, so this one must not hold the request open.
+    void this.#run(item.message, exchange)
+  }
+
+  async #run(request: JsonRpcRequest, exchange: Exchange): Promise<void> {
+    const { core } = this.#o
+    const session = exchange.session!
+    try {
+      const response =
+        request.method === 'initialize'
+          ? (await core.initialize(request, { principal: exchange.principal, transport: 'sse', createSession: false, session })).response
+          : await core.handleRequest(request, exchange)
+      if (response) await this.#write(session.id, response)
+    } catch (err) {
+      console.error(`[sse] ${request.method} failed:`, err)
+    }
+  }
+
+  /** Write to the session's stream; a failure means the session ended, and then nobody listens. */
+  async #write(sessionId: string, message: JsonRpcMessage): Promise<void> {
+    try {
+      await this.#o.hub.write(standaloneStreamId(sessionId), message)
+    } catch {
+      // The stream closed meanwhile.
+    }
+  }
+
+  /** The session the query names, if it is a live legacy SSE session of this principal. */
+  async #session(request: Request, principal: Principal, cors: Record<string, string>): Promise<SessionState | Response> {
+    const id = new URL(request.url).searchParams.get('sessionId')
+    if (!id)
+      return rpcErrorResponse(400, ErrorCode.ConnectionClosed, 'Bad Request: the sessionId query parameter is required; POST to the URI of the stream\'s endpoint event', cors)
+    const session = await this.#o.sessions.get(id)
+    // Another principal's session, or a Streamable HTTP one, is reported like a missing one.
+    if (!session || session.ownerId !== principal.id || session.transport !== 'sse')
+      return rpcErrorResponse(404, ErrorCode.SessionNotFound, 'Session not found: its stream closed or it expired; open a new stream', cors)
+    const version = request.headers.get('mcp-protocol-version')
+    if (version !== null && !isSupportedVersion(version))
+      return rpcErrorResponse(400, ErrorCode.ConnectionClosed, `Bad Request: unsupported MCP-Protocol-Version "${version}" (supported: 2025-11-25, 2025-06-18, 2025-03-26, 2024-11-05)`, cors)
+    await this.#o.sessions.touch(id)
+    return session
+  }
+}

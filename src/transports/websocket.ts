@@ -1,0 +1,272 @@
+/**
+ * @module transports/websocket
+ * MCP over WebSocket at one path. No spec defines it; the wire is what the SDK 1.x
+ * `WebSocketClientTransport` and the SEP-1288 drafts agree on: subprotocol `mcp`, one JSON-RPC
+ * message per text frame. The connection is the session: `initialize` creates it, closing the
+ * socket ends it, and everything the server sends (replies, progress, server requests,
+ * notifications) travels on the socket.
+ */
+import { Elysia } from 'elysia'
+import { ErrorCode } from '../core/errors.ts'
+import { classify, failure, success, type JsonRpcMessage, type JsonRpcRequest } from '../core/jsonrpc.ts'
+import type { Exchange, McpServer } from '../core/mcp-server.ts'
+import type { SessionState } from '../core/session.ts'
+import type { Principal } from '../core/types.ts'
+import type { SessionStore } from '../store/session-store.ts'
+import type { Authenticate } from './authenticate.ts'
+import type { HttpGuard } from './http-guard.ts'
+import type { SessionOutbox } from './session-outbox.ts'
+import { standaloneStreamId, type StreamHub } from './stream-hub.ts'
+
+export interface WebSocketOptions {
+  path: string
+  core: McpServer
+  sessions: SessionStore
+  hub: StreamHub
+  outbox: SessionOutbox
+  guard: HttpGuard
+  authenticate: Authenticate
+  /** Largest accepted frame; a larger one closes the socket with 1009. */
+  maxMessageBytes: number
+  /** Bytes a socket may queue for a client that does not read; past it the socket is closed. */
+  maxBufferedBytes: number
+  /** Seconds without traffic before Bun pings the client; a client that does not pong is dropped. */
+  idleTimeoutS: number
+  /** How often an open socket extends its session's idle deadline. */
+  keepAliveMs: number
+}
+
+export const SUBPROTOCOL = 'mcp'
+
+/** Close codes (RFC 6455 §7.4.1). 1009 (too big) is sent by Bun itself. */
+const CLOSE_NORMAL = 1000
+const CLOSE_UNSUPPORTED_DATA = 1003
+const CLOSE_INTERNAL_ERROR = 1011
+
+/** What the transport needs of a Bun `ServerWebSocket`. */
+interface Socket {
+  /** Bytes sent; -1 when queued behind backpressure; 0 when dropped (buffer full or closed). */
+  send(data: string): number
+  close(code?: number, reason?: string): void
+}
+
+interface Connection {
+  socket: Socket
+  principal: Principal
+  session?: SessionState
+  exchange?: Exchange
+  /** Set while `initialize` runs, so a second one cannot create a second session. */
+  initializing: boolean
+  closed: boolean
+  detach: () => void
+  keepAlive?: ReturnType<typeof setInterval>
+}
+
+export class WebSocketTransport {
+  readonly #o: WebSocketOptions
+  /** Principals of admitted upgrade requests, until their socket opens. */
+  readonly #admitted = new WeakMap<Request, Principal>()
+  readonly #connections = new Map<Socket, Connection>()
+
+  constructor(opts: WebSocketOptions) {
+    this.#o = opts
+  }
+
+  /** Number of open sockets on this instance. */
+  get openSockets(): number {
+    return this.#connections.size
+  }
+
+  /**
+   * The Bun server's `websocket` settings. Bun has one set per server, so the composition root
+   * passes these to `listen`; only this transport speaks WebSocket.
+   */
+  serverOptions() {
+    return {
+      maxPayloadLength: this.#o.maxMessageBytes,
+      backpressureLimit: this.#o.maxBufferedBytes,
+      // A client that stops reading would otherwise make the server queue without bound.
+      closeOnBackpressureLimit: true,
+      idleTimeout: this.#o.idleTimeoutS,
+      // Bun pings a quiet client before idleTimeout; a live one pongs and stays (answers to the
+      // client's own pings are automatic).
+      sendPings: true,
+      perMessageDeflate: false,
+    }
+  }
+
+  /** The Elysia plugin accepting upgrades at `path`. */
+  plugin() {
+    return new Elysia({ name: 'mcp:websocket' }).ws(this.#o.path, {
+      // An array, not a function: Elysia 1.4 calls a function-valued beforeHandle a second time
+      // just before upgrading and ignores its answer there, which would authenticate twice.
+      beforeHandle: [({ request }) => this.#admit(request)],
+      upgrade: ({ request, set }) => {
+        // Browsers fail a handshake that offered a subprotocol and got none back.
+        if (offeredProtocols(request).includes(SUBPROTOCOL)) set.headers['sec-websocket-protocol'] = SUBPROTOCOL
+      },
+      open: (ws) => {
+        this.#open(ws.raw, ws.data.request)
+      },
+      message: (ws, data) => {
+        this.#message(ws.raw, data)
+      },
+      close: (ws) => {
+        void this.#close(ws.raw)
+      },
+    })
+  }
+
+  /** Origin/Host (cross-site WebSocket hijacking is DNS rebinding's WebSocket form) and auth. */
+  async #admit(request: Request): Promise<Response | undefined> {
+    const denied = this.#o.guard.check(request)
+    if (denied) return denied
+    const principal = await this.#o.authenticate(request)
+    if (principal instanceof Response) return principal
+    this.#admitted.set(request, principal)
+    return undefined
+  }
+
+  #open(socket: Socket, request: Request): void {
+    const principal = this.#admitted.get(request)
+    if (!principal) {
+      socket.close(CLOSE_INTERNAL_ERROR, 'The upgrade was not authenticated')
+      return
+    }
+    this.#connections.set(socket, { socket, principal, initializing: false, closed: false, detach: () => {} })
+  }
+
+  #message(socket: Socket, data: unknown): void {
+    const conn = this.#connections.get(socket)
+    if (!conn) return
+    if (typeof data === 'object' && data !== null && (ArrayBuffer.isView(data) || data instanceof ArrayBuffer)) {
+      socket.close(CLOSE_UNSUPPORTED_DATA, 'Binary frames are not supported: send each JSON-RPC message as one text frame')
+      return
+    }
+    const decoded = decode(data)
+    if ('error' in decoded) {
+      this.#send(conn, failure(null, { code: ErrorCode.ParseError, message: `Parse error: the frame is not valid JSON (${decoded.error})` }))
+      return
+    }
+    if (Array.isArray(decoded.value)) {
+      this.#send(conn, failure(null, { code: ErrorCode.InvalidRequest, message: 'Invalid Request: send one JSON-RPC message per frame; batches are not supported over WebSocket' }))
+      return
+    }
+    const item = classify(decoded.value)
+    if (item.kind === 'invalid') this.#send(conn, failure(item.id, item.error))
+    else if (item.kind === 'request') void this.#request(conn, item.message)
+    else if (conn.exchange) {
+      const exchange = conn.exchange
+      const { core } = this.#o
+      const handled = item.kind === 'notification' ? core.handleNotification(item.message, exchange) : core.handleResponse(item.message, exchange)
+      handled.catch((err) => console.error('[ws] handling a client message failed:', err))
+    }
+    // A notification or response before `initialize` concerns no session: ignored, as JSON-RPC allows.
+  }
+
+  async #request(conn: Connection, request: JsonRpcRequest): Promise<void> {
+    const { core, sessions } = this.#o
+    try {
+      if (request.method === 'initialize' && !conn.session && !conn.initializing) return await this.#initialize(conn, request)
+      if (!conn.exchange || !conn.session) {
+        const response =
+          request.method === 'ping'
+            ? success(request.id, {})
+            : failure(request.id, { code: ErrorCode.InvalidRequest, message: 'Invalid Request: send initialize first; this connection has no session yet' })
+        return this.#send(conn, response)
+      }
+      await sessions.touch(conn.session.id)
+      const response = await core.handleRequest(request, conn.exchange)
+      if (response) this.#send(conn, response)
+    } catch (err) {
+      console.error(`[ws] ${request.method} failed:`, err)
+      this.#send(conn, failure(request.id, { code: ErrorCode.InternalError, message: `Internal error while handling ${request.method}` }))
+    }
+  }
+
+  async #initialize(conn: Connection, request: JsonRpcRequest): Promise<void> {
+    const { core, hub, outbox, sessions } = this.#o
+    conn.initializing = true
+    try {
+      const { response, session } = await core.initialize(request, { principal: conn.principal, transport: 'websocket', createSession: true })
+      if (session) {
+        if (conn.closed) {
+          // The socket went away while the session was being created.
+          await core.endSession(session.id)
+          return
+        }
+        const streamId = standaloneStreamId(session.id)
+        await hub.open(streamId, session.id)
+        outbox.hold(session.id)
+        conn.session = session
+        conn.exchange = { session, principal: conn.principal, transport: 'websocket', send: (message) => this.#send(conn, message) }
+        conn.detach = await hub.attach(streamId, 0, {
+          event: (_seq, message) => this.#send(conn, message),
+          end: () => conn.socket.close(CLOSE_NORMAL, 'The session ended'),
+          takenOver: () => conn.socket.close(CLOSE_NORMAL, 'The session was taken over by another connection'),
+        })
+        conn.keepAlive = setInterval(() => void sessions.touch(session.id), this.#o.keepAliveMs)
+        if (conn.closed) await this.#release(conn)
+      }
+      this.#send(conn, response)
+    } finally {
+      conn.initializing = false
+    }
+  }
+
+  #send(conn: Connection, message: JsonRpcMessage): void {
+    if (conn.closed) return
+    // 0 means Bun dropped the frame: the client stopped reading and the queue reached
+    // maxBufferedBytes. Bun closes such a socket (closeOnBackpressureLimit); say why once.
+    if (conn.socket.send(JSON.stringify(message)) === 0 && !conn.closed) {
+      conn.closed = true
+      console.warn(`[ws] closing session ${conn.session?.id ?? '(none)'}: the client is not reading its messages`)
+      conn.socket.close(CLOSE_INTERNAL_ERROR, 'The client is not reading its messages')
+    }
+  }
+
+  async #close(socket: Socket): Promise<void> {
+    const conn = this.#connections.get(socket)
+    if (!conn) return
+    this.#connections.delete(socket)
+    conn.closed = true
+    await this.#release(conn)
+  }
+
+  /** End the connection's session and let go of everything it held. Safe to call twice. */
+  async #release(conn: Connection): Promise<void> {
+    const session = conn.session
+    clearInterval(conn.keepAlive)
+    conn.detach()
+    conn.session = undefined
+    conn.exchange = undefined
+    if (!session) return
+    const { core, hub, outbox } = this.#o
+    outbox.release(session.id)
+    try {
+      await hub.end(standaloneStreamId(session.id))
+      await core.endSession(session.id)
+      await hub.log.dropSession(session.id)
+    } catch (err) {
+      console.error(`[ws] clean-up of session ${session.id} failed:`, err)
+    }
+  }
+}
+
+function offeredProtocols(request: Request): string[] {
+  return (request.headers.get('sec-websocket-protocol') ?? '').split(',').map((p) => p.trim())
+}
+
+/**
+ * Elysia has already decoded frames that start like JSON (`{`, `[`, `"`); anything still a string
+ * did not parse, or began otherwise (whitespace), so it gets one more try. The cost: a frame that
+ * is a JSON string literal is reported as a parse error rather than as an invalid request.
+ */
+function decode(data: unknown): { value: unknown } | { error: string } {
+  if (typeof data !== 'string') return { value: data }
+  try {
+    return { value: JSON.parse(data) }
+  } catch (err) {
+    return { error: (err as Error).message }
+  }
+}
