@@ -79,6 +79,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     core,
     sessions,
     hub,
+    outbox,
     guard,
     authenticate: noAuthentication,
     maxBodyBytes: config.maxBodyBytes,

@@ -40,8 +40,10 @@ export class Paginator {
   #decode(list: string, cursor: unknown): number {
     const bad = () => invalidParams('Invalid cursor: pass back the nextCursor value exactly as received')
     if (typeof cursor !== 'string') throw bad()
-    const [body, mac] = cursor.split('.')
-    if (!body || !mac) throw bad()
+    // Exactly two parts: anything appended to a valid cursor is tampering too.
+    const parts = cursor.split('.')
+    const [body, mac] = parts
+    if (parts.length !== 2 || !body || !mac) throw bad()
     const expected = Buffer.from(this.#sign(body))
     const given = Buffer.from(mac)
     if (expected.length !== given.length || !timingSafeEqual(expected, given)) throw bad()

@@ -16,6 +16,7 @@ import type { SessionStore } from '../store/session-store.ts'
 import type { Authenticate } from './authenticate.ts'
 import { acceptsAll, isJsonContentType, readBody, rpcErrorResponse, type HttpGuard } from './http-guard.ts'
 import { SseStream } from './sse-stream.ts'
+import type { SessionOutbox } from './session-outbox.ts'
 import { formatEventId, parseEventId, standaloneStreamId, type StreamHub } from './stream-hub.ts'
 
 export interface StreamableHttpOptions {
@@ -23,6 +24,8 @@ export interface StreamableHttpOptions {
   core: McpServer
   sessions: SessionStore
   hub: StreamHub
+  /** Told which sessions' GET streams this instance holds, so broadcasts (list_changed) reach them. */
+  outbox: Pick<SessionOutbox, 'hold' | 'release'>
   guard: HttpGuard
   authenticate: Authenticate
   maxBodyBytes: number
@@ -222,6 +225,10 @@ export class StreamableHttpTransport {
     if (prime && versionAtLeast(session.protocolVersion, '2025-11-25')) {
       const at = afterSeq === 'live' ? ((await hub.log.info(streamId))?.lastSeq ?? 0) : afterSeq
       sse.event('', { id: formatEventId(streamId, at), retryMs: sseRetryMs })
+    } else {
+      // Bun sends the status line and headers with the first body bytes: without this comment a
+      // GET would stay unanswered until the first event or keep-alive.
+      sse.comment('open')
     }
     detach = await hub.attach(streamId, afterSeq, {
       event: (seq, message) => sse.event(JSON.stringify(message), { id: formatEventId(streamId, seq), event: 'message' }),
@@ -253,16 +260,25 @@ export class StreamableHttpTransport {
         return rpcErrorResponse(400, ErrorCode.InvalidRequest, 'Bad Request: Last-Event-ID does not name an event of this session', cors)
       disableIdleTimeout()
       const standalone = at.streamId === standaloneStreamId(session.id)
-      if (standalone) this.#standalone.add(session.id)
-      return this.#stream(at.streamId, session, at.seq, cors, false, () => {
-        if (standalone) this.#standalone.delete(session.id)
-      })
+      const release = standalone ? this.#holdStandalone(session.id) : undefined
+      return this.#stream(at.streamId, session, at.seq, cors, false, release)
     }
     if (this.#standalone.has(session.id))
       return rpcErrorResponse(409, ErrorCode.ConnectionClosed, 'Conflict: this session already has an open GET stream', cors)
-    this.#standalone.add(session.id)
+    const release = this.#holdStandalone(session.id)
     disableIdleTimeout()
-    return this.#stream(standaloneStreamId(session.id), session, 'live', cors, true, () => this.#standalone.delete(session.id))
+    return this.#stream(standaloneStreamId(session.id), session, 'live', cors, true, release)
+  }
+
+  /** Mark a session's GET stream as held here until the returned release runs (on close). */
+  #holdStandalone(sessionId: string): () => void {
+    this.#standalone.add(sessionId)
+    // Without this, broadcasts (list_changed) would reach no Streamable HTTP session at all.
+    this.#o.outbox.hold(sessionId)
+    return () => {
+      this.#standalone.delete(sessionId)
+      this.#o.outbox.release(sessionId)
+    }
   }
 
   async delete(request: Request): Promise<Response> {
