@@ -1,0 +1,79 @@
+/**
+ * A raw SSE reader for the legacy transport's tests: events (and comments) as they arrive, parsed
+ * with eventsource-parser, the parser the SDK clients use.
+ */
+import { createParser, type EventSourceMessage } from 'eventsource-parser'
+
+export class SseReader {
+  readonly events: EventSourceMessage[] = []
+  readonly comments: string[] = []
+  readonly #cancel: () => Promise<void>
+  #ended = false
+
+  constructor(response: Response) {
+    const reader = response.body!.getReader()
+    this.#cancel = () => reader.cancel()
+    const parser = createParser({
+      onEvent: (e) => void this.events.push(e),
+      onComment: (c) => void this.comments.push(c),
+    })
+    const decoder = new TextDecoder()
+    void (async () => {
+      try {
+        for (;;) {
+          const { done, value } = await reader.read()
+          if (done) break
+          parser.feed(decoder.decode(value, { stream: true }))
+        }
+      } catch {
+        // Cancelled by the test, or the server went away.
+      }
+      this.#ended = true
+    })()
+  }
+
+  get ended(): boolean {
+    return this.#ended
+  }
+
+  /** The first event received so far or later that satisfies `match`, waiting up to `ms`. */
+  async next(match: (e: EventSourceMessage) => boolean = () => true, ms = 5000): Promise<EventSourceMessage> {
+    const deadline = Date.now() + ms
+    for (;;) {
+      const found = this.events.find(match)
+      if (found) return found
+      if (this.#ended) throw new Error('the stream ended before the expected event arrived')
+      if (Date.now() > deadline) throw new Error(`no matching SSE event within ${ms} ms; got ${JSON.stringify(this.events)}`)
+      await new Promise((r) => setTimeout(r, 10))
+    }
+  }
+
+  /** The JSON message answering request `id`. */
+  async reply(id: number | string, ms = 5000): Promise<Record<string, unknown>> {
+    const e = await this.next((e) => e.event === 'message' && (JSON.parse(e.data) as { id?: unknown }).id === id, ms)
+    return JSON.parse(e.data) as Record<string, unknown>
+  }
+
+  async close(): Promise<void> {
+    await this.#cancel().catch(() => {})
+  }
+}
+
+/** Open a legacy SSE stream at `url`; returns the reader and the endpoint URL its first event names. */
+export async function openLegacyStream(url: string, headers: Record<string, string> = {}): Promise<{ sse: SseReader; endpoint: string; response: Response }> {
+  const response = await fetch(url, { headers: { accept: 'text/event-stream', ...headers } })
+  if (response.status !== 200) throw new Error(`GET ${url} answered ${response.status}: ${await response.text()}`)
+  const sse = new SseReader(response)
+  const first = await sse.next()
+  if (first.event !== 'endpoint') throw new Error(`the first event is ${first.event}, not endpoint`)
+  return { sse, endpoint: new URL(first.data, url).href, response }
+}
+
+/** POST one JSON-RPC message (serialised unless a string) to a legacy messages endpoint. */
+export function postMessage(endpoint: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(endpoint, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  })
+}

@@ -1,0 +1,276 @@
+/**
+ * WebSocket wire rules (mcp-spec.md §4), checked with raw sockets: subprotocol selection, frame
+ * types and sizes, parse errors, the session's lifetime, Origin on the upgrade, pings, and the
+ * bounded send queue for a client that stops reading.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import net from 'node:net'
+import { startTestServer } from '../_utils/server.ts'
+import { registerContractTools, WHOAMI_TOOL } from './_contract-tools.ts'
+
+const INIT = {
+  jsonrpc: '2.0',
+  id: 0,
+  method: 'initialize',
+  params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+}
+
+async function until(predicate: () => boolean | Promise<boolean>, what: string, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
+
+/** A Bun WebSocket that keeps every message and its close event. */
+class Peer {
+  readonly ws: WebSocket
+  readonly messages: Record<string, unknown>[] = []
+  closed?: { code: number; reason: string }
+  pings = 0
+
+  constructor(url: string, protocols?: string | string[]) {
+    this.ws = new WebSocket(url, protocols)
+    this.ws.addEventListener('message', (e) => void this.messages.push(JSON.parse(String(e.data)) as Record<string, unknown>))
+    this.ws.addEventListener('close', (e) => void (this.closed = { code: e.code, reason: e.reason }))
+    // Bun's client reports the server's pings (it has already answered them with a pong).
+    this.ws.addEventListener('ping' as 'open', () => void this.pings++)
+  }
+
+  opened(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (this.ws.readyState === WebSocket.OPEN) return resolve()
+      this.ws.addEventListener('open', () => resolve(), { once: true })
+      this.ws.addEventListener('error', () => reject(new Error('the WebSocket failed to open')), { once: true })
+    })
+  }
+
+  send(message: unknown): void {
+    this.ws.send(typeof message === 'string' ? message : JSON.stringify(message))
+  }
+
+  async reply(id: unknown): Promise<Record<string, unknown>> {
+    await until(() => this.messages.some((m) => m.id === id), `the reply to ${String(id)}`)
+    return this.messages.find((m) => m.id === id)!
+  }
+
+  async closedWith(): Promise<{ code: number; reason: string }> {
+    await until(() => this.closed !== undefined, 'the socket to close')
+    return this.closed!
+  }
+}
+
+let server: Awaited<ReturnType<typeof startTestServer>>
+let wsUrl: string
+beforeAll(async () => {
+  server = await startTestServer({ MCPRAG_MAX_BODY_BYTES: '4096', MCPRAG_WS_MAX_BUFFERED_BYTES: '65536', MCPRAG_WS_IDLE_TIMEOUT_S: '8' })
+  registerContractTools(server.registry)
+  wsUrl = `${server.url.replace('http', 'ws')}/mcp/ws`
+})
+afterAll(() => server.stop())
+
+async function session(peer: Peer): Promise<string> {
+  peer.send(INIT)
+  await peer.reply(0)
+  peer.send({ jsonrpc: '2.0', method: 'notifications/initialized' })
+  peer.send({ jsonrpc: '2.0', id: 'who', method: 'tools/call', params: { name: WHOAMI_TOOL, arguments: {} } })
+  const reply = await peer.reply('who')
+  return ((reply.result as { content: { text: string }[] }).content[0]!).text
+}
+
+describe('the handshake', () => {
+  test('the server selects subprotocol mcp when offered, and none when not', async () => {
+    const offered = new Peer(wsUrl, 'mcp')
+    await offered.opened()
+    expect(offered.ws.protocol).toBe('mcp')
+    const among = new Peer(wsUrl, ['chat', 'mcp'])
+    await among.opened()
+    expect(among.ws.protocol).toBe('mcp')
+    const none = new Peer(wsUrl)
+    await none.opened()
+    expect(none.ws.protocol).toBe('')
+    for (const p of [offered, among, none]) p.ws.close()
+  })
+
+  test('a foreign Origin is refused with 403 before the upgrade (cross-site WebSocket hijacking)', async () => {
+    const response = await fetch(wsUrl.replace('ws', 'http'), {
+      headers: {
+        upgrade: 'websocket',
+        connection: 'Upgrade',
+        'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+        'sec-websocket-version': '13',
+        'sec-websocket-protocol': 'mcp',
+        origin: 'https://evil.example',
+      },
+    })
+    expect(response.status).toBe(403)
+    expect(await response.json()).toMatchObject({ error: { message: expect.stringContaining('Origin') } })
+  })
+
+  test('an allowed browser Origin upgrades', async () => {
+    // Bun's client can set the header a browser would send.
+    const browser = new WebSocket(wsUrl, { protocols: 'mcp', headers: { origin: 'http://localhost:5173' } })
+    await new Promise((resolve, reject) => {
+      browser.onopen = resolve
+      browser.onerror = reject
+    })
+    expect(browser.protocol).toBe('mcp')
+    browser.close()
+  })
+})
+
+describe('frames', () => {
+  test('one JSON-RPC message per text frame; invalid JSON is -32700 and the socket stays open', async () => {
+    const peer = new Peer(wsUrl, 'mcp')
+    await peer.opened()
+    peer.send('{"jsonrpc": "2.0", "id": ')
+    await until(() => peer.messages.length === 1, 'the parse error')
+    expect(peer.messages[0]).toMatchObject({ jsonrpc: '2.0', id: null, error: { code: -32700 } })
+    peer.send([{ jsonrpc: '2.0', id: 1, method: 'ping' }])
+    await until(() => peer.messages.length === 2, 'the batch refusal')
+    expect(peer.messages[1]).toMatchObject({ id: null, error: { code: -32600 } })
+    peer.send({ id: 2, method: 'ping' })
+    expect(await peer.reply(2)).toMatchObject({ error: { code: -32600 } })
+    // Leading whitespace is still JSON.
+    peer.send(`  ${JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'ping' })}`)
+    expect(await peer.reply(3)).toMatchObject({ result: {} })
+    expect(peer.closed).toBeUndefined()
+    peer.ws.close()
+  })
+
+  test('a binary frame closes the socket with 1003', async () => {
+    const peer = new Peer(wsUrl, 'mcp')
+    await peer.opened()
+    peer.ws.send(new Uint8Array([0x7b, 0x7d]))
+    expect((await peer.closedWith()).code).toBe(1003)
+  })
+
+  test('a frame over the size limit closes the socket with 1009', async () => {
+    const peer = new Peer(wsUrl, 'mcp')
+    await peer.opened()
+    peer.send({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo', arguments: { text: 'x'.repeat(5000) } } })
+    expect((await peer.closedWith()).code).toBe(1009)
+  })
+})
+
+describe('the session', () => {
+  test('before initialize only ping is answered; initialize creates the session once', async () => {
+    const peer = new Peer(wsUrl, 'mcp')
+    await peer.opened()
+    peer.send({ jsonrpc: '2.0', id: 1, method: 'ping' })
+    expect(await peer.reply(1)).toMatchObject({ result: {} })
+    peer.send({ jsonrpc: '2.0', id: 2, method: 'tools/list' })
+    expect(await peer.reply(2)).toMatchObject({ error: { code: -32600, message: expect.stringContaining('initialize') } })
+    peer.send(INIT)
+    expect(await peer.reply(0)).toMatchObject({ result: { protocolVersion: '2025-11-25', serverInfo: { name: 'mcprag' } } })
+    peer.send({ ...INIT, id: 3 })
+    expect(await peer.reply(3)).toMatchObject({ error: { code: -32600 } })
+    peer.ws.close()
+  })
+
+  test('closing the socket ends its session', async () => {
+    const peer = new Peer(wsUrl, 'mcp')
+    await peer.opened()
+    const id = await session(peer)
+    expect(await server.sessions.get(id)).toBeDefined()
+    peer.ws.close()
+    await until(async () => (await server.sessions.get(id)) === undefined, 'the session to end')
+  })
+
+  test('the server answers pings and pings a quiet client, which stays connected past the idle timeout', async () => {
+    const peer = new Peer(wsUrl, 'mcp')
+    await peer.opened()
+    await session(peer)
+    let pongs = 0
+    peer.ws.addEventListener('pong' as 'open', () => void pongs++)
+    ;(peer.ws as unknown as { ping(): void }).ping()
+    await until(() => pongs === 1, 'the pong')
+    // The idle timeout is 8 s here: Bun pings before it runs out, the client pongs, and the
+    // socket outlives it although the client sends nothing for 10 s.
+    const quietSince = Date.now()
+    await until(() => peer.pings > 0, 'a ping from the server', 15_000)
+    await new Promise((r) => setTimeout(r, Math.max(0, 10_000 - (Date.now() - quietSince))))
+    expect(peer.closed).toBeUndefined()
+    peer.send({ jsonrpc: '2.0', id: 'after', method: 'ping' })
+    expect(await peer.reply('after')).toMatchObject({ result: {} })
+    peer.ws.close()
+  }, 30_000)
+})
+
+describe('backpressure', () => {
+  test('a client that stops reading is closed once its queue passes the limit, and its session ends', async () => {
+    const socket = net.connect(server.port, '127.0.0.1')
+    const frames = new FrameReader()
+    socket.on('data', (chunk: Buffer) => frames.push(chunk))
+    // The server hangs up on this client mid-write; that is the point, not a failure.
+    socket.on('error', () => {})
+    await new Promise((r) => socket.once('connect', r))
+    socket.write(
+      `GET /mcp/ws HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: mcp\r\n\r\n',
+    )
+    await until(() => frames.handshake !== undefined, 'the 101 response')
+    expect(frames.handshake).toContain('101')
+    socket.write(maskedText(JSON.stringify(INIT)))
+    socket.write(maskedText(JSON.stringify({ jsonrpc: '2.0', id: 'who', method: 'tools/call', params: { name: WHOAMI_TOOL, arguments: {} } })))
+    await until(() => frames.texts.length === 2, 'the replies to initialize and whoami')
+    const id = (JSON.parse(frames.texts[1]!) as { result: { content: { text: string }[] } }).result.content[0]!.text
+    expect(await server.sessions.get(id)).toBeDefined()
+
+    // Stop reading, then ask for ~12 MB of echoes: more than the kernel's socket buffers hold,
+    // so the server's own queue fills up to its 64 KiB limit.
+    socket.pause()
+    const text = 'y'.repeat(3000)
+    for (let i = 1; i <= 4000; i++) {
+      socket.write(maskedText(JSON.stringify({ jsonrpc: '2.0', id: i, method: 'tools/call', params: { name: 'echo', arguments: { text } } })))
+    }
+    await until(async () => (await server.sessions.get(id)) === undefined, 'the server to drop the session of the client that does not read', 20_000)
+    socket.destroy()
+  }, 30_000)
+})
+
+/** A client frame: text, FIN, masked (RFC 6455 §5.3), with a 16-bit length when needed. */
+function maskedText(text: string): Buffer {
+  const payload = Buffer.from(text)
+  const mask = Buffer.from([0x12, 0x34, 0x56, 0x78])
+  const header =
+    payload.length < 126
+      ? Buffer.from([0x81, 0x80 | payload.length])
+      : Buffer.from([0x81, 0x80 | 126, payload.length >> 8, payload.length & 0xff])
+  return Buffer.concat([header, mask, Buffer.from(payload.map((b, i) => b ^ mask[i % 4]!))])
+}
+
+/** Reads the 101 response, then unmasked server text frames. */
+class FrameReader {
+  handshake?: string
+  readonly texts: string[] = []
+  #buffer = Buffer.alloc(0)
+
+  push(chunk: Buffer): void {
+    this.#buffer = Buffer.concat([this.#buffer, chunk])
+    if (this.handshake === undefined) {
+      const end = this.#buffer.indexOf('\r\n\r\n')
+      if (end === -1) return
+      this.handshake = this.#buffer.subarray(0, end).toString()
+      this.#buffer = this.#buffer.subarray(end + 4)
+    }
+    for (;;) {
+      if (this.#buffer.length < 2) return
+      let length = this.#buffer[1]! & 0x7f
+      let offset = 2
+      if (length === 126) {
+        if (this.#buffer.length < 4) return
+        length = this.#buffer.readUInt16BE(2)
+        offset = 4
+      } else if (length === 127) {
+        if (this.#buffer.length < 10) return
+        length = Number(this.#buffer.readBigUInt64BE(2))
+        offset = 10
+      }
+      if (this.#buffer.length < offset + length) return
+      if ((this.#buffer[0]! & 0x0f) === 1) this.texts.push(this.#buffer.subarray(offset, offset + length).toString())
+      this.#buffer = this.#buffer.subarray(offset + length)
+    }
+  }
+}
