@@ -1,0 +1,125 @@
+/**
+ * The authentication hook as the legacy SSE and WebSocket transports use it: called on the stream
+ * GET, on every message POST and once per WebSocket upgrade; its refusal is what the client gets;
+ * a session answers only to the principal that opened it. The hook here is a stand-in that reads
+ * `Authorization: Bearer <name>` or a `mcp.auth.<name>` subprotocol entry (the browser route the
+ * README describes), since real token checks belong to the auth issue.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { Elysia } from 'elysia'
+import { MemoryBus } from '../../src/bus/memory-bus.ts'
+import { McpServer } from '../../src/core/mcp-server.ts'
+import { Registry } from '../../src/core/registry.ts'
+import { MemoryEventLog } from '../../src/store/memory-event-log.ts'
+import { MemorySessionStore } from '../../src/store/memory-session-store.ts'
+import type { Authenticate } from '../../src/transports/authenticate.ts'
+import { HttpGuard } from '../../src/transports/http-guard.ts'
+import { LegacySseTransport } from '../../src/transports/legacy-sse.ts'
+import { SessionOutbox } from '../../src/transports/session-outbox.ts'
+import { StreamHub } from '../../src/transports/stream-hub.ts'
+import { WebSocketTransport } from '../../src/transports/websocket.ts'
+import { registerContractTools, WHOAMI_TOOL } from './_contract-tools.ts'
+import { openLegacyStream, postMessage } from './_sse.ts'
+
+const calls: string[] = []
+const authenticate: Authenticate = async (request) => {
+  const bearer = /^Bearer (\w+)$/.exec(request.headers.get('authorization') ?? '')?.[1]
+  const offered = (request.headers.get('sec-websocket-protocol') ?? '').split(',').map((p) => p.trim())
+  const name = bearer ?? offered.find((p) => p.startsWith('mcp.auth.'))?.slice('mcp.auth.'.length)
+  calls.push(`${request.method} ${new URL(request.url).pathname} ${name ?? '-'}`)
+  if (!name) return new Response(JSON.stringify({ error: 'invalid_token' }), { status: 401, headers: { 'www-authenticate': 'Bearer' } })
+  return { id: name, tier: 'user' }
+}
+
+let base: string
+let sessions: MemorySessionStore
+let stop: () => Promise<void>
+beforeAll(async () => {
+  const bus = new MemoryBus()
+  const log = new MemoryEventLog({ retentionMs: 60_000 })
+  const hub = new StreamHub(log, bus)
+  const outbox = new SessionOutbox(hub, bus)
+  const registry = new Registry()
+  registerContractTools(registry)
+  sessions = new MemorySessionStore({ ttlMs: 60_000 })
+  const core = new McpServer({ info: { name: 'auth-hook', version: '1' }, registry, sessions, bus, outbox, instanceId: 'a', cursorSecret: 'x'.repeat(32) })
+  await core.start()
+  await outbox.start()
+  const guard = new HttpGuard({ allowedHosts: ['127.0.0.1'], allowedOrigins: ['http://localhost:*'] })
+  const common = { core, sessions, hub, outbox, guard, authenticate }
+  const sse = new LegacySseTransport({ ...common, mounts: [{ stream: '/sse', messages: '/messages' }], maxBodyBytes: 65_536, keepAliveMs: 15_000, sseRetryMs: 1000 })
+  const ws = new WebSocketTransport({ ...common, path: '/mcp/ws', maxMessageBytes: 65_536, maxBufferedBytes: 1 << 20, idleTimeoutS: 120, keepAliveMs: 15_000 })
+  const app = new Elysia()
+    .use(sse.plugin((request, server) => server?.timeout(request, 0)))
+    .use(ws.plugin())
+    .listen({ port: 0, hostname: '127.0.0.1', websocket: ws.serverOptions() })
+  base = `http://127.0.0.1:${app.server!.port}`
+  stop = async () => {
+    await app.stop(true)
+    await core.close()
+    outbox.close()
+    await sessions.close()
+    await log.close()
+  }
+})
+afterAll(() => stop())
+
+describe('legacy SSE', () => {
+  test("the hook's refusal is the answer to a stream GET without credentials", async () => {
+    const response = await fetch(`${base}/sse`, { headers: { accept: 'text/event-stream' } })
+    expect(response.status).toBe(401)
+    expect(response.headers.get('www-authenticate')).toBe('Bearer')
+  })
+
+  test('every POST is authenticated, and a session answers only to the principal that opened it', async () => {
+    const { sse, endpoint } = await openLegacyStream(`${base}/sse`, { authorization: 'Bearer alice' })
+    calls.length = 0
+    const ping = (id: number, headers: Record<string, string>) => postMessage(endpoint, { jsonrpc: '2.0', id, method: 'ping' }, headers)
+    expect((await ping(1, { authorization: 'Bearer alice' })).status).toBe(202)
+    expect((await ping(2, { authorization: 'Bearer alice' })).status).toBe(202)
+    expect((await ping(3, {})).status).toBe(401)
+    // Bob holds Alice's session id: it is not a credential, so it is as good as unknown.
+    const bob = await ping(4, { authorization: 'Bearer bob' })
+    expect(bob.status).toBe(404)
+    expect(await bob.json()).toMatchObject({ error: { code: -32001 } })
+    expect(calls).toEqual(['POST /messages alice', 'POST /messages alice', 'POST /messages -', 'POST /messages bob'])
+    expect(await sse.reply(2)).toMatchObject({ result: {} })
+    await sse.close()
+  })
+})
+
+describe('WebSocket', () => {
+  const upgradeHeaders = (protocols: string) => ({
+    upgrade: 'websocket',
+    connection: 'Upgrade',
+    'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+    'sec-websocket-version': '13',
+    'sec-websocket-protocol': protocols,
+  })
+
+  test("the hook's refusal is the answer to an upgrade without credentials", async () => {
+    const response = await fetch(`${base}/mcp/ws`, { headers: upgradeHeaders('mcp') })
+    expect(response.status).toBe(401)
+  })
+
+  test('a browser-style token in the subprotocol list is checked once per upgrade, and only mcp is selected', async () => {
+    calls.length = 0
+    const ws = new WebSocket(`${base.replace('http', 'ws')}/mcp/ws`, ['mcp', 'mcp.auth.carol'])
+    const messages: { id?: unknown; result?: { content?: { text: string }[] } }[] = []
+    ws.onmessage = (e) => void messages.push(JSON.parse(String(e.data)))
+    await new Promise((resolve, reject) => {
+      ws.onopen = resolve
+      ws.onerror = reject
+    })
+    // The token is never echoed back: the server selects `mcp` only.
+    expect(ws.protocol).toBe('mcp')
+    expect(calls).toEqual(['GET /mcp/ws carol'])
+    ws.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'c', version: '1' } } }))
+    ws.send(JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: WHOAMI_TOOL, arguments: {} } }))
+    const deadline = Date.now() + 5000
+    while (!messages.some((m) => m.id === 2) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
+    const sessionId = messages.find((m) => m.id === 2)!.result!.content![0]!.text
+    expect((await sessions.get(sessionId))?.ownerId).toBe('carol')
+    ws.close()
+  })
+})
