@@ -3,6 +3,23 @@
  * The only place that reads the environment. Every variable is parsed and checked here; all
  * problems are collected and reported together, before the server listens.
  */
+import { randomBytes } from 'node:crypto'
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { AuthSettings } from './auth/auth.ts'
+import type { Limit } from './auth/rate-limit.ts'
+
+/** Authentication settings; absent from `Config` when `MCPRAG_AUTH=off`. */
+export interface AuthConfig extends AuthSettings {
+  /** Base URL for emailed links, token `iss`/`aud` and resource metadata; unset = the listening URL. */
+  publicUrl?: string
+  smtpUrl?: string
+  mailFrom: string
+  /** Proxies in front that append to X-Forwarded-For (0: the header is ignored). */
+  trustedProxies: number
+  /** What boot should tell the operator (generated secrets). */
+  notes: string[]
+}
 export interface Config {
   port: number
   host: string
@@ -29,6 +46,12 @@ export interface Config {
   /** Seconds a WebSocket may stay silent before the server pings it (a client that does not pong is dropped). */
   wsIdleTimeoutS: number
   logRequests: boolean
+  /** Undefined when authentication is off (`MCPRAG_AUTH=off`, loopback only). */
+  auth?: AuthConfig
+  /** Where the auth database and generated development secrets live. */
+  dataDir: string
+  /** Write each audit record as a JSON line on stdout. */
+  auditStdout: boolean
 }
 
 export class ConfigError extends Error {
@@ -83,6 +106,9 @@ export function loadConfig(env: Env = process.env): Config {
   if (secretGenerated) secret = crypto.randomUUID() + crypto.randomUUID()
   else if (secret.length < 32) problems.push('MCPRAG_SECRET is too short: set at least 32 random characters (e.g. `openssl rand -hex 32`)')
 
+  const dataDir = env.MCPRAG_DATA_DIR?.trim() || './data'
+  const auth = loadAuthConfig(env, { problems, int, list, port, hostName, dataDir, allowedHosts, allowedOrigins })
+
   const config: Config = {
     port,
     host,
@@ -101,7 +127,139 @@ export function loadConfig(env: Env = process.env): Config {
     wsMaxBufferedBytes: int('MCPRAG_WS_MAX_BUFFERED_BYTES', 8 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
     wsIdleTimeoutS: int('MCPRAG_WS_IDLE_TIMEOUT_S', 120, 8, 960),
     logRequests: env.MCPRAG_LOG_REQUESTS === '1',
+    auth,
+    dataDir,
+    auditStdout: onOff(env, 'MCPRAG_AUDIT_STDOUT', true, problems),
   }
   if (problems.length) throw new ConfigError(problems)
   return Object.freeze(config)
+}
+
+const isLoopback = (hostName: string) => LOOPBACK_HOSTS.includes(hostName) || /^127\.\d+\.\d+\.\d+$/.test(hostName)
+/** Values seen in examples and tutorials: never accepted as keys. */
+const PLACEHOLDER_SECRETS = /^(secret|changeme|change-me|my_secrets?|password|test|example)$/i
+
+function onOff(env: Env, name: string, def: boolean, problems: string[]): boolean {
+  const raw = env[name]?.trim().toLowerCase()
+  if (raw === undefined || raw === '') return def
+  if (raw === 'on' || raw === '1' || raw === 'true') return true
+  if (raw === 'off' || raw === '0' || raw === 'false') return false
+  problems.push(`${name}="${env[name]}" is invalid: set "on" or "off"`)
+  return def
+}
+
+interface AuthContext {
+  problems: string[]
+  int(name: string, def: number, min: number, max: number): number
+  list(name: string, def: string[]): string[]
+  port: number
+  hostName: string
+  dataDir: string
+  allowedHosts: string[]
+  allowedOrigins: string[]
+}
+
+function loadAuthConfig(env: Env, c: AuthContext): AuthConfig | undefined {
+  const { problems, int, list } = c
+  if (!onOff(env, 'MCPRAG_AUTH', true, problems)) {
+    if (!isLoopback(c.hostName))
+      problems.push(`MCPRAG_AUTH=off is refused because HOST=${c.hostName} is not a loopback address: keep authentication on, or bind HOST=127.0.0.1 for local development`)
+    return undefined
+  }
+  const notes: string[] = []
+  const production = env.NODE_ENV === 'production'
+
+  /** A key from the environment, or in development one generated once and kept (0600) in the data dir. */
+  const key = (name: string, file: string): string => {
+    const given = env[name]
+    if (given !== undefined && given !== '') {
+      if (given.length < 32 || PLACEHOLDER_SECRETS.test(given)) problems.push(`${name} is too weak: set at least 32 random characters (e.g. \`openssl rand -hex 32\`)`)
+      return given
+    }
+    if (production) {
+      problems.push(`${name} is not set: set at least 32 random characters (e.g. \`openssl rand -hex 32\`); only outside production (NODE_ENV) is one generated`)
+      return ''
+    }
+    const path = join(c.dataDir, file)
+    try {
+      if (!existsSync(path)) {
+        mkdirSync(c.dataDir, { recursive: true, mode: 0o700 })
+        writeFileSync(path, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600, flag: 'wx' })
+        notes.push(`${name} is not set: generated one and saved it to ${path} (mode 600). Set ${name} in production.`)
+      }
+      if ((statSync(path).mode & 0o077) !== 0) problems.push(`${path} (the generated ${name}) is readable by other users: chmod 600 it, or set ${name}`)
+      const value = readFileSync(path, 'utf8').trim()
+      if (value.length < 32) problems.push(`${path} holds a key shorter than 32 characters: delete it to generate a new one, or set ${name}`)
+      return value
+    } catch (err) {
+      problems.push(`${name} is not set and ${path} could not be created or read (${(err as Error).message}): set ${name}, or MCPRAG_DATA_DIR to a writable directory`)
+      return ''
+    }
+  }
+
+  const parseRate = (raw: string): Limit | undefined => {
+    const m = /^(\d+)\/(\d+)(s|m|h)$/.exec(raw)
+    if (!m || Number(m[1]) < 1 || Number(m[2]) < 1) return undefined
+    return { max: Number(m[1]), windowMs: Number(m[2]) * { s: 1000, m: 60_000, h: 3_600_000 }[m[3] as 's' | 'm' | 'h'] }
+  }
+  const rate = (name: string, def: string): Limit => {
+    const raw = env[name]?.trim() || def
+    const limit = parseRate(raw)
+    if (limit) return limit
+    problems.push(`${name}="${raw}" is invalid: set <count>/<window> such as ${def} (window in s, m or h)`)
+    return parseRate(def)!
+  }
+
+  let publicUrl: string | undefined
+  const rawUrl = env.MCPRAG_PUBLIC_URL?.trim()
+  if (rawUrl) {
+    let url: URL | undefined
+    try {
+      url = new URL(rawUrl)
+    } catch {
+      // reported below
+    }
+    if (!url || !/^https?:$/.test(url.protocol) || url.pathname !== '/' || url.search || url.hash)
+      problems.push(`MCPRAG_PUBLIC_URL="${rawUrl}" is invalid: set the server's base URL without a path, such as https://mcp.example.com`)
+    else {
+      publicUrl = url.origin
+      // The server's own pages post to it, and a proxy forwards its name.
+      if (!c.allowedOrigins.includes('*')) c.allowedOrigins.push(url.origin)
+      if (!c.allowedHosts.includes('*') && !c.allowedHosts.includes(url.hostname)) c.allowedHosts.push(url.hostname.toLowerCase())
+    }
+  } else if (!isLoopback(c.hostName)) {
+    problems.push(`MCPRAG_PUBLIC_URL is not set: set the URL clients reach this server at (used in emailed links and token audience), such as https://mcp.example.com`)
+  } else if (c.port !== 0) {
+    publicUrl = `http://${c.hostName}:${c.port}`
+  }
+
+  const signup = env.MCPRAG_SIGNUP?.trim() || 'invite'
+  if (signup !== 'open' && signup !== 'invite') problems.push(`MCPRAG_SIGNUP="${signup}" is invalid: set "invite" (only known users sign in) or "open" (anyone may sign up)`)
+  const adminEmails = list('MCPRAG_ADMIN_EMAILS', []).map((e) => e.toLowerCase())
+  for (const e of adminEmails) if (!/^[^\s@]+@[^\s@]+$/.test(e)) problems.push(`MCPRAG_ADMIN_EMAILS entry "${e}" is not an email address`)
+  const smtpUrl = env.SMTP_URL?.trim() || undefined
+  if (smtpUrl && !/^smtps?:\/\//.test(smtpUrl)) problems.push('SMTP_URL is invalid: set smtp://user:pass@host:587 or smtps://user:pass@host:465')
+
+  return {
+    publicUrl,
+    jwtSecret: key('MCPRAG_JWT_SECRET', 'jwt-secret'),
+    totpKey: key('MCPRAG_TOTP_KEY', 'totp-key'),
+    signup: signup === 'open' ? 'open' : 'invite',
+    adminEmails,
+    smtpUrl,
+    mailFrom: env.MCPRAG_MAIL_FROM?.trim() || 'mcprag <no-reply@localhost>',
+    sessionTokenTtlMs: int('MCPRAG_TOKEN_TTL_S', 12 * 3600, 300, 30 * 24 * 3600) * 1000,
+    loginTokenTtlMs: int('MCPRAG_LOGIN_TOKEN_TTL_S', 600, 60, 900) * 1000,
+    mfaWindowMs: int('MCPRAG_MFA_WINDOW_S', 900, 60, 86_400) * 1000,
+    mfaMaxFailures: int('MCPRAG_MFA_MAX_FAILURES', 5, 1, 100),
+    mfaLockMs: int('MCPRAG_MFA_LOCKOUT_S', 900, 10, 86_400) * 1000,
+    rateLimits: {
+      loginPerEmail: rate('MCPRAG_RATE_LOGIN_EMAIL', '5/15m'),
+      authPerAddress: rate('MCPRAG_RATE_AUTH_ADDRESS', '100/15m'),
+      toolCallsPerUser: rate('MCPRAG_RATE_TOOLS_USER', '600/1m'),
+      requestsPerAddress: rate('MCPRAG_RATE_REQUESTS_ADDRESS', '6000/1m'),
+    },
+    trustedProxies: int('MCPRAG_TRUSTED_PROXIES', 0, 0, 10),
+    notes,
+  }
 }

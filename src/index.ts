@@ -20,6 +20,9 @@ const server = await startServer(config)
 console.log(`mcprag listening on ${server.url} (MCP endpoint ${server.url}/mcp)`)
 if (config.secretGenerated)
   console.log('note: MCPRAG_SECRET is not set; a random one was generated, so cursors do not survive a restart')
+if (!config.auth) console.log('warning: MCPRAG_AUTH=off: every caller is an anonymous admin (local development only)')
+for (const note of config.auth?.notes ?? []) console.log(`note: ${note}`)
+if (config.auth && !config.auth.smtpUrl) console.log('note: SMTP_URL is not set: sign-in emails (link and token) are printed here')
 
 let stopping = false
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -4,20 +4,37 @@
  * transports and routes. Everything else receives its collaborators as arguments.
  */
 import { Elysia } from 'elysia'
+import { join } from 'node:path'
+import { AuditLog } from './auth/audit.ts'
+import { createAuth, type Auth } from './auth/auth.ts'
+import { mcpAuthenticate } from './auth/bearer.ts'
+import { AuthError } from './auth/errors.ts'
 import type { Bus } from './bus/bus.ts'
 import { MemoryBus } from './bus/memory-bus.ts'
 import type { Config } from './config.ts'
 import { McpServer } from './core/mcp-server.ts'
 import { Registry } from './core/registry.ts'
+import type { Principal } from './core/types.ts'
 import { registerConformanceFixtures, watchConformanceResource } from './fixtures/conformance.ts'
+import { authRoutes } from './http/auth-routes.ts'
 import { healthRoutes } from './http/health.ts'
+import { authErrorResponse, restError } from './http/rest.ts'
+import { toolRoutes } from './http/tool-routes.ts'
+import { wellKnownRoutes } from './http/well-known.ts'
+import { ConsoleMailer } from './mail/console-mailer.ts'
+import { SmtpMailer } from './mail/smtp-mailer.ts'
+import type { AuthStore } from './store/auth-store.ts'
+import { MemoryAuthStore } from './store/memory-auth-store.ts'
 import { MemoryEventLog } from './store/memory-event-log.ts'
 import { MemorySessionStore } from './store/memory-session-store.ts'
 import type { SessionStore } from './store/session-store.ts'
+import { SqliteAuthStore } from './store/sqlite-auth-store.ts'
 import { registerBuiltinTools } from './tools/builtin.ts'
-import { noAuthentication } from './transports/authenticate.ts'
+import { ANONYMOUS, noAuthentication } from './transports/authenticate.ts'
+import { ClientAddresses } from './transports/client-address.ts'
 import { HttpGuard } from './transports/http-guard.ts'
 import { LegacySseTransport } from './transports/legacy-sse.ts'
+import { RevocationWatcher } from './transports/revocation-watcher.ts'
 import { SessionOutbox } from './transports/session-outbox.ts'
 import { StreamHub, standaloneStreamId } from './transports/stream-hub.ts'
 import { StreamableHttpTransport } from './transports/streamable-http.ts'
@@ -33,6 +50,8 @@ export interface RunningServer {
   /** Exposed so tests can check that closed connections release their sessions and subscriptions. */
   sessions: SessionStore
   bus: Bus
+  /** The auth services; undefined when `MCPRAG_AUTH=off`. */
+  auth?: Auth
   stop(): Promise<void>
 }
 
@@ -47,7 +66,33 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const hub = new StreamHub(log, bus)
   const outbox = new SessionOutbox(hub, bus)
   const registry = new Registry()
-  registerBuiltinTools(registry)
+
+  // Identity: a SQLite store when auth is on; with auth off nothing needs to outlive the process.
+  let publicUrl = config.auth?.publicUrl ?? ''
+  const authStore: AuthStore = config.auth ? new SqliteAuthStore(join(config.dataDir, 'mcprag.db')) : new MemoryAuthStore()
+  const audit = new AuditLog({
+    store: authStore,
+    now: Date.now,
+    writeLine: config.auditStdout ? (line) => console.log(line) : undefined,
+    tierOf: (name) => registry.getTool(name)?.tier,
+  })
+  const addresses = new ClientAddresses(config.auth?.trustedProxies ?? 0)
+  const mailer = config.auth?.smtpUrl ? new SmtpMailer(config.auth.smtpUrl, config.auth.mailFrom) : new ConsoleMailer()
+  const auth = config.auth
+    ? createAuth({
+        settings: config.auth,
+        store: authStore,
+        mailer,
+        audit,
+        publicUrl: () => publicUrl,
+        addressOf: (request) => addresses.of(request),
+        publishRevoked: (ids) => RevocationWatcher.publish(bus, ids),
+      })
+    : undefined
+  const revocations = new RevocationWatcher({ bus, isActive: auth && ((id) => auth.sessions.isActive(id)) })
+  // Without auth there is nothing to revoke (and no bus topic to hold).
+  if (auth) await revocations.start()
+  registerBuiltinTools(registry, { audit })
   if (config.fixtures === 'conformance') registerConformanceFixtures(registry)
 
   // The store calls back when a session idles out; `core` exists before any session does.
@@ -69,11 +114,15 @@ export async function startServer(config: Config): Promise<RunningServer> {
     cursorSecret: config.secret,
     pageSize: config.pageSize,
     clientRequestTimeoutMs: config.clientRequestTimeoutMs,
+    access: auth?.policy,
+    observers: [audit],
   })
   await core.start()
   await outbox.start()
 
   const guard = new HttpGuard({ allowedHosts: config.allowedHosts, allowedOrigins: config.allowedOrigins })
+  // Every transport and REST route authenticates through this one hook (bearer token, or nobody when auth is off).
+  const authenticate = auth ? mcpAuthenticate(auth.bearer, auth.resourceMetadataUrl, (r) => guard.cors(r)) : noAuthentication
   const streamable = new StreamableHttpTransport({
     path: '/mcp',
     core,
@@ -81,10 +130,11 @@ export async function startServer(config: Config): Promise<RunningServer> {
     hub,
     outbox,
     guard,
-    authenticate: noAuthentication,
+    authenticate,
     maxBodyBytes: config.maxBodyBytes,
     keepAliveMs: config.keepAliveMs,
     sseRetryMs: config.sseRetryMs,
+    revocations,
   })
   const legacySse = new LegacySseTransport({
     // `/sse` is where legacy clients look; `/mcp/sse` is also the REST API's event stream.
@@ -97,7 +147,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     hub,
     outbox,
     guard,
-    authenticate: noAuthentication,
+    authenticate,
     maxBodyBytes: config.maxBodyBytes,
     keepAliveMs: config.keepAliveMs,
     sseRetryMs: config.sseRetryMs,
@@ -109,7 +159,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     hub,
     outbox,
     guard,
-    authenticate: noAuthentication,
+    authenticate,
     maxMessageBytes: config.maxBodyBytes,
     maxBufferedBytes: config.wsMaxBufferedBytes,
     idleTimeoutS: config.wsIdleTimeoutS,
@@ -124,10 +174,25 @@ export async function startServer(config: Config): Promise<RunningServer> {
       console.error('[http] unhandled error:', error)
       return jsonResponse(500, { error: 'internal_error', message: 'Internal server error' })
     })
+    // Bun tells the socket's peer only here; rate limits and audit read it later.
+    .onRequest(({ request, server }) => addresses.remember(request, server))
     .use(healthRoutes({ version: SERVER_VERSION, startedAt }))
+    .use(toolRoutes({
+      core,
+      access: auth?.policy ?? { canSee: () => true, check: () => undefined },
+      guard,
+      authenticate: auth ? (r) => restAuthenticate(auth, r, guard) : async () => ANONYMOUS,
+      unauthenticated: (r) => restError(401, 'invalid_token', 'The session has ended: sign in again with POST /auth/login', {}, {
+        ...guard.cors(r),
+        'www-authenticate': `Bearer resource_metadata="${auth?.resourceMetadataUrl() ?? ''}", error="invalid_token"`,
+      }),
+      maxBodyBytes: config.maxBodyBytes,
+    }))
     .use(streamable.plugin(disableIdleTimeout))
     .use(legacySse.plugin(disableIdleTimeout))
     .use(websocket.plugin())
+  if (auth) app.use(wellKnownRoutes(() => publicUrl)).use(authRoutes({ auth, guard }))
+  app
     .listen({
       port: config.port,
       hostname: config.host,
@@ -138,6 +203,10 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const stopWatch = config.fixtures === 'conformance' ? watchConformanceResource(core) : () => {}
   const server = app.server!
   const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host
+  if (!publicUrl) publicUrl = `http://${hostForUrl}:${server.port}`
+  // Expired tokens, sessions and counters are dropped hourly (and the check runs once at boot).
+  const purge = setInterval(() => authStore.purgeExpired(Date.now()).catch((err) => console.error('[auth] purge failed:', err)), 3_600_000)
+  purge.unref?.()
   return {
     url: `http://${hostForUrl}:${server.port}`,
     port: server.port!,
@@ -145,18 +214,30 @@ export async function startServer(config: Config): Promise<RunningServer> {
     registry,
     sessions,
     bus,
+    auth,
     async stop() {
       stopWatch()
+      clearInterval(purge)
+      revocations.close()
       await app.stop(true)
       await core.close()
       outbox.close()
       await sessions.close()
       await log.close()
       await bus.close()
+      await auth?.login.flush()
+      await mailer.close()
+      await authStore.close()
     },
   }
 }
 
 function jsonResponse(status: number, body: unknown): Response {
   return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } })
+}
+
+/** Bearer authentication for the REST routes: refusals as `{error, message}` bodies. */
+async function restAuthenticate(auth: Auth, request: Request, guard: HttpGuard): Promise<Principal | Response> {
+  const result = await auth.bearer.authenticate(request)
+  return result instanceof AuthError ? authErrorResponse(result, auth.resourceMetadataUrl(), guard.cors(request)) : result
 }

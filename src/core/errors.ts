@@ -17,6 +17,10 @@ export const ErrorCode = {
   SessionNotFound: -32001,
   RequestTimeout: -32001,
   ResourceNotFound: -32002,
+  /** The caller is known but may not do this (tier too low, fresh MFA missing); `data` says why. */
+  Forbidden: -32003,
+  /** Too many calls; `data.retry_after_s` says when to try again. */
+  RateLimited: -32029,
   UrlElicitationRequired: -32042,
 } as const
 
@@ -38,6 +42,12 @@ export class McpError extends Error {
 }
 
 export const invalidParams = (message: string, data?: unknown) => new McpError(ErrorCode.InvalidParams, message, data)
+export type ForbiddenReason = 'insufficient_tier' | 'mfa_required' | 'session_expired'
+/** A refused call: `data` carries the machine-readable reason and the tier the tool needs. */
+export const forbidden = (message: string, data: { reason: ForbiddenReason; required_tier?: string }) =>
+  new McpError(ErrorCode.Forbidden, message, data)
+export const rateLimited = (message: string, retryAfterS: number) =>
+  new McpError(ErrorCode.RateLimited, message, { retry_after_s: retryAfterS })
 export const methodNotFound = (method: string) =>
   new McpError(ErrorCode.MethodNotFound, `Method not found: ${method}`)
 

@@ -14,7 +14,6 @@ export interface User {
   email: string
   tier: Tier
   createdAt: number
-  disabled: boolean
 }
 
 /** The server-side record behind one bearer token (its `jti`). */

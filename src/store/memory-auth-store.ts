@@ -30,7 +30,7 @@ export class MemoryAuthStore implements AuthStore {
   async createUser(u: { email: string; tier: Tier; now: number }): Promise<User> {
     const email = normaliseEmail(u.email)
     if ([...this.#users.values()].some((x) => x.email === email)) throw new Error(`A user with email ${email} already exists`)
-    const user: User = { id: crypto.randomUUID(), email, tier: u.tier, createdAt: u.now, disabled: false }
+    const user: User = { id: crypto.randomUUID(), email, tier: u.tier, createdAt: u.now }
     this.#users.set(user.id, user)
     return { ...user }
   }

@@ -21,7 +21,7 @@ import {
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS users (
   id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE, tier TEXT NOT NULL,
-  created_at INTEGER NOT NULL, disabled INTEGER NOT NULL DEFAULT 0);
+  created_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS auth_sessions (
   id TEXT PRIMARY KEY, user_id TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,
   mfa_verified_until INTEGER, revoked_at INTEGER);
@@ -43,7 +43,7 @@ type Row = Record<string, string | number | null>
 const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v)
 
 function toUser(r: Row): User {
-  return { id: String(r.id), email: String(r.email), tier: r.tier as Tier, createdAt: Number(r.created_at), disabled: r.disabled === 1 }
+  return { id: String(r.id), email: String(r.email), tier: r.tier as Tier, createdAt: Number(r.created_at) }
 }
 
 function toSession(r: Row): AuthSession {
@@ -88,7 +88,7 @@ export class SqliteAuthStore implements AuthStore {
   }
 
   async createUser(u: { email: string; tier: Tier; now: number }): Promise<User> {
-    const user: User = { id: crypto.randomUUID(), email: normaliseEmail(u.email), tier: u.tier, createdAt: u.now, disabled: false }
+    const user: User = { id: crypto.randomUUID(), email: normaliseEmail(u.email), tier: u.tier, createdAt: u.now }
     try {
       this.#run('INSERT INTO users (id, email, tier, created_at) VALUES (?, ?, ?, ?)', user.id, user.email, user.tier, user.createdAt)
     } catch (err) {

@@ -17,6 +17,7 @@ import type { Authenticate } from './authenticate.ts'
 import { acceptsAll, isJsonContentType, readBody, rpcErrorResponse, type HttpGuard } from './http-guard.ts'
 import { SseStream } from './sse-stream.ts'
 import type { SessionOutbox } from './session-outbox.ts'
+import type { RevocationWatcher } from './revocation-watcher.ts'
 import { formatEventId, parseEventId, standaloneStreamId, type StreamHub } from './stream-hub.ts'
 
 export interface StreamableHttpOptions {
@@ -31,6 +32,8 @@ export interface StreamableHttpOptions {
   maxBodyBytes: number
   keepAliveMs: number
   sseRetryMs: number
+  /** Closes the open streams of an auth session when it is revoked (logout). */
+  revocations?: Pick<RevocationWatcher, 'track'>
 }
 
 const ALLOW = 'GET, POST, DELETE'
@@ -194,7 +197,7 @@ export class StreamableHttpTransport {
       for (const r of responses) if (r) await hub.write(id, r)
       await hub.end(id)
     })
-    return this.#stream(id, session, 0, cors, true, undefined, (sse) => {
+    return this.#stream(id, session, principal, 0, cors, true, undefined, (sse) => {
       connection = sse
       if (drop) sse.close()
     })
@@ -204,6 +207,7 @@ export class StreamableHttpTransport {
   async #stream(
     streamId: string,
     session: SessionState,
+    principal: Principal,
     afterSeq: number | 'live',
     headers: Record<string, string>,
     prime: boolean,
@@ -212,14 +216,18 @@ export class StreamableHttpTransport {
   ): Promise<Response> {
     const { hub, sessions, keepAliveMs, sseRetryMs } = this.#o
     let detach: () => void = () => {}
+    let untrack: () => void = () => {}
     const sse = new SseStream({
       keepAliveMs,
       onKeepAlive: () => void sessions.touch(session.id),
       onClose: () => {
         detach()
+        untrack()
         onClose?.()
       },
     })
+    // A revoked auth session (logout) closes its streams; the client's next request gets 401.
+    untrack = this.#o.revocations?.track(principal, () => sse.close()) ?? untrack
     // Priming (SEP-1699): an id the client can resume from before any message arrives. Clients
     // older than 2025-11-25 choke on an empty data line, so they get none.
     if (prime && versionAtLeast(session.protocolVersion, '2025-11-25')) {
@@ -261,13 +269,13 @@ export class StreamableHttpTransport {
       disableIdleTimeout()
       const standalone = at.streamId === standaloneStreamId(session.id)
       const release = standalone ? this.#holdStandalone(session.id) : undefined
-      return this.#stream(at.streamId, session, at.seq, cors, false, release)
+      return this.#stream(at.streamId, session, principal, at.seq, cors, false, release)
     }
     if (this.#standalone.has(session.id))
       return rpcErrorResponse(409, ErrorCode.ConnectionClosed, 'Conflict: this session already has an open GET stream', cors)
     const release = this.#holdStandalone(session.id)
     disableIdleTimeout()
-    return this.#stream(standaloneStreamId(session.id), session, 'live', cors, true, release)
+    return this.#stream(standaloneStreamId(session.id), session, principal, 'live', cors, true, release)
   }
 
   /** Mark a session's GET stream as held here until the returned release runs (on close). */

@@ -1,11 +1,43 @@
 /**
- * Start a real server on a free loopback port for a test file, with conformance fixtures on.
+ * Start a real server on a free loopback port for a test file, with conformance fixtures on and
+ * authentication off (`MCPRAG_AUTH=off`). Pass `{ MCPRAG_AUTH: 'on' }` (or use `startAuthServer`)
+ * for a server with authentication: it gets its own temporary data directory and keys, generous
+ * rate limits unless the test sets its own, and no audit lines on stdout.
  */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { loadConfig } from '../../src/config.ts'
 import { startServer, type RunningServer } from '../../src/server.ts'
 
-export async function startTestServer(env: Record<string, string> = {}): Promise<RunningServer & { mcpUrl: string }> {
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', MCPRAG_FIXTURES: 'conformance', ...env })
+export type TestServer = RunningServer & { mcpUrl: string }
+
+export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+  const authOn = env.MCPRAG_AUTH === 'on'
+  const dataDir = authOn && !env.MCPRAG_DATA_DIR ? mkdtempSync(join(tmpdir(), 'mcprag-test-')) : undefined
+  const authDefaults: Record<string, string> = authOn
+    ? {
+        MCPRAG_DATA_DIR: dataDir ?? '',
+        MCPRAG_JWT_SECRET: crypto.randomUUID() + crypto.randomUUID(),
+        MCPRAG_TOTP_KEY: crypto.randomUUID() + crypto.randomUUID(),
+        MCPRAG_RATE_AUTH_ADDRESS: '10000/15m',
+        MCPRAG_RATE_LOGIN_EMAIL: '100/15m',
+        MCPRAG_RATE_REQUESTS_ADDRESS: '100000/1m',
+      }
+    : {}
+  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', MCPRAG_FIXTURES: 'conformance', MCPRAG_AUTH: 'off', MCPRAG_AUDIT_STDOUT: 'off', ...authDefaults, ...env })
   const server = await startServer(config)
-  return Object.assign(server, { mcpUrl: `${server.url}/mcp` })
+  const stop = server.stop
+  return Object.assign(server, {
+    mcpUrl: `${server.url}/mcp`,
+    async stop() {
+      await stop()
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true })
+    },
+  })
+}
+
+/** A server with authentication on and no conformance fixtures (the registry holds the built-in tools only). */
+export function startAuthServer(env: Record<string, string> = {}): Promise<TestServer> {
+  return startTestServer({ MCPRAG_AUTH: 'on', MCPRAG_FIXTURES: 'none', ...env })
 }

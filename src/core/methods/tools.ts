@@ -25,7 +25,9 @@ export const callTool: Method = async (params, call, deps) => {
   if (typeof args !== 'object' || args === null || Array.isArray(args))
     throw invalidParams('tools/call: "arguments" must be an object when present')
   const tool = deps.registry.getTool(name)
-  if (!tool || !deps.access.canSee(call.principal, tool)) throw invalidParams(`Unknown tool: ${name}`, { name })
+  // A tool above the caller's tier is absent from tools/list but still named in the refusal
+  // (`access.check` says which tier it needs), the same way on every transport.
+  if (!tool) throw invalidParams(`Unknown tool: ${name}`, { name })
 
   const started = deps.now()
   const observe = (outcome: ToolCallEvent['outcome'], detail?: string) => {

@@ -1,0 +1,105 @@
+/**
+ * @module auth/auth
+ * Wires the auth services together from the implementations the composition root picked (store,
+ * mailer) and the configuration. The HTTP routes and transports receive the resulting `Auth`.
+ */
+import type { Mailer } from '../mail/mailer.ts'
+import type { AuthStore } from '../store/auth-store.ts'
+import type { AuditLog } from './audit.ts'
+import { BearerAuth } from './bearer.ts'
+import { SessionTokens } from './jwt.ts'
+import { LoginFlow } from './login.ts'
+import { LoginTokens } from './magic-link.ts'
+import { RateLimiter, type RateLimits } from './rate-limit.ts'
+import { SecretBox } from './secret-box.ts'
+import { AuthSessions } from './sessions.ts'
+import { TierPolicy } from './tier-policy.ts'
+import { TotpService } from './totp.ts'
+
+/** The configuration the auth services read (a slice of `Config`). */
+export interface AuthSettings {
+  jwtSecret: string
+  totpKey: string
+  signup: 'open' | 'invite'
+  adminEmails: string[]
+  sessionTokenTtlMs: number
+  loginTokenTtlMs: number
+  mfaWindowMs: number
+  mfaMaxFailures: number
+  mfaLockMs: number
+  rateLimits: RateLimits
+}
+
+export interface AuthDeps {
+  settings: AuthSettings
+  store: AuthStore
+  mailer: Mailer
+  audit: AuditLog
+  /** The server's public base URL (no trailing slash); resolved on use. */
+  publicUrl: () => string
+  addressOf: (request: Request) => string
+  /** Announce revoked sessions (the bus), so transports close their open streams. */
+  publishRevoked: (sessionIds: string[]) => void
+  now?: () => number
+}
+
+export interface Auth {
+  store: AuthStore
+  audit: AuditLog
+  sessions: AuthSessions
+  login: LoginFlow
+  totp: TotpService
+  policy: TierPolicy
+  bearer: BearerAuth
+  limiter: RateLimiter
+  limits: RateLimits
+  publicUrl: () => string
+  /** Where 401 challenges point (RFC 9728 metadata; the root document covers every endpoint). */
+  resourceMetadataUrl: () => string
+  addressOf: (request: Request) => string
+}
+
+/** Build the token service alone (the operator CLI mints tokens without a running server). */
+export function sessionTokens(secret: string, publicUrl: () => string): SessionTokens {
+  return new SessionTokens({ secret, issuer: publicUrl, audience: publicUrl })
+}
+
+export function createAuth(d: AuthDeps): Auth {
+  const now = d.now ?? Date.now
+  const s = d.settings
+  const limiter = new RateLimiter(d.store, now)
+  const sessions = new AuthSessions({
+    store: d.store,
+    tokens: sessionTokens(s.jwtSecret, d.publicUrl),
+    now,
+    ttlMs: s.sessionTokenTtlMs,
+    mfaWindowMs: s.mfaWindowMs,
+    onRevoked: d.publishRevoked,
+  })
+  const login = new LoginFlow({
+    store: d.store,
+    links: new LoginTokens(d.store, s.loginTokenTtlMs, now),
+    sessions,
+    mailer: d.mailer,
+    audit: d.audit,
+    signup: s.signup,
+    adminEmails: s.adminEmails,
+    callbackUrl: () => `${d.publicUrl()}/auth/callback`,
+    now,
+  })
+  const totp = new TotpService(d.store, new SecretBox(s.totpKey), { issuer: 'mcprag', maxFailures: s.mfaMaxFailures, lockMs: s.mfaLockMs, now })
+  return {
+    store: d.store,
+    audit: d.audit,
+    sessions,
+    login,
+    totp,
+    policy: new TierPolicy({ store: d.store, limiter, limits: s.rateLimits, now }),
+    bearer: new BearerAuth({ sessions, limiter, requestsPerAddress: s.rateLimits.requestsPerAddress, audit: d.audit, addressOf: d.addressOf }),
+    limiter,
+    limits: s.rateLimits,
+    publicUrl: d.publicUrl,
+    resourceMetadataUrl: () => `${d.publicUrl()}/.well-known/oauth-protected-resource`,
+    addressOf: d.addressOf,
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * @module auth/login
+ * Magic-link sign-in. `request` answers the same way whether or not the address may sign in (no
+ * user enumeration) and sends the email in the background (no timing difference). `complete`
+ * consumes the token once and opens a session. Who may sign in: existing users; with
+ * `MCPRAG_SIGNUP=open` anyone (new users get tier `public`); addresses in `MCPRAG_ADMIN_EMAILS`
+ * always (created as `admin` the first time).
+ */
+import { normaliseEmail, type AuthStore, type User } from '../store/auth-store.ts'
+import { loginMail, type Mailer } from '../mail/mailer.ts'
+import type { AuditLog } from './audit.ts'
+import { AuthError } from './errors.ts'
+import type { LoginTokens } from './magic-link.ts'
+import type { AuthSessions } from './sessions.ts'
+
+/** RFC 5321 caps a path at 254 characters; CR/LF and spaces are never part of an address here. */
+const EMAIL_PATTERN = /^[^\s@"<>(),;:\\[\]]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/
+
+export function parseEmail(value: unknown): string {
+  if (typeof value !== 'string' || value.length > 254 || !EMAIL_PATTERN.test(value.trim()))
+    throw new AuthError(400, 'invalid_request', '"email" must be an email address such as ada@example.com (at most 254 characters)')
+  return normaliseEmail(value)
+}
+
+export interface LoginFlowOptions {
+  store: AuthStore
+  links: LoginTokens
+  sessions: AuthSessions
+  mailer: Mailer
+  audit: AuditLog
+  signup: 'open' | 'invite'
+  adminEmails: string[]
+  /** The confirmation-page URL the email links to (built from the configured public URL, never from Host). */
+  callbackUrl: () => string
+  now: () => number
+}
+
+export interface CompletedLogin {
+  token: string
+  email: string
+  tier: string
+  user_id: string
+  /** Epoch seconds, like the token's `exp`. */
+  expires_at: number
+}
+
+export class LoginFlow {
+  readonly #o: LoginFlowOptions
+  /** Emails in flight, so tests and shutdown can wait for them. */
+  readonly #sending = new Set<Promise<void>>()
+
+  constructor(opts: LoginFlowOptions) {
+    this.#o = opts
+  }
+
+  /** Send a sign-in email if the address may sign in. Resolves before the email is sent. */
+  async request(email: string, clientAddress: string): Promise<void> {
+    const { store, adminEmails, signup } = this.#o
+    const user = await store.getUserByEmail(email)
+    const allowed = user !== undefined || signup === 'open' || adminEmails.includes(email)
+    this.#o.audit.record({ kind: 'login_requested', outcome: allowed ? 'sent' : 'ignored', userId: user?.id, email, clientAddress })
+    if (!allowed) return
+    const token = await this.#o.links.issue(email)
+    const url = new URL(this.#o.callbackUrl())
+    url.searchParams.set('token', token)
+    const message = loginMail({ to: email, link: url.toString(), token, ttlMinutes: Math.round(this.#o.links.ttlMs / 60_000) })
+    const sending = this.#o.mailer.send(message).catch((err) => {
+      console.error(`[auth] could not send the sign-in email to ${email}:`, err instanceof Error ? err.message : err)
+      this.#o.audit.record({ kind: 'login_mail_failed', outcome: 'failed', email, detail: err instanceof Error ? err.message : String(err) })
+    })
+    this.#sending.add(sending)
+    void sending.finally(() => this.#sending.delete(sending))
+  }
+
+  /** Consume a login token and open a session. Any failure is one 401 (`invalid_token`). */
+  async complete(token: unknown, clientAddress: string): Promise<CompletedLogin> {
+    const email = await this.#o.links.consume(token)
+    const invalid = (detail: string) => {
+      this.#o.audit.record({ kind: 'login_failed', outcome: 'denied', email, detail, clientAddress })
+      return new AuthError(401, 'invalid_token', 'The sign-in token is invalid, expired or already used: request a new one with POST /auth/login', { detail })
+    }
+    if (!email) throw invalid('unknown, expired or used token')
+    const user = await this.#userFor(email)
+    if (!user) throw invalid('the address may no longer sign in')
+    const session = await this.#o.sessions.start(user)
+    this.#o.audit.record({ kind: 'login_completed', outcome: 'ok', userId: user.id, email, tier: user.tier, clientAddress })
+    return { token: session.token, email: user.email, tier: user.tier, user_id: user.id, expires_at: Math.floor(session.expiresAt / 1000) }
+  }
+
+  /** Wait for emails being sent (tests, shutdown). */
+  async flush(): Promise<void> {
+    await Promise.all([...this.#sending])
+  }
+
+  async #userFor(email: string): Promise<User | undefined> {
+    const { store, adminEmails, signup, now } = this.#o
+    const existing = await store.getUserByEmail(email)
+    if (existing) return existing
+    const tier = adminEmails.includes(email) ? 'admin' : signup === 'open' ? 'public' : undefined
+    if (!tier) return undefined
+    try {
+      return await store.createUser({ email, tier, now: now() })
+    } catch {
+      // Two first sign-ins raced: the other one created the user.
+      return store.getUserByEmail(email)
+    }
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * @module auth/sessions
+ * Server-side sessions behind bearer tokens. A token is valid only while its session record
+ * exists, is not revoked and has not expired, so logout and revocation take effect on the next
+ * request on every instance sharing the store; `onRevoked` tells the transports to close streams.
+ */
+import { randomBytes } from 'node:crypto'
+import type { Principal } from '../core/types.ts'
+import type { AuthStore, User } from '../store/auth-store.ts'
+import type { SessionTokens } from './jwt.ts'
+
+export interface IssuedSession {
+  token: string
+  sessionId: string
+  /** Epoch ms. */
+  expiresAt: number
+}
+
+/** Why a presented token was refused (audit detail; the client sees one `invalid_token`). */
+export type TokenRejection = 'malformed_or_forged' | 'unknown_session' | 'revoked' | 'expired' | 'unknown_user'
+
+export interface AuthSessionsOptions {
+  store: AuthStore
+  tokens: SessionTokens
+  now: () => number
+  ttlMs: number
+  mfaWindowMs: number
+  /** Called with the ids of sessions just revoked (publish on the bus). */
+  onRevoked: (sessionIds: string[]) => void
+}
+
+export class AuthSessions {
+  readonly #o: AuthSessionsOptions
+
+  constructor(opts: AuthSessionsOptions) {
+    this.#o = opts
+  }
+
+  get mfaWindowMs(): number {
+    return this.#o.mfaWindowMs
+  }
+
+  /** Open a session for a user and mint its token. `ttlMs` defaults to the configured session TTL. */
+  async start(user: User, ttlMs = this.#o.ttlMs): Promise<IssuedSession> {
+    const now = this.#o.now()
+    // 256 random bits: session ids must not be guessable (a UUID has only 122).
+    const sessionId = randomBytes(32).toString('base64url')
+    const expiresAt = now + ttlMs
+    await this.#o.store.createSession({ id: sessionId, userId: user.id, createdAt: now, expiresAt })
+    const token = await this.#o.tokens.sign({ userId: user.id, sessionId, expiresAt })
+    return { token, sessionId, expiresAt }
+  }
+
+  /** The caller behind a bearer token, or why it is refused. Tier and email come from the store. */
+  async resolve(token: string): Promise<Principal | { rejected: TokenRejection }> {
+    const claims = await this.#o.tokens.verify(token)
+    if (!claims) return { rejected: 'malformed_or_forged' }
+    const session = await this.#o.store.getSession(claims.sessionId)
+    if (!session || session.userId !== claims.userId) return { rejected: 'unknown_session' }
+    if (session.revokedAt !== undefined) return { rejected: 'revoked' }
+    if (session.expiresAt <= this.#o.now()) return { rejected: 'expired' }
+    const user = await this.#o.store.getUser(session.userId)
+    if (!user) return { rejected: 'unknown_user' }
+    return { id: user.id, tier: user.tier, email: user.email, authSessionId: session.id }
+  }
+
+  /** Whether a session may still be used (open streams are re-checked with this). */
+  async isActive(sessionId: string): Promise<boolean> {
+    const s = await this.#o.store.getSession(sessionId)
+    return s !== undefined && s.revokedAt === undefined && s.expiresAt > this.#o.now()
+  }
+
+  /** Mark this one session MFA-verified for the configured window; returns until when (epoch ms). */
+  async markMfaVerified(sessionId: string): Promise<number> {
+    const until = this.#o.now() + this.#o.mfaWindowMs
+    await this.#o.store.setSessionMfa(sessionId, until)
+    return until
+  }
+
+  async mfaVerifiedUntil(sessionId: string): Promise<number | undefined> {
+    const s = await this.#o.store.getSession(sessionId)
+    const until = s?.mfaVerifiedUntil
+    return until !== undefined && until > this.#o.now() ? until : undefined
+  }
+
+  async revoke(sessionId: string): Promise<boolean> {
+    const done = await this.#o.store.revokeSession(sessionId, this.#o.now())
+    if (done) this.#o.onRevoked([sessionId])
+    return done
+  }
+
+  async revokeAll(userId: string): Promise<number> {
+    const ids = await this.#o.store.revokeUserSessions(userId, this.#o.now())
+    if (ids.length) this.#o.onRevoked(ids)
+    return ids.length
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * @module auth/tier-policy
+ * Who may see and call which tool: `public` < `user` < `admin`. A tool is listed to callers at
+ * or above its tier; calling it also needs, for `admin` tools, a fresh TOTP verification on the
+ * calling session. Every call re-reads the session and user from the store (a revoked session or
+ * a lowered tier counts at once, even on a long-lived connection) and spends the caller's
+ * tool-call budget. The core runs this for every transport, so REST, Streamable HTTP, SSE and
+ * WebSocket refuse the same calls the same way.
+ */
+import { forbidden, rateLimited, type McpError } from '../core/errors.ts'
+import type { ToolAccess } from '../core/ports.ts'
+import type { RegisteredTool } from '../core/registry.ts'
+import type { Principal, Tier } from '../core/types.ts'
+import type { AuthStore } from '../store/auth-store.ts'
+import type { RateLimiter, RateLimits } from './rate-limit.ts'
+
+const RANK: Record<Tier, number> = { public: 0, user: 1, admin: 2 }
+
+export const tierAllows = (have: Tier, need: Tier) => RANK[have] >= RANK[need]
+
+export interface TierPolicyOptions {
+  store: AuthStore
+  limiter: RateLimiter
+  limits: Pick<RateLimits, 'toolCallsPerUser'>
+  now: () => number
+}
+
+export class TierPolicy implements ToolAccess {
+  readonly #o: TierPolicyOptions
+
+  constructor(opts: TierPolicyOptions) {
+    this.#o = opts
+  }
+
+  canSee(principal: Principal, tool: RegisteredTool): boolean {
+    return tierAllows(principal.tier, tool.tier)
+  }
+
+  async check(principal: Principal, tool: RegisteredTool): Promise<McpError | undefined> {
+    const name = tool.definition.name
+    const retryAfterS = await this.#o.limiter.take('tools', principal.id, this.#o.limits.toolCallsPerUser)
+    if (retryAfterS !== undefined) return rateLimited(`Too many tool calls: try again in ${retryAfterS} s`, retryAfterS)
+    let tier = principal.tier
+    let mfaUntil: number | undefined
+    if (principal.authSessionId !== undefined) {
+      const session = await this.#o.store.getSession(principal.authSessionId)
+      const user = session && (await this.#o.store.getUser(session.userId))
+      if (!session || !user || session.revokedAt !== undefined || session.expiresAt <= this.#o.now())
+        return forbidden('This session has ended (signed out, revoked or expired): sign in again with POST /auth/login', { reason: 'session_expired' })
+      tier = user.tier
+      mfaUntil = session.mfaVerifiedUntil
+    }
+    if (!tierAllows(tier, tool.tier))
+      return forbidden(
+        `Tool "${name}" needs tier "${tool.tier}" and you have tier "${tier}": ask an operator to raise it (bun run mcprag user set-tier <email> ${tool.tier})`,
+        { reason: 'insufficient_tier', required_tier: tool.tier },
+      )
+    // Without an auth session there is no authentication at all (MCPRAG_AUTH=off): no MFA to ask for.
+    if (tool.tier === 'admin' && principal.authSessionId !== undefined && !(mfaUntil !== undefined && mfaUntil > this.#o.now()))
+      return forbidden(
+        `Tool "${name}" is an admin tool and needs a fresh TOTP verification on this session: POST /auth/verify-mfa with {"user_id", "totp_code"} using this same bearer token, then call it again`,
+        { reason: 'mfa_required', required_tier: 'admin' },
+      )
+    return undefined
+  }
+}

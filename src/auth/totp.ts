@@ -1,0 +1,113 @@
+/**
+ * @module auth/totp
+ * TOTP second factor (RFC 6238 via `otpauth`: SHA-1, 6 digits, 30 s). Policy, all server-side:
+ * - input must be exactly six ASCII digits (otpauth throws on some non-ASCII input; security.md §0);
+ * - the current step and one step back are accepted, never a future step (RFC 6238 §5.2);
+ * - a code's step must be newer than the last accepted one (no replay, atomic in the store);
+ * - `maxFailures` wrong codes in a row lock verification for `lockMs` (login itself stays open);
+ * - the seed is 20 random bytes, stored only inside a `SecretBox` bound to the user id.
+ */
+import { Secret, TOTP } from 'otpauth'
+import type { AuthStore, TotpState } from '../store/auth-store.ts'
+import { AuthError } from './errors.ts'
+import type { SecretBox } from './secret-box.ts'
+
+export const TOTP_DIGITS = 6
+export const TOTP_PERIOD_S = 30
+const CODE_PATTERN = /^[0-9]{6}$/
+
+export interface TotpOptions {
+  issuer: string
+  maxFailures: number
+  lockMs: number
+  now: () => number
+}
+
+/** Why a code was refused, for the audit log (the client sees one message for all of them). */
+export type TotpRejection = 'wrong_code' | 'future_step' | 'replayed'
+
+export function totpFor(base32Secret: string, label?: string, issuer?: string): TOTP {
+  return new TOTP({ issuer, label, secret: Secret.fromBase32(base32Secret), algorithm: 'SHA1', digits: TOTP_DIGITS, period: TOTP_PERIOD_S })
+}
+
+/**
+ * The step a code belongs to, if it is the current step or the one before; otherwise why not.
+ * Pure: the replay check against the stored last step happens in the store.
+ */
+export function matchStep(totp: TOTP, code: string, nowMs: number): { step: number } | { rejected: Exclude<TotpRejection, 'replayed'> } {
+  const delta = totp.validate({ token: code, timestamp: nowMs, window: 1 })
+  // `validate` returns 0 for the current step: compare with null, never by truthiness.
+  if (delta === null) return { rejected: 'wrong_code' }
+  if (delta > 0) return { rejected: 'future_step' }
+  return { step: totp.counter({ timestamp: nowMs }) + delta }
+}
+
+export class TotpService {
+  readonly #store: AuthStore
+  readonly #box: SecretBox
+  readonly #opts: TotpOptions
+
+  constructor(store: AuthStore, box: SecretBox, opts: TotpOptions) {
+    this.#store = store
+    this.#box = box
+    this.#opts = opts
+  }
+
+  async isEnrolled(userId: string): Promise<boolean> {
+    return (await this.#store.getTotp(userId))?.confirmed === true
+  }
+
+  /** Start enrolment with a fresh secret; returns the otpauth:// URI (show once, it holds the secret). */
+  async enrol(user: { id: string; email: string }): Promise<{ uri: string; secret: string }> {
+    const secret = new Secret({ size: 20 }).base32
+    await this.#store.putTotp(user.id, this.#box.seal(secret, user.id))
+    return { uri: totpFor(secret, user.email, this.#opts.issuer).toString(), secret }
+  }
+
+  /** Confirm a pending enrolment with a first code. */
+  async confirm(userId: string, code: unknown): Promise<void> {
+    const state = await this.#store.getTotp(userId)
+    if (!state) throw new AuthError(400, 'not_enrolled', 'No enrolment is pending: POST /auth/totp/enroll first')
+    if (state.confirmed) throw new AuthError(409, 'already_enrolled', 'The authenticator is already confirmed; use POST /auth/verify-mfa')
+    await this.#check(state, code)
+    await this.#store.confirmTotp(userId)
+  }
+
+  /** Verify a code of a confirmed authenticator. Throws `AuthError` (400/401/429) when refused. */
+  async verify(userId: string, code: unknown): Promise<void> {
+    const state = await this.#store.getTotp(userId)
+    if (!state?.confirmed)
+      throw new AuthError(400, 'not_enrolled', 'No authenticator is enrolled for this user: POST /auth/totp/enroll, then /auth/totp/confirm')
+    await this.#check(state, code)
+  }
+
+  async #check(state: TotpState, code: unknown): Promise<void> {
+    if (typeof code !== 'string' || !CODE_PATTERN.test(code))
+      throw new AuthError(400, 'invalid_request', '"totp_code" must be a string of exactly 6 digits (0-9)')
+    const now = this.#opts.now()
+    if (state.lockedUntil !== undefined && state.lockedUntil > now) throw this.#locked(state.lockedUntil, now)
+    const secret = this.#box.open(state.secretBox, state.userId)
+    if (secret === undefined) throw new Error(`TOTP secret of user ${state.userId} does not open: was MCPRAG_TOTP_KEY changed?`)
+    const match = matchStep(totpFor(secret), code, now)
+    let rejection: TotpRejection | undefined = 'rejected' in match ? match.rejected : undefined
+    if ('step' in match && !(await this.#store.claimTotpStep(state.userId, match.step))) rejection = 'replayed'
+    if (rejection === undefined) {
+      if (state.failures > 0) await this.#store.resetTotpFailures(state.userId)
+      return
+    }
+    const { failures, lockedUntil } = await this.#store.recordTotpFailure(state.userId, now, this.#opts.maxFailures, this.#opts.lockMs)
+    if (lockedUntil !== undefined) throw this.#locked(lockedUntil, now, rejection)
+    const left = this.#opts.maxFailures - failures
+    throw new AuthError(401, 'invalid_code', `The code is wrong or was already used: enter the next code from your authenticator (${left} attempt${left === 1 ? '' : 's'} left before a lock)`, {
+      detail: rejection,
+    })
+  }
+
+  #locked(until: number, now: number, detail = 'locked'): AuthError {
+    const retryAfterS = Math.max(1, Math.ceil((until - now) / 1000))
+    return new AuthError(429, 'mfa_locked', `Too many wrong codes: MFA verification is locked for ${retryAfterS} s (signing in still works)`, {
+      retryAfterS,
+      detail,
+    })
+  }
+}

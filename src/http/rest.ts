@@ -1,0 +1,55 @@
+/**
+ * @module http/rest
+ * The REST routes' shared plumbing: JSON bodies in (size, media type and shape checked) and the
+ * one place that turns an `AuthError` into a status, headers and a `{error, message}` body.
+ */
+import { authErrorHeaders } from '../auth/bearer.ts'
+import type { AuthError } from '../auth/errors.ts'
+import { isJsonContentType, readBody } from '../transports/http-guard.ts'
+
+/** Bodies of /auth/* requests are tiny; anything bigger is refused before parsing. */
+export const AUTH_BODY_LIMIT_BYTES = 4096
+
+export const NO_STORE = { 'cache-control': 'no-store' }
+
+export function restJson(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } })
+}
+
+export function restError(
+  status: number,
+  error: string,
+  message: string,
+  extra: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+): Response {
+  return restJson(status, { error, message, ...extra }, headers)
+}
+
+export function authErrorResponse(err: AuthError, resourceMetadataUrl: string, headers: Record<string, string> = {}): Response {
+  return restError(err.status, err.code, err.message, err.opts.retryAfterS === undefined ? {} : { retry_after_s: err.opts.retryAfterS }, {
+    ...headers,
+    ...authErrorHeaders(err, resourceMetadataUrl),
+  })
+}
+
+/**
+ * Read a JSON object body. An empty body is `{}` when `allowEmpty`; otherwise the body must be
+ * `application/json`, within `limit` bytes, valid JSON, and an object. Refusals are `AuthError`-free
+ * responses (400/413/415) the route returns as they are.
+ */
+export async function readJsonObject(request: Request, limit: number, opts: { allowEmpty?: boolean } = {}): Promise<Record<string, unknown> | Response> {
+  const body = await readBody(request, limit)
+  if ('tooLarge' in body) return restError(413, 'payload_too_large', `The body exceeds ${limit} bytes`)
+  if (body.text.trim() === '' && opts.allowEmpty) return {}
+  if (!isJsonContentType(request)) return restError(415, 'unsupported_media_type', 'Send the body as Content-Type: application/json')
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(body.text)
+  } catch {
+    return restError(400, 'invalid_json', 'The body is not valid JSON')
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    return restError(400, 'invalid_request', 'The body must be a JSON object')
+  return parsed as Record<string, unknown>
+}

@@ -1,0 +1,115 @@
+/**
+ * @module http/tool-routes
+ * REST access to tools: `GET /mcp/tools` lists what the caller may use, `POST /mcp/tool/{name}`
+ * calls one with the body as its arguments. Calls go through the protocol core as a `tools/call`
+ * on the `rest` transport, so tiers, MFA, rate limits, validation and audit are exactly those of
+ * MCP; this file only maps the outcome to HTTP: 200 `{result}`, 401, 403 (the body says whether
+ * the tier or MFA is missing), 404 unknown tool, 400/422 bad arguments (naming the field), 429,
+ * and 500 without internals.
+ */
+import { Elysia } from 'elysia'
+import { ErrorCode } from '../core/errors.ts'
+import type { JsonRpcResponse } from '../core/jsonrpc.ts'
+import type { McpServer } from '../core/mcp-server.ts'
+import type { ToolAccess } from '../core/ports.ts'
+import type { RegisteredTool } from '../core/registry.ts'
+import type { Principal } from '../core/types.ts'
+import type { HttpGuard } from '../transports/http-guard.ts'
+import { readJsonObject, restError, restJson } from './rest.ts'
+
+export interface ToolRoutesOptions {
+  core: McpServer
+  access: ToolAccess
+  guard: HttpGuard
+  /** The caller, or the 401/429 response to send instead. */
+  authenticate: (request: Request) => Promise<Principal | Response>
+  /** A 401 to send when a session ended between authentication and the call. */
+  unauthenticated: (request: Request) => Response
+  maxBodyBytes: number
+}
+
+const PREFIX = '/mcp/tool/'
+const TOOL_NAME = /^[A-Za-z0-9_.-]{1,128}$/
+
+/** The tool name from the raw path: exactly one segment, decoded once, of registrable characters. */
+function toolNameOf(request: Request): string | undefined {
+  const raw = new URL(request.url).pathname.slice(PREFIX.length)
+  try {
+    const name = decodeURIComponent(raw)
+    return TOOL_NAME.test(name) ? name : undefined
+  } catch {
+    return undefined
+  }
+}
+
+export function toolRoutes(o: ToolRoutesOptions) {
+  const { core, guard } = o
+
+  const list = async ({ request }: { request: Request }) => {
+    const denied = guard.check(request)
+    if (denied) return denied
+    const cors = guard.cors(request)
+    const principal = await o.authenticate(request)
+    if (principal instanceof Response) return principal
+    const tools = core.registry.tools().filter((t) => o.access.canSee(principal, t)).map((t) => ({ ...t.descriptor, tier: t.tier }))
+    return restJson(200, { tools, total: tools.length }, cors)
+  }
+
+  const call = async ({ request }: { request: Request }) => {
+    const denied = guard.check(request)
+    if (denied) return denied
+    const cors = guard.cors(request)
+    const principal = await o.authenticate(request)
+    if (principal instanceof Response) return principal
+    const name = toolNameOf(request)
+    const tool = name === undefined ? undefined : core.registry.getTool(name)
+    if (!tool) return restError(404, 'unknown_tool', 'No such tool: GET /mcp/tools lists the tools you may call', {}, cors)
+    const args = await readJsonObject(request, o.maxBodyBytes, { allowEmpty: true })
+    if (args instanceof Response) return args
+    const response = await core.handleRequest(
+      { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: tool.definition.name, arguments: args } },
+      { principal, transport: 'rest', send: () => {} },
+    )
+    return toHttp(response, tool, args, cors, () => o.unauthenticated(request))
+  }
+
+  return new Elysia({ name: 'http:tools' })
+    .get('/mcp/tools', list)
+    .post('/mcp/tool/*', call, { parse: 'none' })
+    .options('/mcp/tools', ({ request }) => guard.preflight(request, 'GET'))
+    .options('/mcp/tool/*', ({ request }) => guard.preflight(request, 'POST'))
+}
+
+function toHttp(
+  response: JsonRpcResponse | undefined,
+  tool: RegisteredTool,
+  args: Record<string, unknown>,
+  cors: Record<string, string>,
+  unauthenticated: () => Response,
+): Response {
+  const name = tool.definition.name
+  const failed = () => restError(500, 'tool_failed', `Tool ${name} failed; the error has been logged`, {}, cors)
+  if (!response) return failed()
+  if ('error' in response) {
+    const { code, message, data } = response.error
+    const d = (data ?? {}) as { reason?: string; required_tier?: string; retry_after_s?: number }
+    if (code === ErrorCode.Forbidden) {
+      if (d.reason === 'session_expired') return unauthenticated()
+      return restError(403, d.reason ?? 'forbidden', message, { required_tier: d.required_tier }, cors)
+    }
+    if (code === ErrorCode.RateLimited)
+      return restError(429, 'rate_limited', message, { retry_after_s: d.retry_after_s }, { ...cors, 'retry-after': String(d.retry_after_s ?? 1) })
+    if (code === ErrorCode.InvalidParams) return restError(400, 'invalid_request', message, {}, cors)
+    return failed()
+  }
+  const result = response.result as { isError?: boolean; content?: { type: string; text?: string }[] }
+  if (!result.isError) return restJson(200, { result }, cors)
+  // The core reports invalid arguments as an isError result; validation is pure, so ask again.
+  const problems = tool.validateInput(args)
+  if (problems) {
+    const fields = problems.map((p) => /"([^"]+)"/.exec(p)?.[1]).filter((f): f is string => f !== undefined)
+    return restError(422, 'invalid_arguments', `Invalid arguments for tool ${name}: ${problems.join('; ')}`, { problems, fields }, cors)
+  }
+  const text = result.content?.find((c) => c.type === 'text')?.text
+  return restError(500, 'tool_failed', text ?? `Tool ${name} failed`, {}, cors)
+}

@@ -1,0 +1,89 @@
+/**
+ * @module transports/revocation-watcher
+ * Closes the open streams of an auth session that was revoked (logout) or has ended. Transports
+ * `track` each long-lived connection with the principal that opened it; a revocation published on
+ * the bus (from any instance) closes them at once, and a periodic sweep catches sessions that
+ * expired or were revoked by another process (the operator CLI) without a bus event.
+ */
+import type { Bus, Unsubscribe } from '../bus/bus.ts'
+import type { Principal } from '../core/types.ts'
+
+/** Payload: `{ authSessionId: string }`. */
+export const AUTH_REVOKED_TOPIC = 'mcprag:auth:revoked'
+
+export interface RevocationWatcherOptions {
+  bus: Bus
+  /** Whether an auth session may still be used; absent when auth is off (nothing to sweep). */
+  isActive?: (authSessionId: string) => Promise<boolean>
+  sweepMs?: number
+}
+
+export class RevocationWatcher {
+  readonly #o: RevocationWatcherOptions
+  /** Auth session id → close functions of the connections it holds here. */
+  readonly #open = new Map<string, Set<() => void>>()
+  #unsubscribe: Unsubscribe = () => {}
+  #sweep: ReturnType<typeof setInterval> | undefined
+
+  constructor(opts: RevocationWatcherOptions) {
+    this.#o = opts
+  }
+
+  /** Tell every instance that these auth sessions were revoked. */
+  static publish(bus: Bus, authSessionIds: string[]): void {
+    for (const authSessionId of authSessionIds)
+      bus.publish(AUTH_REVOKED_TOPIC, { authSessionId }).catch((err) => console.error('[auth] could not publish a revocation:', err))
+  }
+
+  async start(): Promise<void> {
+    this.#unsubscribe = await this.#o.bus.subscribe(AUTH_REVOKED_TOPIC, (p) => {
+      const id = (p as { authSessionId?: unknown }).authSessionId
+      if (typeof id === 'string') this.#closeAll(id)
+    })
+    const isActive = this.#o.isActive
+    if (isActive) {
+      this.#sweep = setInterval(() => {
+        for (const id of [...this.#open.keys()])
+          isActive(id).then((ok) => ok || this.#closeAll(id), (err) => console.error('[auth] session check failed:', err))
+      }, this.#o.sweepMs ?? 30_000)
+      this.#sweep.unref?.()
+    }
+  }
+
+  close(): void {
+    this.#unsubscribe()
+    clearInterval(this.#sweep)
+  }
+
+  /** Register an open connection; returns the function to call when it closes by itself. */
+  track(principal: Principal, close: () => void): () => void {
+    const id = principal.authSessionId
+    if (id === undefined) return () => {}
+    let set = this.#open.get(id)
+    if (!set) this.#open.set(id, (set = new Set()))
+    set.add(close)
+    return () => {
+      const s = this.#open.get(id)
+      s?.delete(close)
+      if (s?.size === 0) this.#open.delete(id)
+    }
+  }
+
+  /** Number of auth sessions with open connections here (tests). */
+  get trackedSessions(): number {
+    return this.#open.size
+  }
+
+  #closeAll(authSessionId: string): void {
+    const set = this.#open.get(authSessionId)
+    if (!set) return
+    this.#open.delete(authSessionId)
+    for (const close of set) {
+      try {
+        close()
+      } catch (err) {
+        console.error('[auth] closing a revoked connection failed:', err)
+      }
+    }
+  }
+}
