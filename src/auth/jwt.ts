@@ -76,8 +76,10 @@ export class SessionTokens {
       maxTokenAge: MAX_TOKEN_TTL_S,
     })
     if (!payload) return undefined
-    const { sub, jti, exp } = payload
-    if (typeof sub !== 'string' || typeof jti !== 'string' || typeof exp !== 'number') return undefined
+    const { sub, jti, exp, iat } = payload
+    if (typeof sub !== 'string' || typeof jti !== 'string' || typeof exp !== 'number' || typeof iat !== 'number') return undefined
+    // No token of ours lives longer than MAX_TOKEN_TTL_S; a longer one was not minted here.
+    if (exp - iat > MAX_TOKEN_TTL_S) return undefined
     return { userId: sub, sessionId: jti, expiresAt: exp * 1000 }
   }
 }
