@@ -29,9 +29,12 @@ async function until(predicate: () => boolean | Promise<boolean>, what: string, 
 }
 
 let server: Awaited<ReturnType<typeof startTestServer>>
+/** Bus topics the server holds with no client connected (its own subscriptions). */
+let idleTopics: number
 beforeAll(async () => {
   // Small limits so the tests can cross them: 1 KiB bodies, keep-alive every 100 ms.
   server = await startTestServer({ MCPRAG_MAX_BODY_BYTES: '1024', MCPRAG_KEEPALIVE_MS: '100' })
+  idleTopics = (server.bus as MemoryBus).topicCount
   registerContractTools(server.registry)
 })
 afterAll(() => server.stop())
@@ -161,15 +164,15 @@ describe('Origin and Host', () => {
 describe('clean-up', () => {
   test('closing the stream ends the session: its endpoint is 404 and no bus subscription is left', async () => {
     const bus = server.bus as MemoryBus
-    await until(() => bus.topicCount === 3, 'earlier streams to be cleaned up')
+    await until(() => bus.topicCount === idleTopics, 'earlier streams to be cleaned up')
     const { sse, endpoint } = await openLegacyStream(`${server.url}/sse`)
     const sessionId = new URL(endpoint).searchParams.get('sessionId')!
     expect(await server.sessions.get(sessionId)).toBeDefined()
-    expect(bus.topicCount).toBe(4)
+    expect(bus.topicCount).toBe(idleTopics + 1)
     await sse.close()
     await until(async () => (await server.sessions.get(sessionId)) === undefined, 'the session to end')
     expect((await postMessage(endpoint, { jsonrpc: '2.0', id: 1, method: 'ping' })).status).toBe(404)
-    await until(() => bus.topicCount === 3, 'the stream subscription to go')
+    await until(() => bus.topicCount === idleTopics, 'the stream subscription to go')
   })
 })
 
