@@ -151,6 +151,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     maxBodyBytes: config.maxBodyBytes,
     keepAliveMs: config.keepAliveMs,
     sseRetryMs: config.sseRetryMs,
+    revocations,
   })
   const websocket = new WebSocketTransport({
     path: '/mcp/ws',
@@ -164,6 +165,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     maxBufferedBytes: config.wsMaxBufferedBytes,
     idleTimeoutS: config.wsIdleTimeoutS,
     keepAliveMs: config.keepAliveMs,
+    revocations,
   })
   // Streams must outlive Bun's idle timeout; keep-alive comments keep proxies from cutting them.
   const disableIdleTimeout = (request: Request, server: BunServerLike) => server?.timeout(request, 0)

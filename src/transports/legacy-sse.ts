@@ -16,6 +16,7 @@ import type { Principal } from '../core/types.ts'
 import { isSupportedVersion } from '../core/versions.ts'
 import type { SessionStore } from '../store/session-store.ts'
 import type { Authenticate } from './authenticate.ts'
+import type { RevocationWatcher } from './revocation-watcher.ts'
 import { isJsonContentType, readBody, rpcErrorResponse, type HttpGuard } from './http-guard.ts'
 import type { SessionOutbox } from './session-outbox.ts'
 import { SseStream } from './sse-stream.ts'
@@ -39,6 +40,8 @@ export interface LegacySseOptions {
   keepAliveMs: number
   /** `retry:` hint on the endpoint event: how soon an EventSource reconnects a dropped stream. */
   sseRetryMs: number
+  /** Closes the streams of an auth session when it is revoked (logout). */
+  revocations?: Pick<RevocationWatcher, 'track'>
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json' }
@@ -96,14 +99,19 @@ export class LegacySseTransport {
     outbox.hold(session.id)
     this.#open.add(session.id)
     let detach: () => void = () => {}
+    let untrack: () => void = () => {}
     const sse = new SseStream({
       keepAliveMs: this.#o.keepAliveMs,
       onKeepAlive: () => void sessions.touch(session.id),
       onClose: () => {
         detach()
+        untrack()
         void this.#end(session.id)
       },
     })
+    // Every POST authenticates again, but the stream would go on receiving: a revoked auth
+    // session (logout) closes it.
+    untrack = this.#o.revocations?.track(principal, () => sse.close()) ?? untrack
     sse.event(`${messagesPath}?sessionId=${session.id}`, { event: 'endpoint', retryMs: this.#o.sseRetryMs })
     // From seq 0, not 'live': a reply written before the attach completes is replayed, not lost.
     detach = await hub.attach(streamId, 0, {

@@ -15,6 +15,7 @@ import type { Principal } from '../core/types.ts'
 import type { SessionStore } from '../store/session-store.ts'
 import type { Authenticate } from './authenticate.ts'
 import type { HttpGuard } from './http-guard.ts'
+import type { RevocationWatcher } from './revocation-watcher.ts'
 import type { SessionOutbox } from './session-outbox.ts'
 import { standaloneStreamId, type StreamHub } from './stream-hub.ts'
 
@@ -34,6 +35,8 @@ export interface WebSocketOptions {
   idleTimeoutS: number
   /** How often an open socket extends its session's idle deadline. */
   keepAliveMs: number
+  /** Closes the sockets of an auth session when it is revoked (logout). */
+  revocations?: Pick<RevocationWatcher, 'track'>
 }
 
 export const SUBPROTOCOL = 'mcp'
@@ -41,6 +44,8 @@ export const SUBPROTOCOL = 'mcp'
 /** Close codes (RFC 6455 §7.4.1). 1009 (too big) is sent by Bun itself. */
 const CLOSE_NORMAL = 1000
 const CLOSE_UNSUPPORTED_DATA = 1003
+/** Policy violation; used by convention for authentication failures (mcp-spec.md WS-S6). */
+const CLOSE_POLICY = 1008
 const CLOSE_INTERNAL_ERROR = 1011
 
 /** What the transport needs of a Bun `ServerWebSocket`. */
@@ -59,6 +64,7 @@ interface Connection {
   initializing: boolean
   closed: boolean
   detach: () => void
+  untrack: () => void
   keepAlive?: ReturnType<typeof setInterval>
 }
 
@@ -133,7 +139,11 @@ export class WebSocketTransport {
       socket.close(CLOSE_INTERNAL_ERROR, 'The upgrade was not authenticated')
       return
     }
-    this.#connections.set(socket, { socket, principal, initializing: false, closed: false, detach: () => {} })
+    const conn: Connection = { socket, principal, initializing: false, closed: false, detach: () => {}, untrack: () => {} }
+    this.#connections.set(socket, conn)
+    // The token was checked once, at the upgrade: a revoked auth session (logout) must not keep
+    // a socket it opened.
+    conn.untrack = this.#o.revocations?.track(principal, () => socket.close(CLOSE_POLICY, 'The auth session was revoked')) ?? conn.untrack
   }
 
   #message(socket: Socket, data: unknown): void {
@@ -230,6 +240,7 @@ export class WebSocketTransport {
     if (!conn) return
     this.#connections.delete(socket)
     conn.closed = true
+    conn.untrack()
     await this.#release(conn)
   }
 

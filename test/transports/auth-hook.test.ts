@@ -15,6 +15,7 @@ import { MemorySessionStore } from '../../src/store/memory-session-store.ts'
 import type { Authenticate } from '../../src/transports/authenticate.ts'
 import { HttpGuard } from '../../src/transports/http-guard.ts'
 import { LegacySseTransport } from '../../src/transports/legacy-sse.ts'
+import { RevocationWatcher } from '../../src/transports/revocation-watcher.ts'
 import { SessionOutbox } from '../../src/transports/session-outbox.ts'
 import { StreamHub } from '../../src/transports/stream-hub.ts'
 import { WebSocketTransport } from '../../src/transports/websocket.ts'
@@ -28,14 +29,15 @@ const authenticate: Authenticate = async (request) => {
   const name = bearer ?? offered.find((p) => p.startsWith('mcp.auth.'))?.slice('mcp.auth.'.length)
   calls.push(`${request.method} ${new URL(request.url).pathname} ${name ?? '-'}`)
   if (!name) return new Response(JSON.stringify({ error: 'invalid_token' }), { status: 401, headers: { 'www-authenticate': 'Bearer' } })
-  return { id: name, tier: 'user' }
+  return { id: name, tier: 'user', authSessionId: `auth-${name}` }
 }
 
 let base: string
 let sessions: MemorySessionStore
+let bus: MemoryBus
 let stop: () => Promise<void>
 beforeAll(async () => {
-  const bus = new MemoryBus()
+  bus = new MemoryBus()
   const log = new MemoryEventLog({ retentionMs: 60_000 })
   const hub = new StreamHub(log, bus)
   const outbox = new SessionOutbox(hub, bus)
@@ -46,7 +48,9 @@ beforeAll(async () => {
   await core.start()
   await outbox.start()
   const guard = new HttpGuard({ allowedHosts: ['127.0.0.1'], allowedOrigins: ['http://localhost:*'] })
-  const common = { core, sessions, hub, outbox, guard, authenticate }
+  const revocations = new RevocationWatcher({ bus })
+  await revocations.start()
+  const common = { core, sessions, hub, outbox, guard, authenticate, revocations }
   const sse = new LegacySseTransport({ ...common, mounts: [{ stream: '/sse', messages: '/messages' }], maxBodyBytes: 65_536, keepAliveMs: 15_000, sseRetryMs: 1000 })
   const ws = new WebSocketTransport({ ...common, path: '/mcp/ws', maxMessageBytes: 65_536, maxBufferedBytes: 1 << 20, idleTimeoutS: 120, keepAliveMs: 15_000 })
   const app = new Elysia()
@@ -55,6 +59,7 @@ beforeAll(async () => {
     .listen({ port: 0, hostname: '127.0.0.1', websocket: ws.serverOptions() })
   base = `http://127.0.0.1:${app.server!.port}`
   stop = async () => {
+    revocations.close()
     await app.stop(true)
     await core.close()
     outbox.close()
@@ -85,6 +90,17 @@ describe('legacy SSE', () => {
     expect(calls).toEqual(['POST /messages alice', 'POST /messages alice', 'POST /messages -', 'POST /messages bob'])
     expect(await sse.reply(2)).toMatchObject({ result: {} })
     await sse.close()
+  })
+
+  test("revoking the principal's auth session (logout) closes its stream and ends the session", async () => {
+    const { sse, endpoint } = await openLegacyStream(`${base}/sse`, { authorization: 'Bearer dave' })
+    const sessionId = new URL(endpoint).searchParams.get('sessionId')!
+    RevocationWatcher.publish(bus, ['auth-dave'])
+    const deadline = Date.now() + 5000
+    while (!sse.ended && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
+    expect(sse.ended).toBe(true)
+    while ((await sessions.get(sessionId)) !== undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
+    expect(await sessions.get(sessionId)).toBeUndefined()
   })
 })
 
@@ -121,5 +137,16 @@ describe('WebSocket', () => {
     const sessionId = messages.find((m) => m.id === 2)!.result!.content![0]!.text
     expect((await sessions.get(sessionId))?.ownerId).toBe('carol')
     ws.close()
+  })
+
+  test("revoking the principal's auth session (logout) closes its socket with 1008", async () => {
+    const ws = new WebSocket(`${base.replace('http', 'ws')}/mcp/ws`, ['mcp', 'mcp.auth.erin'])
+    await new Promise((resolve, reject) => {
+      ws.onopen = resolve
+      ws.onerror = reject
+    })
+    const closed = new Promise<number>((resolve) => (ws.onclose = (e) => resolve(e.code)))
+    RevocationWatcher.publish(bus, ['auth-erin'])
+    expect(await closed).toBe(1008)
   })
 })
