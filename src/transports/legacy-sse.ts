@@ -48,16 +48,11 @@ const JSON_HEADERS = { 'content-type': 'application/json' }
 
 export class LegacySseTransport {
   readonly #o: LegacySseOptions
-  /** Sessions whose stream this instance holds (tests and metrics read the count). */
-  readonly #open = new Set<string>()
+  /** Sessions whose stream this instance holds; clean-up runs once per entry. */
+  readonly #streams = new Set<string>()
 
   constructor(opts: LegacySseOptions) {
     this.#o = opts
-  }
-
-  /** Number of open legacy SSE streams on this instance. */
-  get openStreams(): number {
-    return this.#open.size
   }
 
   /** The Elysia plugin mounting `GET <stream>` and `POST <messages>` for every mount. */
@@ -97,7 +92,7 @@ export class LegacySseTransport {
     const streamId = standaloneStreamId(session.id)
     await hub.open(streamId, session.id)
     outbox.hold(session.id)
-    this.#open.add(session.id)
+    this.#streams.add(session.id)
     let detach: () => void = () => {}
     let untrack: () => void = () => {}
     const sse = new SseStream({
@@ -127,7 +122,7 @@ export class LegacySseTransport {
   /** The stream closed: the session ends with it, and so does everything it was waiting for. */
   async #end(sessionId: string): Promise<void> {
     const { core, hub, outbox } = this.#o
-    if (!this.#open.delete(sessionId)) return
+    if (!this.#streams.delete(sessionId)) return
     outbox.release(sessionId)
     try {
       await hub.end(standaloneStreamId(sessionId))

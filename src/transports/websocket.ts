@@ -78,11 +78,6 @@ export class WebSocketTransport {
     this.#o = opts
   }
 
-  /** Number of open sockets on this instance. */
-  get openSockets(): number {
-    return this.#connections.size
-  }
-
   /**
    * The Bun server's `websocket` settings. Bun has one set per server, so the composition root
    * passes these to `listen`; only this transport speaks WebSocket.
@@ -177,7 +172,10 @@ export class WebSocketTransport {
   async #request(conn: Connection, request: JsonRpcRequest): Promise<void> {
     const { core, sessions } = this.#o
     try {
-      if (request.method === 'initialize' && !conn.session && !conn.initializing) return await this.#initialize(conn, request)
+      if (request.method === 'initialize' && !conn.session) {
+        if (!conn.initializing) return await this.#initialize(conn, request)
+        return this.#send(conn, failure(request.id, { code: ErrorCode.InvalidRequest, message: 'Invalid Request: initialize is already in progress on this connection' }))
+      }
       if (!conn.exchange || !conn.session) {
         const response =
           request.method === 'ping'
