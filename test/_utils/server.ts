@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { loadConfig } from '../../src/config.ts'
 import { startServer, type RunningServer } from '../../src/server.ts'
 
-export type TestServer = RunningServer & { mcpUrl: string }
+export type TestServer = RunningServer & { mcpUrl: string; /** The auth data directory (auth on only). */ dataDir?: string }
 
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
   const authOn = env.MCPRAG_AUTH === 'on'
@@ -30,6 +30,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   const stop = server.stop
   return Object.assign(server, {
     mcpUrl: `${server.url}/mcp`,
+    dataDir: authOn ? config.dataDir : undefined,
     async stop() {
       await stop()
       if (dataDir) rmSync(dataDir, { recursive: true, force: true })
