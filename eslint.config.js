@@ -20,6 +20,15 @@ export default tseslint.config(
     },
   },
   {
+    // @elysiajs/jwt verifies nothing but the signature unless told to (security.md §0): it is
+    // wrapped once, with the strict options, in src/auth/jwt.ts.
+    files: ['src/**/*.ts'],
+    ignores: ['src/auth/jwt.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [{ name: '@elysiajs/jwt', message: 'Use SessionTokens (src/auth/jwt.ts): it verifies alg, iss, aud, typ and exp.' }] }],
+    },
+  },
+  {
     files: ['src/core/**/*.ts'],
     rules: {
       'no-restricted-imports': [
