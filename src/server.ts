@@ -4,6 +4,7 @@
  * transports and routes. Everything else receives its collaborators as arguments.
  */
 import { Elysia } from 'elysia'
+import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { AuditLog } from './auth/audit.ts'
 import { createAuth, type Auth } from './auth/auth.ts'
@@ -69,6 +70,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
 
   // Identity: a SQLite store when auth is on; with auth off nothing needs to outlive the process.
   let publicUrl = config.auth?.publicUrl ?? ''
+  if (config.auth) mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
   const authStore: AuthStore = config.auth ? new SqliteAuthStore(join(config.dataDir, 'mcprag.db')) : new MemoryAuthStore()
   const audit = new AuditLog({
     store: authStore,
