@@ -208,8 +208,10 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const server = app.server!
   const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host
   if (!publicUrl) publicUrl = `http://${hostForUrl}:${server.port}`
-  // Expired tokens, sessions and counters are dropped hourly (and the check runs once at boot).
-  const purge = setInterval(() => authStore.purgeExpired(Date.now()).catch((err) => console.error('[auth] purge failed:', err)), 3_600_000)
+  // Expired login tokens, sessions and counters are dropped at boot and then hourly.
+  const purgeExpired = () => void authStore.purgeExpired(Date.now()).catch((err) => console.error('[auth] purge failed:', err))
+  purgeExpired()
+  const purge = setInterval(purgeExpired, 3_600_000)
   purge.unref?.()
   return {
     url: `http://${hostForUrl}:${server.port}`,

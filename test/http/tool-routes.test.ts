@@ -70,6 +70,16 @@ describe('POST /mcp/tool/{name}', () => {
     expect(plain.status).toBe(415)
   })
 
+  test('arguments nested 100 000 deep are refused without a 500, and the server stays up (T-E6); an oversized body is 413 (T-E5)', async () => {
+    for (const deep of ['{"text":"x","a":' + '['.repeat(100_000) + ']'.repeat(100_000) + '}', '{"text":"x","a":' + '{"a":'.repeat(100_000) + '1' + '}'.repeat(100_000) + '}']) {
+      const res = await call('echo', deep, user.token)
+      expect([400, 422]).toContain(res.status)
+    }
+    const huge = await call('echo', { text: 'x'.repeat(5 * 1024 * 1024) }, user.token)
+    expect(huge.status).toBe(413)
+    expect((await call('echo', { text: 'still up' }, user.token)).status).toBe(200)
+  })
+
   test('422 names the offending fields', async () => {
     const res = await call('echo', { text: 5, extra: true }, user.token)
     expect(res.status).toBe(422)
