@@ -14,6 +14,7 @@ import type { Bus } from './bus/bus.ts'
 import { MemoryBus } from './bus/memory-bus.ts'
 import type { Config } from './config.ts'
 import { McpServer } from './core/mcp-server.ts'
+import { allowAll } from './core/ports.ts'
 import { Registry } from './core/registry.ts'
 import type { Principal } from './core/types.ts'
 import { registerConformanceFixtures, watchConformanceResource } from './fixtures/conformance.ts'
@@ -183,7 +184,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     .use(healthRoutes({ version: SERVER_VERSION, startedAt }))
     .use(toolRoutes({
       core,
-      access: auth?.policy ?? { canSee: () => true, check: () => undefined },
+      access: auth?.policy ?? allowAll,
       guard,
       authenticate: auth ? (r) => restAuthenticate(auth, r, guard) : async () => ANONYMOUS,
       unauthenticated: (r) => restError(401, 'invalid_token', 'The session has ended: sign in again with POST /auth/login', {}, {

@@ -102,7 +102,8 @@ export const defineResource = (d: ResourceDefinition) => d
 export const defineResourceTemplate = (d: ResourceTemplateDefinition) => d
 export const definePrompt = (d: PromptDefinition) => d
 
-const TOOL_NAME = /^[A-Za-z0-9_.-]{1,128}$/
+/** What a tool name may be (checked at registration; REST routes match paths against it). */
+export const TOOL_NAME = /^[A-Za-z0-9_.-]{1,128}$/
 const EMPTY_INPUT: JsonSchema = { type: 'object', additionalProperties: false }
 
 function strip<T extends object>(o: T): Partial<T> {

@@ -12,7 +12,7 @@ import { ErrorCode } from '../core/errors.ts'
 import type { JsonRpcResponse } from '../core/jsonrpc.ts'
 import type { McpServer } from '../core/mcp-server.ts'
 import type { ToolAccess } from '../core/ports.ts'
-import type { RegisteredTool } from '../core/registry.ts'
+import { TOOL_NAME, type RegisteredTool } from '../core/registry.ts'
 import type { Principal } from '../core/types.ts'
 import type { HttpGuard } from '../transports/http-guard.ts'
 import { readJsonObject, restError, restJson } from './rest.ts'
@@ -29,7 +29,6 @@ export interface ToolRoutesOptions {
 }
 
 const PREFIX = '/mcp/tool/'
-const TOOL_NAME = /^[A-Za-z0-9_.-]{1,128}$/
 
 /** The tool name from the raw path: exactly one segment, decoded once, of registrable characters. */
 function toolNameOf(request: Request): string | undefined {
