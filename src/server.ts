@@ -126,6 +126,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const guard = new HttpGuard({ allowedHosts: config.allowedHosts, allowedOrigins: config.allowedOrigins })
   // Every transport and REST route authenticates through this one hook (bearer token, or nobody when auth is off).
   const authenticate = auth ? mcpAuthenticate(auth.bearer, auth.resourceMetadataUrl, (r) => guard.cors(r)) : noAuthentication
+  // The WebSocket upgrade alone also takes a single-use ticket in its URL (browsers cannot set headers there).
+  const authenticateUpgrade = auth ? mcpAuthenticate(auth.bearer, auth.resourceMetadataUrl, (r) => guard.cors(r), { webSocketTicket: true }) : noAuthentication
   const streamable = new StreamableHttpTransport({
     path: '/mcp',
     core,
@@ -163,7 +165,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     hub,
     outbox,
     guard,
-    authenticate,
+    authenticate: authenticateUpgrade,
     maxMessageBytes: config.maxBodyBytes,
     maxBufferedBytes: config.wsMaxBufferedBytes,
     idleTimeoutS: config.wsIdleTimeoutS,

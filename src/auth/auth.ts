@@ -15,6 +15,7 @@ import { SecretBox } from './secret-box.ts'
 import { AuthSessions } from './sessions.ts'
 import { TierPolicy } from './tier-policy.ts'
 import { TotpService } from './totp.ts'
+import { WS_TICKET_TTL_MS, WsTickets } from './ws-ticket.ts'
 
 /** The configuration the auth services read (a slice of `Config`). */
 export interface AuthSettings {
@@ -51,6 +52,8 @@ export interface Auth {
   totp: TotpService
   policy: TierPolicy
   bearer: BearerAuth
+  /** Single-use WebSocket tickets (POST /auth/ws-ticket, redeemed by the upgrade). */
+  tickets: WsTickets
   limiter: RateLimiter
   limits: RateLimits
   publicUrl: () => string
@@ -87,6 +90,7 @@ export function createAuth(d: AuthDeps): Auth {
     callbackUrl: () => `${d.publicUrl()}/auth/callback`,
     now,
   })
+  const tickets = new WsTickets(d.store, WS_TICKET_TTL_MS, now)
   const totp = new TotpService(d.store, new SecretBox(s.totpKey), { issuer: 'mcprag', maxFailures: s.mfaMaxFailures, lockMs: s.mfaLockMs, now })
   return {
     store: d.store,
@@ -95,7 +99,8 @@ export function createAuth(d: AuthDeps): Auth {
     login,
     totp,
     policy: new TierPolicy({ store: d.store, limiter, limits: s.rateLimits, now }),
-    bearer: new BearerAuth({ sessions, limiter, requestsPerAddress: s.rateLimits.requestsPerAddress, audit: d.audit, addressOf: d.addressOf }),
+    bearer: new BearerAuth({ sessions, limiter, requestsPerAddress: s.rateLimits.requestsPerAddress, audit: d.audit, addressOf: d.addressOf, tickets }),
+    tickets,
     limiter,
     limits: s.rateLimits,
     publicUrl: d.publicUrl,

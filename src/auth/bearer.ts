@@ -1,10 +1,12 @@
 /**
  * @module auth/bearer
  * Bearer-token authentication for every protected endpoint (MCP transports and REST). The token
- * is read from the `Authorization` header only, never from the URL or a cookie. Each request
- * first spends its client address's request budget. Failures are `AuthError`s; the adapters
- * below turn them into responses with `WWW-Authenticate: Bearer resource_metadata="…"` (plus
- * `error="invalid_token"` when a token was presented), as MCP authorization requires.
+ * is read from the `Authorization` header only, never from the URL or a cookie. The one exception
+ * is not a token: the WebSocket upgrade also accepts a single-use ticket in `?ticket=`
+ * (auth/ws-ticket.ts), because browsers cannot set headers there. Each request first spends its
+ * client address's request budget. Failures are `AuthError`s; the adapters below turn them into
+ * responses with `WWW-Authenticate: Bearer resource_metadata="…"` (plus `error="invalid_token"`
+ * when a token was presented), as MCP authorization requires.
  */
 import { ErrorCode } from '../core/errors.ts'
 import type { Principal } from '../core/types.ts'
@@ -13,9 +15,12 @@ import type { AuditLog } from './audit.ts'
 import { AuthError, tooManyRequests } from './errors.ts'
 import type { Limit, RateLimiter } from './rate-limit.ts'
 import type { AuthSessions } from './sessions.ts'
+import type { WsTickets } from './ws-ticket.ts'
 
 /** RFC 6750 b64token. */
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i
+/** Three base64url segments: what a JWT pasted where a ticket belongs looks like (audit detail only). */
+const JWT_SHAPE = /^[\w-]+\.[\w-]+\.[\w-]*$/
 
 export interface BearerAuthOptions {
   sessions: AuthSessions
@@ -23,6 +28,8 @@ export interface BearerAuthOptions {
   requestsPerAddress: Limit
   audit: AuditLog
   addressOf: (request: Request) => string
+  /** Redeems `?ticket=` on WebSocket upgrades. */
+  tickets: WsTickets
 }
 
 export class BearerAuth {
@@ -37,6 +44,42 @@ export class BearerAuth {
     const address = this.#o.addressOf(request)
     const retryAfterS = await this.#o.limiter.take('requests', address, this.#o.requestsPerAddress)
     if (retryAfterS !== undefined) return tooManyRequests(retryAfterS, 'requests from this address')
+    return this.#bearer(request, address)
+  }
+
+  /**
+   * The caller of a WebSocket upgrade: a single-use ticket in `?ticket=` (browsers, the SDK 1.x
+   * client), or else the `Authorization` header like any request. Only tickets are read from the
+   * URL; a bearer token there is refused, never resolved.
+   */
+  async authenticateUpgrade(request: Request): Promise<Principal | AuthError> {
+    const address = this.#o.addressOf(request)
+    const retryAfterS = await this.#o.limiter.take('requests', address, this.#o.requestsPerAddress)
+    if (retryAfterS !== undefined) return tooManyRequests(retryAfterS, 'requests from this address')
+    const tickets = new URL(request.url).searchParams.getAll('ticket')
+    if (tickets.length === 0) return this.#bearer(request, address)
+    // RFC 6750 §3.1: more than one credential is a malformed request, not a choice to make for the client.
+    if (tickets.length > 1 || request.headers.has('authorization'))
+      return new AuthError(400, 'invalid_request', 'Send one credential: either Authorization: Bearer <token> or one ?ticket= from POST /auth/ws-ticket, not both')
+    const ticket = tickets[0]!
+    const sessionId = await this.#o.tickets.redeem(ticket)
+    const result = sessionId === undefined ? undefined : await this.#o.sessions.resolveSession(sessionId)
+    if (result === undefined || 'rejected' in result) {
+      const why = result
+        ? `ws ticket of a session that is ${result.rejected}`
+        : JWT_SHAPE.test(ticket)
+          ? 'a bearer token was sent as ?ticket= (tokens never go in URLs)'
+          : 'unknown, expired, used or malformed ws ticket'
+      this.#o.audit.record({ kind: 'token_rejected', outcome: 'denied', detail: why, clientAddress: address })
+      return new AuthError(401, 'invalid_token', `The WebSocket ticket is invalid, expired or already used: get a new one with POST /auth/ws-ticket (single use, valid ${Math.round(this.#o.tickets.ttlMs / 1000)} s)`, {
+        tokenPresented: true,
+        detail: why,
+      })
+    }
+    return result
+  }
+
+  async #bearer(request: Request, address: string): Promise<Principal | AuthError> {
     const header = request.headers.get('authorization')
     if (header === null || header.trim() === '')
       return new AuthError(401, 'invalid_token', 'Authentication required: send Authorization: Bearer <token> (sign in with POST /auth/login)', {
@@ -70,10 +113,19 @@ export function authErrorHeaders(err: AuthError, resourceMetadataUrl: string): R
   return headers
 }
 
-/** The transports' `Authenticate` hook: refusals are JSON-RPC error bodies (no id). */
-export function mcpAuthenticate(bearer: BearerAuth, resourceMetadataUrl: () => string, cors: (request: Request) => Record<string, string>): Authenticate {
+/**
+ * The transports' `Authenticate` hook: refusals are JSON-RPC error bodies (no id). With
+ * `webSocketTicket` it also accepts a ticket in the URL: give that hook to the WebSocket
+ * transport only, so no other endpoint reads credentials from a URL.
+ */
+export function mcpAuthenticate(
+  bearer: BearerAuth,
+  resourceMetadataUrl: () => string,
+  cors: (request: Request) => Record<string, string>,
+  opts: { webSocketTicket?: boolean } = {},
+): Authenticate {
   return async (request) => {
-    const result = await bearer.authenticate(request)
+    const result = opts.webSocketTicket ? await bearer.authenticateUpgrade(request) : await bearer.authenticate(request)
     if (!(result instanceof AuthError)) return result
     const code = result.status === 429 ? ErrorCode.RateLimited : ErrorCode.ConnectionClosed
     return new Response(JSON.stringify({ jsonrpc: '2.0', error: { code, message: result.message }, id: null }), {

@@ -55,8 +55,20 @@ export class AuthSessions {
   async resolve(token: string): Promise<Principal | { rejected: TokenRejection }> {
     const claims = await this.#o.tokens.verify(token)
     if (!claims) return { rejected: 'malformed_or_forged' }
-    const session = await this.#o.store.getSession(claims.sessionId)
-    if (!session || session.userId !== claims.userId) return { rejected: 'unknown_session' }
+    return this.#principal(claims.sessionId, claims.userId)
+  }
+
+  /**
+   * The caller behind an auth session id (what a redeemed WebSocket ticket names), with the same
+   * checks a bearer token gets: the session is live and its user still exists.
+   */
+  resolveSession(sessionId: string): Promise<Principal | { rejected: TokenRejection }> {
+    return this.#principal(sessionId)
+  }
+
+  async #principal(sessionId: string, userId?: string): Promise<Principal | { rejected: TokenRejection }> {
+    const session = await this.#o.store.getSession(sessionId)
+    if (!session || (userId !== undefined && session.userId !== userId)) return { rejected: 'unknown_session' }
     if (session.revokedAt !== undefined) return { rejected: 'revoked' }
     if (session.expiresAt <= this.#o.now()) return { rejected: 'expired' }
     const user = await this.#o.store.getUser(session.userId)

@@ -1,7 +1,7 @@
 /**
  * @module http/auth-routes
  * The /auth/* REST routes: magic-link login and callback, TOTP enrolment and verification,
- * logout. Thin: each parses its input, calls an auth service, and answers; `AuthError`s become
+ * WebSocket tickets, logout. Thin: each parses its input, calls an auth service, and answers; `AuthError`s become
  * responses in one place. Every route passes the Origin/Host guard and spends the client
  * address's auth budget first.
  *
@@ -155,6 +155,15 @@ export function authRoutes({ auth, guard }: AuthRoutesOptions) {
     return restJson(200, { enrolled: true, mfa_verified: true, mfa_expires_at: seconds(until) }, cors)
   }
 
+  // A ticket stands for the bearer's own auth session (see auth/ws-ticket.ts); it is issued for a
+  // bearer token only, never for another ticket.
+  const wsTicket: Handler = async (request, cors) => {
+    const principal = await signedIn(request)
+    const { ticket } = await auth.tickets.issue(principal.authSessionId)
+    auth.audit.record({ kind: 'ws_ticket_issued', outcome: 'ok', userId: principal.id, email: principal.email, clientAddress: auth.addressOf(request) })
+    return restJson(200, { ticket, expires_in: seconds(auth.tickets.ttlMs) }, { ...cors, ...NO_STORE })
+  }
+
   const logout: Handler = async (request, cors) => {
     const principal = await signedIn(request)
     const body = await jsonBody(request, true)
@@ -170,6 +179,7 @@ export function authRoutes({ auth, guard }: AuthRoutesOptions) {
     .post('/auth/verify-mfa', route(verifyMfa), { parse: 'none' })
     .post('/auth/totp/enroll', route(enrol), { parse: 'none' })
     .post('/auth/totp/confirm', route(confirm), { parse: 'none' })
+    .post('/auth/ws-ticket', route(wsTicket), { parse: 'none' })
     .post('/auth/logout', route(logout), { parse: 'none' })
     .options('/auth/*', ({ request }) => guard.preflight(request, 'GET, POST'))
 }

@@ -1,8 +1,9 @@
 /**
  * @module store/auth-store
  * The seam for identity state: users, the server-side session behind every bearer token, one-time
- * login tokens (hashes only), TOTP state, rate-limit counters and the audit log. Every operation
- * that must be atomic across instances (consuming a login token, claiming a TOTP step, counting)
+ * login tokens and WebSocket tickets (hashes only), TOTP state, rate-limit counters and the audit
+ * log. Every operation that must be atomic across instances (consuming a login token or a ticket,
+ * claiming a TOTP step, counting)
  * is one method here, so a shared implementation (Redis) can make it one command or script.
  * Times are epoch milliseconds; callers pass `now`, so implementations keep no clock.
  */
@@ -25,6 +26,16 @@ export interface AuthSession {
   /** Admin tools may run on this session until then (a TOTP verification on *this* session). */
   mfaVerifiedUntil?: number
   revokedAt?: number
+}
+
+/**
+ * A single-use WebSocket ticket (auth/ws-ticket.ts): the hash of the ticket and the auth session it
+ * stands for. Kept apart from login tokens: a ticket must never be redeemable as a sign-in.
+ */
+export interface WsTicket {
+  hash: string
+  sessionId: string
+  expiresAt: number
 }
 
 export interface TotpState {
@@ -103,6 +114,14 @@ export interface AuthStore {
    */
   consumeLoginToken(hash: string, now: number): Promise<string | undefined>
 
+  /** Store a WebSocket ticket's hash; the ticket itself is never stored. */
+  putWsTicket(ticket: WsTicket): Promise<void>
+  /**
+   * Delete and return the ticket's auth session id in one atomic step, if it exists and has not
+   * expired. Of any number of concurrent calls with one hash, exactly one gets the id.
+   */
+  consumeWsTicket(hash: string, now: number): Promise<string | undefined>
+
   getTotp(userId: string): Promise<TotpState | undefined>
   /** Start (or restart) enrolment: a new unconfirmed secret, fresh counters. */
   putTotp(userId: string, secretBox: string): Promise<void>
@@ -120,7 +139,7 @@ export interface AuthStore {
   appendAudit(record: AuditRecord): Promise<void>
   queryAudit(query: AuditQuery): Promise<AuditRecord[]>
 
-  /** Drop expired login tokens, sessions and counters. */
+  /** Drop expired login tokens, WebSocket tickets, sessions and counters. */
   purgeExpired(now: number): Promise<void>
   close(): Promise<void>
 }

@@ -13,6 +13,7 @@ import {
   type CounterHit,
   type TotpState,
   type User,
+  type WsTicket,
 } from './auth-store.ts'
 
 /** Audit records kept in memory before the oldest are dropped. */
@@ -22,6 +23,7 @@ export class MemoryAuthStore implements AuthStore {
   readonly #users = new Map<string, User>()
   readonly #sessions = new Map<string, AuthSession>()
   readonly #tokens = new Map<string, { email: string; expiresAt: number }>()
+  readonly #tickets = new Map<string, WsTicket>()
   readonly #totp = new Map<string, TotpState>()
   readonly #counters = new Map<string, CounterHit>()
   readonly #audit: AuditRecord[] = []
@@ -95,6 +97,17 @@ export class MemoryAuthStore implements AuthStore {
     if (!t) return undefined
     this.#tokens.delete(hash)
     return t.expiresAt > now ? t.email : undefined
+  }
+
+  async putWsTicket(t: WsTicket): Promise<void> {
+    this.#tickets.set(t.hash, { ...t })
+  }
+
+  async consumeWsTicket(hash: string, now: number): Promise<string | undefined> {
+    const t = this.#tickets.get(hash)
+    if (!t) return undefined
+    this.#tickets.delete(hash)
+    return t.expiresAt > now ? t.sessionId : undefined
   }
 
   async getTotp(userId: string): Promise<TotpState | undefined> {
@@ -176,6 +189,7 @@ export class MemoryAuthStore implements AuthStore {
 
   async purgeExpired(now: number): Promise<void> {
     for (const [k, t] of this.#tokens) if (t.expiresAt <= now) this.#tokens.delete(k)
+    for (const [k, t] of this.#tickets) if (t.expiresAt <= now) this.#tickets.delete(k)
     for (const [k, s] of this.#sessions) if (s.expiresAt <= now) this.#sessions.delete(k)
     for (const [k, c] of this.#counters) if (c.resetAt <= now) this.#counters.delete(k)
   }

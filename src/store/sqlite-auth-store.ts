@@ -16,6 +16,7 @@ import {
   type CounterHit,
   type TotpState,
   type User,
+  type WsTicket,
 } from './auth-store.ts'
 
 const SCHEMA = `
@@ -27,6 +28,7 @@ CREATE TABLE IF NOT EXISTS auth_sessions (
   mfa_verified_until INTEGER, revoked_at INTEGER);
 CREATE INDEX IF NOT EXISTS auth_sessions_user ON auth_sessions(user_id);
 CREATE TABLE IF NOT EXISTS login_tokens (hash TEXT PRIMARY KEY, email TEXT NOT NULL, expires_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS ws_tickets (hash TEXT PRIMARY KEY, session_id TEXT NOT NULL, expires_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS totp (
   user_id TEXT PRIMARY KEY, secret_box TEXT NOT NULL, confirmed INTEGER NOT NULL DEFAULT 0,
   last_step INTEGER, failures INTEGER NOT NULL DEFAULT 0, locked_until INTEGER);
@@ -148,6 +150,15 @@ export class SqliteAuthStore implements AuthStore {
     return r && Number(r.expires_at) > now ? String(r.email) : undefined
   }
 
+  async putWsTicket(t: WsTicket): Promise<void> {
+    this.#run('INSERT OR REPLACE INTO ws_tickets (hash, session_id, expires_at) VALUES (?, ?, ?)', t.hash, t.sessionId, t.expiresAt)
+  }
+
+  async consumeWsTicket(hash: string, now: number): Promise<string | undefined> {
+    const r = this.#get('DELETE FROM ws_tickets WHERE hash = ? RETURNING session_id, expires_at', hash)
+    return r && Number(r.expires_at) > now ? String(r.session_id) : undefined
+  }
+
   async getTotp(userId: string): Promise<TotpState | undefined> {
     const r = this.#get('SELECT * FROM totp WHERE user_id = ?', userId)
     if (!r) return undefined
@@ -237,6 +248,7 @@ export class SqliteAuthStore implements AuthStore {
 
   async purgeExpired(now: number): Promise<void> {
     this.#run('DELETE FROM login_tokens WHERE expires_at <= ?', now)
+    this.#run('DELETE FROM ws_tickets WHERE expires_at <= ?', now)
     this.#run('DELETE FROM auth_sessions WHERE expires_at <= ?', now)
     this.#run('DELETE FROM counters WHERE reset_at <= ?', now)
   }

@@ -1,6 +1,7 @@
 /**
  * Driving the auth surface of a real server: sign in through the emailed token (over real SMTP),
- * enrol and use TOTP, and speak MCP (Streamable HTTP) or REST with a bearer token.
+ * enrol and use TOTP, speak MCP (Streamable HTTP) or REST with a bearer token, and get WebSocket
+ * tickets.
  */
 import type { TOTP } from 'otpauth'
 import type { Tier } from '../../src/core/types.ts'
@@ -116,4 +117,16 @@ export async function mcpCall(h: Harness, s: McpSession, method: string, params:
   const res = await post(`${h.url}/mcp`, { jsonrpc: '2.0', id, method, params }, s.headers)
   const text = await res.text()
   return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} }
+}
+
+/** POST /auth/ws-ticket with a bearer token; returns the single-use WebSocket ticket. */
+export async function wsTicket(baseUrl: string, token: string): Promise<string> {
+  const res = await fetch(`${baseUrl}/auth/ws-ticket`, { method: 'POST', headers: bearer(token) })
+  if (res.status !== 200) throw new Error(`ws-ticket failed: ${res.status} ${await res.text()}`)
+  return ((await res.json()) as { ticket: string }).ticket
+}
+
+/** What a browser opens: the WebSocket URL with a fresh ticket (never the token itself). */
+export async function wsTicketUrl(baseUrl: string, token: string): Promise<string> {
+  return `${baseUrl.replace(/^http/, 'ws')}/mcp/ws?ticket=${await wsTicket(baseUrl, token)}`
 }

@@ -69,6 +69,26 @@ export function runAuthStoreContract(name: string, make: () => AuthStore | Promi
       expect(results.filter((r) => r === 'r@x.io')).toHaveLength(1)
     })
 
+    test('a WebSocket ticket is consumed once; an expired one yields nothing; it is no login token', async () => {
+      await store.putWsTicket({ hash: 't1', sessionId: 's1', expiresAt: 100 })
+      expect(await store.consumeLoginToken('t1', 50)).toBeUndefined()
+      expect(await store.consumeWsTicket('t1', 50)).toBe('s1')
+      expect(await store.consumeWsTicket('t1', 50)).toBeUndefined()
+      await store.putWsTicket({ hash: 't2', sessionId: 's1', expiresAt: 100 })
+      expect(await store.consumeWsTicket('t2', 100)).toBeUndefined()
+      // Spent by the expired attempt, not merely refused.
+      expect(await store.consumeWsTicket('t2', 50)).toBeUndefined()
+      await store.putLoginToken({ hash: 'l1', email: 'a@x.io', expiresAt: 100 })
+      expect(await store.consumeWsTicket('l1', 50)).toBeUndefined()
+      expect(await store.consumeWsTicket('unknown', 0)).toBeUndefined()
+    })
+
+    test('of 50 concurrent consumes of one ticket exactly one succeeds', async () => {
+      await store.putWsTicket({ hash: 'race', sessionId: 's', expiresAt: 1e15 })
+      const results = await Promise.all(Array.from({ length: 50 }, () => store.consumeWsTicket('race', 1)))
+      expect(results.filter((r) => r === 's')).toHaveLength(1)
+    })
+
     test('TOTP enrolment is unconfirmed until confirmed; steps can be claimed only forward', async () => {
       await store.putTotp('u1', 'box1')
       expect(await store.getTotp('u1')).toEqual({ userId: 'u1', secretBox: 'box1', confirmed: false, failures: 0 })
@@ -128,9 +148,11 @@ export function runAuthStoreContract(name: string, make: () => AuthStore | Promi
       expect((await store.queryAudit({ limit: 1 })).map((r) => r.at)).toEqual([3])
     })
 
-    test('purging drops expired tokens, sessions and counters only', async () => {
+    test('purging drops expired tokens, tickets, sessions and counters only', async () => {
       await store.putLoginToken({ hash: 'old', email: 'a@x.io', expiresAt: 10 })
       await store.putLoginToken({ hash: 'new', email: 'a@x.io', expiresAt: 1000 })
+      await store.putWsTicket({ hash: 'old-ticket', sessionId: 'new', expiresAt: 10 })
+      await store.putWsTicket({ hash: 'new-ticket', sessionId: 'new', expiresAt: 1000 })
       await store.createSession({ id: 'old', userId: 'u', createdAt: 0, expiresAt: 10 })
       await store.createSession({ id: 'new', userId: 'u', createdAt: 0, expiresAt: 1000 })
       await store.hit('old', 10, 0)
@@ -138,6 +160,9 @@ export function runAuthStoreContract(name: string, make: () => AuthStore | Promi
       expect(await store.getSession('old')).toBeUndefined()
       expect(await store.getSession('new')).toBeDefined()
       expect(await store.consumeLoginToken('new', 100)).toBe('a@x.io')
+      expect(await store.consumeWsTicket('new-ticket', 100)).toBe('new')
+      // Gone, not just expired: even a clock before its expiry finds nothing.
+      expect(await store.consumeWsTicket('old-ticket', 5)).toBeUndefined()
       expect(await store.hit('old', 10, 100)).toEqual({ count: 1, resetAt: 110 })
     })
   })

@@ -2,8 +2,9 @@
  * The authentication hook as the legacy SSE and WebSocket transports use it: called on the stream
  * GET, on every message POST and once per WebSocket upgrade; its refusal is what the client gets;
  * a session answers only to the principal that opened it. The hook here is a stand-in that reads
- * `Authorization: Bearer <name>` or a `mcp.auth.<name>` subprotocol entry (the browser route the
- * README describes), since real token checks belong to the auth issue.
+ * `Authorization: Bearer <name>` or a `mcp.auth.<name>` subprotocol entry (the SEP-1288 draft
+ * convention: it shows that whatever the upgrade request carries reaches the hook). The real hook
+ * (auth/bearer.ts) takes a bearer header or, on the upgrade, a single-use ticket: test/http/ws-ticket.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { Elysia } from 'elysia'
