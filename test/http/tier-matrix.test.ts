@@ -1,17 +1,25 @@
 /**
  * The tier matrix (security.md T-G3), generated from the tool registry: every registered tool ×
- * {anonymous, public, user, admin without MFA, admin with MFA} × {REST, Streamable HTTP}. Exactly
- * the cells where the caller's tier reaches the tool's, and admin tools only with a fresh MFA on
- * the calling session, may run; the others are refused with the same reason on both transports.
- * Lists show exactly the tools at or below the caller's tier. A tool added to the registry joins
- * the matrix by itself. (Legacy SSE and WebSocket columns: see the issue 4 report.)
+ * {anonymous, public, user, admin without MFA, admin with MFA} × {REST, Streamable HTTP, legacy
+ * SSE, WebSocket}. Exactly the cells where the caller's tier reaches the tool's, and admin tools
+ * only with a fresh MFA on the calling session, may run; the others are refused with the same
+ * reason on every transport, and anonymous callers are refused (401) before any session or socket
+ * exists. Lists show exactly the tools at or below the caller's tier. A tool added to the registry
+ * joins the matrix by itself.
+ *
+ * Each signed-in caller holds one connection per MCP transport for the whole file: a Streamable
+ * HTTP session, a legacy SSE stream (bearer header on the GET and on every POST) and a WebSocket
+ * opened with a single-use ticket (the browser route), so the WebSocket column also proves that a
+ * ticket carries the MFA state of the session it was issued from.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { Registry, type RegisteredTool } from '../../src/core/registry.ts'
 import { registerBuiltinTools } from '../../src/tools/builtin.ts'
 import type { Tier } from '../../src/core/types.ts'
-import { bearer, enrolTotp, mcpCall, mcpSession, restPost, signIn, startHarness, type Harness, type McpSession } from '../_utils/auth.ts'
+import { bearer, enrolTotp, mcpCall, mcpSession, restPost, signIn, startHarness, wsTicketUrl, type Harness, type McpSession } from '../_utils/auth.ts'
 import { post } from '../_utils/http.ts'
+import { McpSocket, upgradeRequest } from '../_utils/ws.ts'
+import { openLegacyStream, postMessage } from '../transports/_sse.ts'
 
 type Caller = 'anonymous' | 'public' | 'user' | 'admin without MFA' | 'admin with MFA'
 const CALLERS: Caller[] = ['anonymous', 'public', 'user', 'admin without MFA', 'admin with MFA']
@@ -59,10 +67,72 @@ function sample(p: Record<string, unknown>): unknown {
   }
 }
 
+type Transport = 'Streamable HTTP' | 'legacy SSE' | 'WebSocket'
+const TRANSPORTS: Transport[] = ['Streamable HTTP', 'legacy SSE', 'WebSocket']
+
+/** One signed-in caller's connection on one MCP transport: send a request, get its JSON-RPC response. */
+type Rpc = (method: string, params: Record<string, unknown>) => Promise<Record<string, unknown>>
+
 let h: Harness
 const tokens = new Map<Caller, string | undefined>()
-const sessions = new Map<Caller, McpSession>()
+const rpcs = new Map<`${Caller}/${Transport}`, Rpc>()
+const closers: (() => unknown)[] = []
+const sseEndpoints = new Map<Caller, string>()
+const callerOf = (token: string) => CALLERS.find((c) => tokens.get(c) === token)!
 let tools: RegisteredTool[]
+let nextId = 1
+
+async function streamableRpc(token: string): Promise<Rpc> {
+  const session: McpSession = await mcpSession(h, token)
+  return async (method, params) => {
+    const res = await mcpCall(h, session, method, params, nextId++)
+    expect(res.status).toBe(200)
+    return res.body
+  }
+}
+
+async function legacySseRpc(token: string): Promise<Rpc> {
+  const { sse, endpoint } = await openLegacyStream(`${h.url}/sse`, bearer(token))
+  closers.push(() => sse.close())
+  sseEndpoints.set(callerOf(token), endpoint)
+  const rpc = async (method: string, params: Record<string, unknown>) => {
+    const id = nextId++
+    const posted = await postMessage(endpoint, { jsonrpc: '2.0', id, method, params }, bearer(token))
+    expect(posted.status).toBe(202)
+    return sse.reply(id)
+  }
+  const init = await rpc('initialize', { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'tier-matrix', version: '1' } })
+  if (init.error) throw new Error(`initialize failed: ${JSON.stringify(init.error)}`)
+  expect((await postMessage(endpoint, { jsonrpc: '2.0', method: 'notifications/initialized' }, bearer(token))).status).toBe(202)
+  return rpc
+}
+
+async function webSocketRpc(token: string): Promise<Rpc> {
+  const socket = await McpSocket.connect(await wsTicketUrl(h.url, token))
+  closers.push(() => socket.close())
+  return (method, params) => socket.request(method, params)
+}
+
+const CONNECT: Record<Transport, (token: string) => Promise<Rpc>> = {
+  'Streamable HTTP': streamableRpc,
+  'legacy SSE': legacySseRpc,
+  WebSocket: webSocketRpc,
+}
+
+/** An anonymous attempt on each MCP transport: all are refused before any session exists. */
+async function anonymousRefusals(method: string, params: Record<string, unknown>): Promise<Record<Transport | 'legacy SSE POST', number>> {
+  const stream = await fetch(`${h.url}/sse`, { headers: { accept: 'text/event-stream' } })
+  // To a live legacy session (the user's): a session id is not a credential.
+  const message = await postMessage(sseEndpoints.get('user')!, { jsonrpc: '2.0', id: nextId++, method, params })
+  for (const res of [stream, message]) expect(res.headers.get('www-authenticate')).toContain('resource_metadata=')
+  return {
+    'Streamable HTTP': (await post(`${h.url}/mcp`, { jsonrpc: '2.0', id: 1, method, params })).status,
+    'legacy SSE': stream.status,
+    'legacy SSE POST': message.status,
+    WebSocket: (await upgradeRequest(`${h.url}/mcp/ws`)).status,
+  }
+}
+const ALL_401 = { 'Streamable HTTP': 401, 'legacy SSE': 401, 'legacy SSE POST': 401, WebSocket: 401 }
 
 beforeAll(async () => {
   h = await startHarness()
@@ -75,9 +145,15 @@ beforeAll(async () => {
   const mfa = await signIn(h, 'adm@example.com')
   await enrolTotp(h, mfa)
   tokens.set('admin with MFA', mfa.token)
-  for (const c of CALLERS) if (tokens.get(c)) sessions.set(c, await mcpSession(h, tokens.get(c)!))
+  for (const c of CALLERS) {
+    const token = tokens.get(c)
+    if (token) for (const t of TRANSPORTS) rpcs.set(`${c}/${t}`, await CONNECT[t](token))
+  }
 })
-afterAll(() => h.stop())
+afterAll(async () => {
+  for (const close of closers) await close()
+  await h.stop()
+})
 
 test('the registry has a tool of every tier, so every column of the matrix is exercised', () => {
   expect(new Set(tools.map((t) => t.tier))).toEqual(new Set<Tier>(['public', 'user', 'admin']))
@@ -90,7 +166,7 @@ describe('lists show exactly the tools at or below the caller\'s tier', () => {
       const rest = await fetch(`${h.url}/mcp/tools`, { headers: token ? bearer(token) : {} })
       if (!token) {
         expect(rest.status).toBe(401)
-        expect((await post(`${h.url}/mcp`, { jsonrpc: '2.0', id: 1, method: 'tools/list' })).status).toBe(401)
+        expect(await anonymousRefusals('tools/list', {})).toEqual(ALL_401)
         return
       }
       const want = tools.filter((t) => RANK[t.tier] <= RANK[tierOf(c)!]).map((t) => t.definition.name).sort()
@@ -98,8 +174,10 @@ describe('lists show exactly the tools at or below the caller\'s tier', () => {
       expect(body.tools.map((t) => t.name).sort()).toEqual(want)
       expect(body.total).toBe(want.length)
       for (const t of body.tools) expect(t.tier).toBe(h.server.registry.getTool(t.name)!.tier)
-      const mcp = await mcpCall(h, sessions.get(c)!, 'tools/list', {})
-      expect(((mcp.body.result as { tools: { name: string }[] }).tools).map((t) => t.name).sort()).toEqual(want)
+      for (const t of TRANSPORTS) {
+        const mcp = await rpcs.get(`${c}/${t}`)!('tools/list', {})
+        expect({ transport: t, tools: ((mcp.result as { tools: { name: string }[] }).tools).map((x) => x.name).sort() }).toEqual({ transport: t, tools: want })
+      }
     })
   }
 })
@@ -113,13 +191,11 @@ describe('calls', () => {
   })
   for (const { name } of declared) {
     for (const c of CALLERS) {
-      test(`${name} × ${c} over REST and Streamable HTTP`, async () => {
+      test(`${name} × ${c} over REST`, async () => {
         const tool = h.server.registry.getTool(name)!
         const want = expected(c, tool)
-        const args = sampleArgs(tool.definition.inputSchema ?? {})
         const token = tokens.get(c)
-
-        const rest = await restPost(`${h.url}/mcp/tool/${name}`, args, token ? bearer(token) : {})
+        const rest = await restPost(`${h.url}/mcp/tool/${name}`, sampleArgs(tool.definition.inputSchema ?? {}), token ? bearer(token) : {})
         const restBody = (await rest.json()) as Record<string, unknown>
         if (want === 'ok') {
           expect({ status: rest.status, isError: (restBody.result as { isError?: boolean } | undefined)?.isError }).toEqual({ status: 200, isError: undefined })
@@ -130,23 +206,30 @@ describe('calls', () => {
           expect({ status: rest.status, error: restBody.error }).toEqual({ status: 403, error: want })
           expect(restBody.required_tier).toBe(tool.tier)
         }
-
-        if (!token) {
-          const res = await post(`${h.url}/mcp`, { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name, arguments: args } })
-          expect(res.status).toBe(401)
-          return
-        }
-        const mcp = await mcpCall(h, sessions.get(c)!, 'tools/call', { name, arguments: args })
-        expect(mcp.status).toBe(200)
-        if (want === 'ok') {
-          expect(mcp.body.error).toBeUndefined()
-          expect((mcp.body.result as { isError?: boolean }).isError).toBeUndefined()
-        } else {
-          const error = mcp.body.error as { code: number; message: string; data: { reason: string; required_tier: string } }
-          expect({ code: error.code, reason: error.data.reason, required: error.data.required_tier }).toEqual({ code: -32003, reason: want, required: tool.tier })
-          expect(error.message).toContain(want === 'mfa_required' ? '/auth/verify-mfa' : 'set-tier')
-        }
       })
+
+      if (c === 'anonymous') {
+        test(`${name} × anonymous over Streamable HTTP, legacy SSE and WebSocket: 401 before any session`, async () => {
+          const tool = h.server.registry.getTool(name)!
+          expect(await anonymousRefusals('tools/call', { name, arguments: sampleArgs(tool.definition.inputSchema ?? {}) })).toEqual(ALL_401)
+        })
+        continue
+      }
+      for (const t of TRANSPORTS) {
+        test(`${name} × ${c} over ${t}`, async () => {
+          const tool = h.server.registry.getTool(name)!
+          const want = expected(c, tool)
+          const reply = await rpcs.get(`${c}/${t}`)!('tools/call', { name, arguments: sampleArgs(tool.definition.inputSchema ?? {}) })
+          if (want === 'ok') {
+            expect(reply.error).toBeUndefined()
+            expect((reply.result as { isError?: boolean }).isError).toBeUndefined()
+          } else {
+            const error = reply.error as { code: number; message: string; data: { reason: string; required_tier: string } }
+            expect({ code: error.code, reason: error.data.reason, required: error.data.required_tier }).toEqual({ code: -32003, reason: want, required: tool.tier })
+            expect(error.message).toContain(want === 'mfa_required' ? '/auth/verify-mfa' : 'set-tier')
+          }
+        })
+      }
     }
   }
 })
