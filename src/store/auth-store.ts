@@ -141,6 +141,8 @@ export interface AuthStore {
 
   /** Drop expired login tokens, WebSocket tickets, sessions and counters. */
   purgeExpired(now: number): Promise<void>
+  /** Resolves when the store answers a trivial query (readiness); rejects when it cannot. */
+  ping(): Promise<void>
   close(): Promise<void>
 }
 

@@ -194,5 +194,7 @@ export class MemoryAuthStore implements AuthStore {
     for (const [k, c] of this.#counters) if (c.resetAt <= now) this.#counters.delete(k)
   }
 
+  async ping(): Promise<void> {}
+
   async close(): Promise<void> {}
 }

@@ -253,6 +253,11 @@ export class SqliteAuthStore implements AuthStore {
     this.#run('DELETE FROM counters WHERE reset_at <= ?', now)
   }
 
+  async ping(): Promise<void> {
+    // Reads the file (the schema page), so a deleted or unreadable database fails here.
+    this.#get('SELECT count(*) AS n FROM sqlite_master')
+  }
+
   async close(): Promise<void> {
     this.#db.close()
   }

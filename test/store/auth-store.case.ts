@@ -165,5 +165,9 @@ export function runAuthStoreContract(name: string, make: () => AuthStore | Promi
       expect(await store.consumeWsTicket('old-ticket', 5)).toBeUndefined()
       expect(await store.hit('old', 10, 100)).toEqual({ count: 1, resetAt: 110 })
     })
+
+    test('ping resolves while the store is usable (readiness)', async () => {
+      await expect(store.ping()).resolves.toBeUndefined()
+    })
   })
 }

@@ -24,3 +24,10 @@ test('the database file is private (0600) and keeps its data across reopen', asy
     rmSync(dir, { recursive: true, force: true })
   }
 })
+
+test('ping rejects once the database is closed, so readiness reports it', async () => {
+  const store = new SqliteAuthStore(':memory:')
+  await store.ping()
+  await store.close()
+  await expect(store.ping()).rejects.toThrow()
+})
