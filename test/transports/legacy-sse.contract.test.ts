@@ -1,5 +1,10 @@
-/** The transport contract over legacy HTTP+SSE (`/sse`), with the SDK's SSEClientTransport. */
+/**
+ * The transport contract over legacy HTTP+SSE (`/sse`), with the SDK's SSEClientTransport; with
+ * authentication on, its `requestInit` headers carry the token on the stream GET and every POST.
+ */
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js'
+import { bearer } from '../_utils/auth.ts'
 import { runTransportContract } from './transport.case.ts'
 
-runTransportContract('legacy SSE', { connect: (base) => new SSEClientTransport(new URL(`${base}/sse`)) })
+for (const auth of [false, true])
+  runTransportContract('legacy SSE', { connect: (base, token) => new SSEClientTransport(new URL(`${base}/sse`), token ? { requestInit: { headers: bearer(token) } } : {}) }, { auth })

@@ -1,7 +1,9 @@
 /**
  * The transport contract: one scenario list that every transport must pass the same way, driven
  * by the official SDK 1.x client over a real server on a loopback port. Each transport's test file
- * calls `runTransportContract` with a way to build the SDK's client transport for it.
+ * calls `runTransportContract` with a way to build the SDK's client transport for it, once against
+ * a server without authentication and once with it on (`{ auth: true }`), where the client carries
+ * a real bearer token the way that transport can (headers, or a WebSocket ticket).
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js'
@@ -21,8 +23,11 @@ import { startTestServer } from '../_utils/server.ts'
 import { registerContractTools, WAIT_TOOL, WHOAMI_TOOL, type ContractTools } from './_contract-tools.ts'
 
 export interface ContractTarget {
-  /** The SDK client transport for a server whose base URL (`http://127.0.0.1:PORT`) is given. */
-  connect(baseUrl: string): Transport
+  /**
+   * The SDK client transport for a server whose base URL (`http://127.0.0.1:PORT`) is given;
+   * with authentication on, `token` is a bearer token the transport must present.
+   */
+  connect(baseUrl: string, token?: string): Transport | Promise<Transport>
   /** How a client ends its session; closing the client is the default. */
   shutdown?(client: Client, transport: Transport): Promise<void>
 }
@@ -52,9 +57,11 @@ async function rpcError(p: Promise<unknown>): Promise<McpError> {
   throw new Error('expected a JSON-RPC error, got a result')
 }
 
-export function runTransportContract(name: string, target: ContractTarget): void {
-  describe(`${name} transport contract`, () => {
+export function runTransportContract(name: string, target: ContractTarget, opts: { auth?: boolean } = {}): void {
+  describe(`${name} transport contract${opts.auth ? ' (authentication on, with a token)' : ''}`, () => {
     let server: Awaited<ReturnType<typeof startTestServer>>
+    /** A user-tier bearer token, minted the way `bun run mcprag user token` does (auth on only). */
+    let token: string | undefined
     let tools: ContractTools
     const open: { client: Client; transport: Transport }[] = []
     const wires = new WeakMap<Client, Record<string, unknown>[]>()
@@ -69,7 +76,7 @@ export function runTransportContract(name: string, target: ContractTarget): void
         content: { type: 'text', text: `sampled: ${JSON.stringify(request.params.messages[0]?.content)}` },
       }))
       client.setRequestHandler(ElicitRequestSchema, async () => ({ action: 'accept', content: { username: 'ada', email: 'ada@example.com' } }))
-      const transport = target.connect(server.url)
+      const transport = await target.connect(server.url, token)
       await client.connect(transport)
       // Tap the transport to keep what arrived on the wire, in order (the client's handlers are
       // asynchronous and cannot say that).
@@ -89,7 +96,11 @@ export function runTransportContract(name: string, target: ContractTarget): void
     /** Bus topics the server holds with no client connected (its own subscriptions). */
     let idleTopics: number
     beforeAll(async () => {
-      server = await startTestServer()
+      server = await startTestServer(opts.auth ? { MCPRAG_AUTH: 'on' } : {})
+      if (server.auth) {
+        const user = await server.auth.store.createUser({ email: `contract-${name.replaceAll(' ', '-').toLowerCase()}@example.com`, tier: 'user', now: Date.now() })
+        token = (await server.auth.sessions.start(user)).token
+      }
       idleTopics = (server.bus as MemoryBus).topicCount
       tools = registerContractTools(server.registry)
       shared = (await connect()).client
@@ -111,6 +122,16 @@ export function runTransportContract(name: string, target: ContractTarget): void
       expect(shared.getInstructions()).toContain('mcprag')
       expect(await shared.ping()).toEqual({})
     })
+
+    if (opts.auth) {
+      test('authentication: without a token the client is refused; with it, tools run as the token\'s user', async () => {
+        const anonymous = new Client({ name: `contract-${name}-anonymous`, version: '1.0.0' })
+        await expect(anonymous.connect(await target.connect(server.url))).rejects.toThrow()
+        await anonymous.close().catch(() => {})
+        const whoami = await shared.callTool({ name: 'whoami', arguments: {} })
+        expect(whoami.structuredContent).toMatchObject({ tier: 'user', email: expect.stringMatching(/^contract-.*@example\.com$/) })
+      })
+    }
 
     test('tools: list, call, and progress notifications for a call that asks for them', async () => {
       const { tools: listed } = await shared.listTools()
