@@ -16,10 +16,11 @@ import type { Config } from './config.ts'
 import { McpServer } from './core/mcp-server.ts'
 import { allowAll } from './core/ports.ts'
 import { Registry } from './core/registry.ts'
-import type { Principal } from './core/types.ts'
+import type { Principal, TransportKind } from './core/types.ts'
 import { registerConformanceFixtures, watchConformanceResource } from './fixtures/conformance.ts'
 import { authRoutes } from './http/auth-routes.ts'
 import { healthRoutes } from './http/health.ts'
+import { openApiRoutes } from './http/openapi-routes.ts'
 import { authErrorResponse, restError } from './http/rest.ts'
 import { toolRoutes } from './http/tool-routes.ts'
 import { wellKnownRoutes } from './http/well-known.ts'
@@ -128,6 +129,17 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const authenticate = auth ? mcpAuthenticate(auth.bearer, auth.resourceMetadataUrl, (r) => guard.cors(r)) : noAuthentication
   // The WebSocket upgrade alone also takes a single-use ticket in its URL (browsers cannot set headers there).
   const authenticateUpgrade = auth ? mcpAuthenticate(auth.bearer, auth.resourceMetadataUrl, (r) => guard.cors(r), { webSocketTicket: true }) : noAuthentication
+  const legacyMounts = [
+    // `/sse` is where legacy clients look; `/mcp/sse` is also the REST API's event stream.
+    { stream: '/sse', messages: '/messages' },
+    { stream: '/mcp/sse', messages: '/mcp/messages' },
+  ]
+  // The MCP transports' routes, which the REST docs leave out.
+  const transportRoutes = new Map<string, TransportKind>([
+    ['/mcp', 'streamable-http'],
+    ...legacyMounts.flatMap(({ stream, messages }) => [[stream, 'sse'], [messages, 'sse']] as [string, TransportKind][]),
+    ['/mcp/ws', 'websocket'],
+  ])
   const streamable = new StreamableHttpTransport({
     path: '/mcp',
     core,
@@ -142,11 +154,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     revocations,
   })
   const legacySse = new LegacySseTransport({
-    // `/sse` is where legacy clients look; `/mcp/sse` is also the REST API's event stream.
-    mounts: [
-      { stream: '/sse', messages: '/messages' },
-      { stream: '/mcp/sse', messages: '/mcp/messages' },
-    ],
+    mounts: legacyMounts,
     core,
     sessions,
     hub,
@@ -184,6 +192,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     // Bun tells the socket's peer only here; rate limits and audit read it later.
     .onRequest(({ request, server }) => addresses.remember(request, server))
     .use(healthRoutes({ version: SERVER_VERSION, startedAt }))
+    .use(openApiRoutes({ registry, version: SERVER_VERSION, authRequired: auth !== undefined, mcpPaths: [...transportRoutes.keys()] }))
     .use(toolRoutes({
       core,
       access: auth?.policy ?? allowAll,
@@ -194,6 +203,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
         'www-authenticate': `Bearer resource_metadata="${auth?.resourceMetadataUrl() ?? ''}", error="invalid_token"`,
       }),
       maxBodyBytes: config.maxBodyBytes,
+      authRequired: auth !== undefined,
     }))
     .use(streamable.plugin(disableIdleTimeout))
     .use(legacySse.plugin(disableIdleTimeout))
@@ -210,14 +220,18 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const stopWatch = config.fixtures === 'conformance' ? watchConformanceResource(core) : () => {}
   const server = app.server!
   const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host
-  if (!publicUrl) publicUrl = `http://${hostForUrl}:${server.port}`
+  const url = `http://${hostForUrl}:${server.port}`
+  if (!publicUrl) publicUrl = url
+  // The docs page's "Try it out" fetches from the page's own origin: allow exactly that one.
+  guard.allowOrigin(url)
+  guard.allowOrigin(publicUrl)
   // Expired login tokens, sessions and counters are dropped at boot and then hourly.
   const purgeExpired = () => void authStore.purgeExpired(Date.now()).catch((err) => console.error('[auth] purge failed:', err))
   purgeExpired()
   const purge = setInterval(purgeExpired, 3_600_000)
   purge.unref?.()
   return {
-    url: `http://${hostForUrl}:${server.port}`,
+    url,
     port: server.port!,
     core,
     registry,

@@ -19,6 +19,7 @@ import type { Principal } from '../core/types.ts'
 import { acceptedTypes, isJsonContentType, readBody, type HttpGuard } from '../transports/http-guard.ts'
 import { confirmationPage, signInFailedPage, signedInPage } from './callback-page.ts'
 import { AUTH_BODY_LIMIT_BYTES, NO_STORE, authErrorResponse, readJsonObject, restJson } from './rest.ts'
+import { ROUTE_DOCS } from './route-docs.ts'
 
 export interface AuthRoutesOptions {
   auth: Auth
@@ -173,13 +174,13 @@ export function authRoutes({ auth, guard }: AuthRoutesOptions) {
   }
 
   return new Elysia({ name: 'http:auth' })
-    .post('/auth/login', route(login), { parse: 'none' })
-    .get('/auth/callback', route(callbackGet))
-    .post('/auth/callback', route(callbackPost), { parse: 'none' })
-    .post('/auth/verify-mfa', route(verifyMfa), { parse: 'none' })
-    .post('/auth/totp/enroll', route(enrol), { parse: 'none' })
-    .post('/auth/totp/confirm', route(confirm), { parse: 'none' })
-    .post('/auth/ws-ticket', route(wsTicket), { parse: 'none' })
-    .post('/auth/logout', route(logout), { parse: 'none' })
+    .post('/auth/login', route(login), { parse: 'none', detail: ROUTE_DOCS.login })
+    .get('/auth/callback', route(callbackGet), { detail: ROUTE_DOCS.callbackGet })
+    .post('/auth/callback', route(callbackPost), { parse: 'none', detail: ROUTE_DOCS.callbackPost })
+    .post('/auth/verify-mfa', route(verifyMfa), { parse: 'none', detail: ROUTE_DOCS.verifyMfa })
+    .post('/auth/totp/enroll', route(enrol), { parse: 'none', detail: ROUTE_DOCS.totpEnroll })
+    .post('/auth/totp/confirm', route(confirm), { parse: 'none', detail: ROUTE_DOCS.totpConfirm })
+    .post('/auth/ws-ticket', route(wsTicket), { parse: 'none', detail: ROUTE_DOCS.wsTicket })
+    .post('/auth/logout', route(logout), { parse: 'none', detail: ROUTE_DOCS.logout })
     .options('/auth/*', ({ request }) => guard.preflight(request, 'GET, POST'))
 }

@@ -16,6 +16,7 @@ import { TOOL_NAME, type RegisteredTool } from '../core/registry.ts'
 import type { Principal } from '../core/types.ts'
 import type { HttpGuard } from '../transports/http-guard.ts'
 import { readJsonObject, restError, restJson } from './rest.ts'
+import { ROUTE_DOCS } from './route-docs.ts'
 
 export interface ToolRoutesOptions {
   core: McpServer
@@ -26,6 +27,8 @@ export interface ToolRoutesOptions {
   /** A 401 to send when a session ended between authentication and the call. */
   unauthenticated: (request: Request) => Response
   maxBodyBytes: number
+  /** Whether calls need a bearer token (authentication on); for the OpenAPI document. */
+  authRequired: boolean
 }
 
 const PREFIX = '/mcp/tool/'
@@ -73,8 +76,9 @@ export function toolRoutes(o: ToolRoutesOptions) {
   }
 
   return new Elysia({ name: 'http:tools' })
-    .get('/mcp/tools', list)
-    .post('/mcp/tool/*', call, { parse: 'none' })
+    .get('/mcp/tools', list, { detail: ROUTE_DOCS.listTools(o.authRequired) })
+    // Documented per tool instead (http/tool-operations.ts).
+    .post('/mcp/tool/*', call, { parse: 'none', detail: ROUTE_DOCS.hidden })
     .options('/mcp/tools', ({ request }) => guard.preflight(request, 'GET'))
     .options('/mcp/tool/*', ({ request }) => guard.preflight(request, 'POST'))
 }

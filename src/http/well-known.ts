@@ -6,6 +6,7 @@
  * server names itself as the authorization server. Public data: any origin may read it.
  */
 import { Elysia } from 'elysia'
+import { ROUTE_DOCS } from './route-docs.ts'
 
 const CORS = { 'access-control-allow-origin': '*', 'access-control-allow-methods': 'GET, OPTIONS', 'access-control-allow-headers': 'mcp-protocol-version' }
 
@@ -24,8 +25,8 @@ export function wellKnownRoutes(publicUrl: () => string) {
     )
   const preflight = () => new Response(null, { status: 204, headers: CORS })
   return new Elysia({ name: 'http:well-known' })
-    .get('/.well-known/oauth-protected-resource', () => document(publicUrl()))
-    .get('/.well-known/oauth-protected-resource/mcp', () => document(`${publicUrl()}/mcp`))
+    .get('/.well-known/oauth-protected-resource', () => document(publicUrl()), { detail: ROUTE_DOCS.protectedResource('server') })
+    .get('/.well-known/oauth-protected-resource/mcp', () => document(`${publicUrl()}/mcp`), { detail: ROUTE_DOCS.protectedResource('mcp') })
     .options('/.well-known/oauth-protected-resource', preflight)
     .options('/.well-known/oauth-protected-resource/mcp', preflight)
 }

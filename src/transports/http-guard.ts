@@ -49,10 +49,21 @@ function originAllowed(origin: string, patterns: string[]): boolean {
 export class HttpGuard {
   readonly #opts: GuardOptions
   readonly #anyHost: boolean
+  readonly #origins: string[]
 
   constructor(opts: GuardOptions) {
     this.#opts = opts
     this.#anyHost = opts.allowedHosts.includes('*')
+    this.#origins = [...opts.allowedOrigins]
+  }
+
+  /**
+   * Also accept this exact origin. The server's own pages (/docs) fetch from it, and with PORT=0
+   * it is known only once the server listens; nothing else is ever added.
+   */
+  allowOrigin(origin: string): void {
+    const exact = new URL(origin).origin
+    if (!this.#origins.includes(exact)) this.#origins.push(exact)
   }
 
   /** 403 when Host or Origin is not allowed; undefined when the request may proceed. */
@@ -63,7 +74,7 @@ export class HttpGuard {
         return rpcErrorResponse(403, ErrorCode.ConnectionClosed, `Forbidden: Host "${host ?? ''}" is not allowed (MCPRAG_ALLOWED_HOSTS)`)
     }
     const origin = request.headers.get('origin')
-    if (origin !== null && !originAllowed(origin, this.#opts.allowedOrigins))
+    if (origin !== null && !originAllowed(origin, this.#origins))
       return rpcErrorResponse(403, ErrorCode.ConnectionClosed, `Forbidden: Origin "${origin}" is not allowed (MCPRAG_ALLOWED_ORIGINS)`)
     return undefined
   }
@@ -71,7 +82,7 @@ export class HttpGuard {
   /** CORS headers for an allowed browser origin (none for non-browser clients). */
   cors(request: Request): Record<string, string> {
     const origin = request.headers.get('origin')
-    if (origin === null || !originAllowed(origin, this.#opts.allowedOrigins)) return {}
+    if (origin === null || !originAllowed(origin, this.#origins)) return {}
     return {
       'access-control-allow-origin': origin,
       'access-control-expose-headers': 'mcp-session-id, mcp-protocol-version, www-authenticate',
