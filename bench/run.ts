@@ -15,7 +15,7 @@
 import type { FileSink } from 'bun'
 import { cpus, totalmem } from 'node:os'
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { analyseProfile } from './lib/profile.ts'
+import { analyseProfile, trimProfile } from './lib/profile.ts'
 import { clkTck, cpuMicros, loadAverage, machineCpu, memory } from './lib/proc.ts'
 import { renderReport } from './lib/report.ts'
 import type { MemoryResult, Options, ProfileResult, Results, RunInfo, Sample, TargetResult } from './lib/results.ts'
@@ -485,7 +485,7 @@ async function main(): Promise<void> {
   mkdirSync(`${outDir}/raw`, { recursive: true })
   for (const f of readdirSync(runDir).filter((f) => f.endsWith('.wrk.txt') || f.endsWith('.ws.txt'))) writeFileSync(`${outDir}/raw/${f}`, readFileSync(`${runDir}/${f}`))
   writeFileSync(`${outDir}/results.json`, JSON.stringify(results, null, 2))
-  for (const p of profiles) if (p.markdown) writeFileSync(`${outDir}/profile-${p.key}.md`, readFileSync(p.markdown))
+  for (const p of profiles) if (p.markdown) writeFileSync(`${outDir}/profile-${p.key}.md`, trimProfile(readFileSync(p.markdown, 'utf8')))
   const analysis = existsSync('bench/analysis.md') ? readFileSync('bench/analysis.md', 'utf8') : ''
   writeFileSync(reportPath, renderReport(results, { analysis, outDir, runDir }))
   log(`wrote ${reportPath} and ${outDir}/ (raw: ${runDir}) in ${((performance.now() - t0) / 1000).toFixed(0)} s`)

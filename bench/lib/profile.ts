@@ -37,6 +37,8 @@ export interface ProfileSummary {
 const ROOT = process.cwd()
 
 function shortUrl(url: string): string {
+  const at = url.indexOf('/node_modules/')
+  if (at >= 0) return url.slice(at + 1)
   return url.replace(/^file:\/\//, '').replace(`${ROOT}/`, '')
 }
 
@@ -141,4 +143,22 @@ export function analyseProfile(path: string, interesting: string[], markerUrl: s
       .map((e) => ({ name: e.name, where: e.where, area: e.area, ms: e.us / 1000, share: share(e.us) })),
     inclusive: [...inclusive].map(([name, us]) => ({ name, ms: us / 1000, share: share(us) })),
   }
+}
+
+/** Bun's markdown profile without its long per-function section, and at most 80 rows per table. */
+export function trimProfile(md: string): string {
+  const out: string[] = []
+  let skipping = false
+  let rows = 0
+  for (const line of md.split('\n')) {
+    if (line.startsWith('## ')) {
+      skipping = line.startsWith('## Function Details')
+      rows = 0
+      if (skipping) out.push(line, '', '_Left out of the committed copy (see the .cpuprofile of the run)._', '')
+    }
+    if (skipping) continue
+    if (line.startsWith('| ') && ++rows > 82) continue
+    out.push(line)
+  }
+  return out.join('\n')
 }

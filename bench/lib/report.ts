@@ -134,6 +134,9 @@ function memoryTable(memory: MemoryResult[]): string[] {
   return lines
 }
 
+/** A frame's file, relative to the checkout (a node_modules symlink resolves to another path). */
+const where = (w: string) => (w.includes('/node_modules/') ? w.slice(w.indexOf('/node_modules/') + 1) : w)
+
 function profileSection(results: Results, outDir: string): string[] {
   const ps = results.profiles
   const areas = [...new Set(ps.flatMap((p) => p.summary.areas.map((a) => a.area)))]
@@ -162,7 +165,7 @@ function profileSection(results: Results, outDir: string): string[] {
       '',
       '| Hottest functions (self time) | where | area | µs/req | share |',
       '|---|---|---|--:|--:|',
-      ...s.functions.slice(0, 15).map((f) => `| \`${f.name || '(anonymous)'}\` | ${f.where ? `\`${f.where}\`` : ''} | ${f.area} | ${fix(perReq(p, f.ms), 2)} | ${fix(f.share * 100)} % |`),
+      ...s.functions.slice(0, 15).map((f) => `| \`${f.name || '(anonymous)'}\` | ${f.where ? `\`${where(f.where)}\`` : ''} | ${f.area} | ${fix(perReq(p, f.ms), 2)} | ${fix(f.share * 100)} % |`),
       '',
       '| mcprag function (inclusive time) | µs/req | share |',
       '|---|--:|--:|',
