@@ -52,6 +52,12 @@ export interface Config {
   dataDir: string
   /** Write each audit record as a JSON line on stdout. */
   auditStdout: boolean
+  /** Bearer token `/metrics` requires; undefined leaves it open. */
+  metricsToken?: string
+  /** How long shutdown keeps serving, with `/ready` at 503, before it stops taking requests. */
+  drainDelayMs: number
+  /** The most shutdown waits for in-flight requests to finish before it closes everything. */
+  shutdownGraceMs: number
 }
 
 export class ConfigError extends Error {
@@ -130,6 +136,9 @@ export function loadConfig(env: Env = process.env): Config {
     auth,
     dataDir,
     auditStdout: onOff(env, 'MCPRAG_AUDIT_STDOUT', true, problems),
+    metricsToken: metricsToken(env, problems),
+    drainDelayMs: int('MCPRAG_DRAIN_DELAY_S', 0, 0, 300) * 1000,
+    shutdownGraceMs: int('MCPRAG_SHUTDOWN_GRACE_S', 10, 0, 3600) * 1000,
   }
   if (problems.length) throw new ConfigError(problems)
   return Object.freeze(config)
@@ -146,6 +155,14 @@ function onOff(env: Env, name: string, def: boolean, problems: string[]): boolea
   if (raw === 'off' || raw === '0' || raw === 'false') return false
   problems.push(`${name}="${env[name]}" is invalid: set "on" or "off"`)
   return def
+}
+
+function metricsToken(env: Env, problems: string[]): string | undefined {
+  const token = env.MCPRAG_METRICS_TOKEN
+  if (token === undefined || token === '') return undefined
+  if (token.length < 16 || PLACEHOLDER_SECRETS.test(token) || !/^[\x21-\x7e]+$/.test(token))
+    problems.push('MCPRAG_METRICS_TOKEN is invalid: set at least 16 random printable characters without spaces (e.g. `openssl rand -hex 24`), or leave it unset for an open /metrics')
+  return token
 }
 
 interface AuthContext {

@@ -23,13 +23,16 @@ if (config.secretGenerated)
 if (!config.auth) console.log('warning: MCPRAG_AUTH=off: every caller is an anonymous admin (local development only)')
 for (const note of config.auth?.notes ?? []) console.log(`note: ${note}`)
 if (config.auth && !config.auth.smtpUrl) console.log('note: SMTP_URL is not set: sign-in emails (link and token) are printed here')
+console.log(`API docs at ${server.url}/docs (OpenAPI at ${server.url}/openapi.json); /health, /ready and /metrics for operations`)
+if (!config.metricsToken && !/^(127\.|localhost$|::1$|\[::1\]$)/.test(config.host))
+  console.log('note: MCPRAG_METRICS_TOKEN is not set: anyone who reaches the server can read /metrics')
 
 let stopping = false
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     if (stopping) return
     stopping = true
-    console.log(`${signal} received, shutting down`)
+    console.log(`${signal} received: draining (/ready answers 503), then shutting down`)
     void server.stop().then(() => process.exit(0))
   })
 }

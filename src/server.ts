@@ -20,12 +20,15 @@ import type { Principal, TransportKind } from './core/types.ts'
 import { registerConformanceFixtures, watchConformanceResource } from './fixtures/conformance.ts'
 import { authRoutes } from './http/auth-routes.ts'
 import { healthRoutes } from './http/health.ts'
+import { metricsRoutes } from './http/metrics-routes.ts'
 import { openApiRoutes } from './http/openapi-routes.ts'
+import { readinessRoutes } from './http/readiness-routes.ts'
 import { authErrorResponse, restError } from './http/rest.ts'
 import { toolRoutes } from './http/tool-routes.ts'
 import { wellKnownRoutes } from './http/well-known.ts'
 import { ConsoleMailer } from './mail/console-mailer.ts'
 import { SmtpMailer } from './mail/smtp-mailer.ts'
+import { ServerMetrics } from './metrics/server-metrics.ts'
 import type { AuthStore } from './store/auth-store.ts'
 import { MemoryAuthStore } from './store/memory-auth-store.ts'
 import { MemoryEventLog } from './store/memory-event-log.ts'
@@ -55,10 +58,17 @@ export interface RunningServer {
   bus: Bus
   /** The auth services; undefined when `MCPRAG_AUTH=off`. */
   auth?: Auth
+  /**
+   * Drain, then stop: `/ready` answers 503 at once, requests keep being served for
+   * `drainDelayMs`, in-flight work gets up to `shutdownGraceMs` to finish, then everything closes.
+   */
   stop(): Promise<void>
 }
 
 type BunServerLike = { timeout(request: Request, seconds: number): void } | null
+
+/** A readiness check slower than this fails: a probe must answer within its own timeout. */
+const READY_CHECK_TIMEOUT_MS = 2000
 
 /** Build every part, start listening, and return a handle that can stop it all. */
 export async function startServer(config: Config): Promise<RunningServer> {
@@ -69,6 +79,16 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const hub = new StreamHub(log, bus)
   const outbox = new SessionOutbox(hub, bus)
   const registry = new Registry()
+  // Shutdown sets it: /ready answers 503 from then on while in-flight work finishes.
+  let draining = false
+  // The gauges are read at scrape time from parts built below.
+  const metrics: ServerMetrics = new ServerMetrics({
+    version: SERVER_VERSION,
+    transportOf: (route) => transportRoutes.get(route),
+    sessions: () => sessions.countByTransport(),
+    streams: () => ({ 'streamable-http': streamable.openStreams, sse: legacySse.openStreams, websocket: websocket.openSockets }),
+    draining: () => draining,
+  })
 
   // Identity: a SQLite store when auth is on; with auth off nothing needs to outlive the process.
   let publicUrl = config.auth?.publicUrl ?? ''
@@ -79,6 +99,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     now: Date.now,
     writeLine: config.auditStdout ? (line) => console.log(line) : undefined,
     tierOf: (name) => registry.getTool(name)?.tier,
+    onRecord: (record) => metrics.onAuditRecord(record),
   })
   const addresses = new ClientAddresses(config.auth?.trustedProxies ?? 0)
   const mailer = config.auth?.smtpUrl ? new SmtpMailer(config.auth.smtpUrl, config.auth.mailFrom) : new ConsoleMailer()
@@ -119,7 +140,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     pageSize: config.pageSize,
     clientRequestTimeoutMs: config.clientRequestTimeoutMs,
     access: auth?.policy,
-    observers: [audit],
+    observers: [audit, metrics],
   })
   await core.start()
   await outbox.start()
@@ -134,7 +155,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     { stream: '/sse', messages: '/messages' },
     { stream: '/mcp/sse', messages: '/mcp/messages' },
   ]
-  // The MCP transports' routes, which the REST docs leave out.
+  // The MCP transports' routes: metrics label them by transport, and the REST docs leave them out.
   const transportRoutes = new Map<string, TransportKind>([
     ['/mcp', 'streamable-http'],
     ...legacyMounts.flatMap(({ stream, messages }) => [[stream, 'sse'], [messages, 'sse']] as [string, TransportKind][]),
@@ -189,9 +210,12 @@ export async function startServer(config: Config): Promise<RunningServer> {
       console.error('[http] unhandled error:', error)
       return jsonResponse(500, { error: 'internal_error', message: 'Internal server error' })
     })
+    // First, so its request hooks time every route.
+    .use(metricsRoutes({ metrics, token: config.metricsToken }))
     // Bun tells the socket's peer only here; rate limits and audit read it later.
     .onRequest(({ request, server }) => addresses.remember(request, server))
     .use(healthRoutes({ version: SERVER_VERSION, startedAt }))
+    .use(readinessRoutes({ checks: [{ name: 'auth_store', run: () => authStore.ping() }], isDraining: () => draining, timeoutMs: READY_CHECK_TIMEOUT_MS }))
     .use(openApiRoutes({ registry, version: SERVER_VERSION, authRequired: auth !== undefined, mcpPaths: [...transportRoutes.keys()] }))
     .use(toolRoutes({
       core,
@@ -230,6 +254,29 @@ export async function startServer(config: Config): Promise<RunningServer> {
   purgeExpired()
   const purge = setInterval(purgeExpired, 3_600_000)
   purge.unref?.()
+  let stopping: Promise<void> | undefined
+  const shutdown = async () => {
+    draining = true
+    // Load balancers see /ready fail and stop sending new work; meanwhile everything is served.
+    if (config.drainDelayMs > 0) await Bun.sleep(config.drainDelayMs)
+    // In-flight work finishes: requests being answered, and MCP requests on any transport (a tool
+    // call on a stream or WebSocket has no HTTP request in flight).
+    const idle = () => metrics.requestsInFlight === 0 && core.inFlight === 0
+    if (!(await waitFor(idle, config.shutdownGraceMs)))
+      console.warn(`[shutdown] ${metrics.requestsInFlight} HTTP and ${core.inFlight} MCP request(s) still running after ${config.shutdownGraceMs / 1000} s (MCPRAG_SHUTDOWN_GRACE_S): closing them`)
+    stopWatch()
+    clearInterval(purge)
+    revocations.close()
+    await app.stop(true)
+    await core.close()
+    outbox.close()
+    await sessions.close()
+    await log.close()
+    await bus.close()
+    await auth?.login.flush()
+    await mailer.close()
+    await authStore.close()
+  }
   return {
     url,
     port: server.port!,
@@ -238,21 +285,21 @@ export async function startServer(config: Config): Promise<RunningServer> {
     sessions,
     bus,
     auth,
-    async stop() {
-      stopWatch()
-      clearInterval(purge)
-      revocations.close()
-      await app.stop(true)
-      await core.close()
-      outbox.close()
-      await sessions.close()
-      await log.close()
-      await bus.close()
-      await auth?.login.flush()
-      await mailer.close()
-      await authStore.close()
+    stop() {
+      stopping ??= shutdown()
+      return stopping
     },
   }
+}
+
+/** Poll until `condition` holds (true) or `timeoutMs` passes (false). */
+async function waitFor(condition: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs
+  while (!condition()) {
+    if (Date.now() >= deadline) return false
+    await Bun.sleep(10)
+  }
+  return true
 }
 
 function jsonResponse(status: number, body: unknown): Response {

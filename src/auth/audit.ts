@@ -34,6 +34,8 @@ export interface AuditLogOptions {
   writeLine?: (line: string) => void
   /** The tier of a registered tool, for tool-call records. */
   tierOf: (tool: string) => Tier | undefined
+  /** Also told of every record (metrics count the refusals). Must not throw. */
+  onRecord?: (record: AuditRecord) => void
 }
 
 export class AuditLog implements ToolCallObserver {
@@ -64,6 +66,7 @@ export class AuditLog implements ToolCallObserver {
     const record: AuditRecord = { at: this.#o.now(), ...event }
     if (record.detail !== undefined && record.detail.length > MAX_DETAIL_CHARS) record.detail = `${record.detail.slice(0, MAX_DETAIL_CHARS)}…`
     for (const k of Object.keys(record) as (keyof AuditRecord)[]) if (record[k] === undefined) delete record[k]
+    this.#o.onRecord?.(record)
     try {
       // JSON.stringify escapes CR/LF inside values, so one record is always one line.
       this.#o.writeLine?.(JSON.stringify({ audit: new Date(record.at).toISOString(), ...record }))

@@ -127,6 +127,11 @@ export class McpServer {
     this.#inflight.clear()
   }
 
+  /** Requests running now on this instance, on any transport (shutdown waits for them). */
+  get inFlight(): number {
+    return this.#inflight.size
+  }
+
   get capabilities(): Params {
     return this.#capabilities
   }

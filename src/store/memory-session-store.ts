@@ -3,6 +3,7 @@
  * Single-instance session store: two maps and one sweep timer.
  */
 import type { SessionState } from '../core/session.ts'
+import type { TransportKind } from '../core/types.ts'
 import type { SessionStore } from './session-store.ts'
 
 interface Entry {
@@ -82,6 +83,13 @@ export class MemorySessionStore implements SessionStore {
   /** Number of live sessions (for metrics and tests). */
   get size(): number {
     return this.#entries.size
+  }
+
+  /** Sessions per transport, counted when asked (a metrics scrape), so sessions cost nothing to track. */
+  countByTransport(): Partial<Record<TransportKind, number>> {
+    const counts: Partial<Record<TransportKind, number>> = {}
+    for (const { session } of this.#entries.values()) counts[session.transport] = (counts[session.transport] ?? 0) + 1
+    return counts
   }
 
   #live(id: string): Entry | undefined {

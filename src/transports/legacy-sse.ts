@@ -55,6 +55,11 @@ export class LegacySseTransport {
     this.#o = opts
   }
 
+  /** Streams (one per session) open on this instance, for metrics. */
+  get openStreams(): number {
+    return this.#streams.size
+  }
+
   /** The Elysia plugin mounting `GET <stream>` and `POST <messages>` for every mount. */
   plugin(disableIdleTimeout: (request: Request, server: { timeout(r: Request, s: number): void } | null) => void) {
     const { guard } = this.#o

@@ -47,9 +47,15 @@ export class StreamableHttpTransport {
   readonly #o: StreamableHttpOptions
   /** Sessions whose standalone GET stream is held by this instance (a second one is 409). */
   readonly #standalone = new Set<string>()
+  /** SSE responses open on this instance (GET streams, replies that became streams), for metrics. */
+  #openStreams = 0
 
   constructor(opts: StreamableHttpOptions) {
     this.#o = opts
+  }
+
+  get openStreams(): number {
+    return this.#openStreams
   }
 
   /** The Elysia plugin mounting POST, GET, DELETE and the 405/CORS answers at `path`. */
@@ -221,11 +227,13 @@ export class StreamableHttpTransport {
       keepAliveMs,
       onKeepAlive: () => void sessions.touch(session.id),
       onClose: () => {
+        this.#openStreams--
         detach()
         untrack()
         onClose?.()
       },
     })
+    this.#openStreams++
     // A revoked auth session (logout) closes its streams; the client's next request gets 401.
     untrack = this.#o.revocations?.track(principal, () => sse.close()) ?? untrack
     // Priming (SEP-1699): an id the client can resume from before any message arrives. Clients

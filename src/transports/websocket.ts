@@ -78,6 +78,11 @@ export class WebSocketTransport {
     this.#o = opts
   }
 
+  /** Sockets open on this instance, for metrics. */
+  get openSockets(): number {
+    return this.#connections.size
+  }
+
   /**
    * The Bun server's `websocket` settings. Bun has one set per server, so the composition root
    * passes these to `listen`; only this transport speaks WebSocket.

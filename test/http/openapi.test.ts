@@ -67,7 +67,7 @@ describe('with authentication on', () => {
 
   test('every REST route is documented with a summary, tags, security and its error responses', () => {
     const rest = [
-      'GET /health', 'GET /mcp/tools',
+      'GET /health', 'GET /ready', 'GET /metrics', 'GET /mcp/tools',
       'GET /.well-known/oauth-protected-resource', 'GET /.well-known/oauth-protected-resource/mcp',
       'POST /auth/login', 'GET /auth/callback', 'POST /auth/callback', 'POST /auth/verify-mfa',
       'POST /auth/totp/enroll', 'POST /auth/totp/confirm', 'POST /auth/ws-ticket', 'POST /auth/logout',
