@@ -176,6 +176,17 @@ function profileSection(results: Results, outDir: string): string[] {
   return lines
 }
 
+/** Targets whose load generator was (nearly) saturated: their req/s is a lower bound. */
+function generatorBound(results: Results): string[] {
+  const bound = results.targets.filter((t) => t.status === 'ok' && med(t, (s) => s.generatorCores) >= 0.9)
+  if (bound.length === 0) return []
+  return [
+    `**Generator-bound:** ${bound.map((t) => `${t.n} (${t.key})`).join(', ')}: the load generator used ≥ 0.9 of its core, so these ` +
+      'requests/s understate the server; compare server CPU per request for them instead.',
+    '',
+  ]
+}
+
 export function renderReport(results: Results, ctx: { analysis: string; outDir: string; runDir: string }): string {
   const { info } = results
   const all = results.targets.flatMap((t) => t.samples)
@@ -226,6 +237,7 @@ export function renderReport(results: Results, ctx: { analysis: string; outDir: 
     '',
     ...results.targets.filter((t) => t.note).slice(0, 1).map(() => `¹ ${results.targets.find((t) => t.note)!.note}.`),
     '',
+    ...generatorBound(results),
     'req/s, CPU, p50 and p99 are medians over the rounds; "× raw" is the median of per-round ratios to target 1. Server CPU is ' +
       'utime + stime of the server process (all threads) from /proc/<pid>/stat over the measured window, divided by the requests ' +
       'completed in it; "server cores" is that CPU over the window (1.00 = one core saturated), "generator cores" the same for wrk or the ' +

@@ -46,8 +46,8 @@ const luaString = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"
 
 /**
  * Write a wrk script that POSTs `body` with `headers` and prints a JSON summary at the end. Every
- * `{{id}}` in the body is replaced by a counter, so each request carries its own JSON-RPC id
- * (requests on one MCP session must not reuse an id while another is in flight).
+ * `{{id}}` in the body is replaced by a counter (1…1024, in turn), so no two requests in flight
+ * share a JSON-RPC id (requests on one MCP session must not reuse an id while another is pending).
  */
 export function writeScript(path: string, body: string, headers: Record<string, string>): void {
   const parts = body.split('{{id}}')
@@ -55,10 +55,18 @@ export function writeScript(path: string, body: string, headers: Record<string, 
   const lines = ['wrk.method = "POST"', `wrk.body = ${luaString(body.replaceAll('{{id}}', '1'))}`]
   for (const [k, v] of Object.entries(headers)) lines.push(`wrk.headers[${luaString(k)}] = ${luaString(v)}`)
   lines.push(
-    'local counter = 0',
+    // 1,024 requests built once and sent in turn: ids repeat only long after their answers came
+    // back (at most `connections` are in flight), and the generator does no per-request work.
+    // Built in init(): wrk knows the URL's path only once the thread starts.
+    'local prepared, n = {}, 0',
+    'init = function(args)',
+    '  for counter = 1, 1024 do',
+    `    prepared[counter] = wrk.format(nil, nil, nil, ${expr})`,
+    '  end',
+    'end',
     'request = function()',
-    '  counter = counter + 1',
-    `  return wrk.format(nil, nil, nil, ${expr})`,
+    '  n = n % 1024 + 1',
+    '  return prepared[n]',
     'end',
     'done = function(summary, latency, requests)',
     '  local e = summary.errors',
