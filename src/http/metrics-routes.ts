@@ -31,11 +31,15 @@ interface AnsweredContext {
   response?: unknown
 }
 
-/** The status that went out: a returned Response's, a 404 for an unmatched path, else what `set` says. */
+/**
+ * The status that went out: a returned Response's, a 404 for an unmatched path, 101 for an
+ * accepted WebSocket upgrade (Bun answers it; the route returns nothing), else what `set` says.
+ */
 function statusOf(ctx: AnsweredContext): number {
   const value = ctx.responseValue ?? ctx.response
   if (value instanceof Response) return value.status
   if (ctx.code === 'NOT_FOUND') return 404
+  if (value === undefined && ctx.code === undefined && ctx.request.headers.get('upgrade')?.toLowerCase() === 'websocket') return 101
   return typeof ctx.set.status === 'number' ? ctx.set.status : 200
 }
 

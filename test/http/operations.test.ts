@@ -249,6 +249,10 @@ describe('/metrics', () => {
     expect(new TextDecoder().decode((await sse.read()).value)).toContain('event: endpoint')
     const socket = await McpSocket.connect(`${h.url.replace('http', 'ws')}/mcp/ws`, bearer(user.token))
     expect(await gauges()).toEqual({ sessions: { 'streamable-http': 1, sse: 1, websocket: 1 }, streams: { 'streamable-http': 1, sse: 1, websocket: 1 } })
+    const text = await scrape()
+    expect(sample(text, 'mcprag_http_requests_total', { transport: 'websocket', route: '/mcp/ws', method: 'GET', status: '101' })).toBe(1)
+    expect(sample(text, 'mcprag_http_requests_total', { transport: 'sse', route: '/sse', method: 'GET', status: '200' })).toBe(1)
+    expect(sample(text, 'mcprag_http_requests_total', { transport: 'streamable-http', route: '/mcp', method: 'GET', status: '200' })).toBe(1)
 
     await stream.cancel()
     await sse.cancel().catch(() => {})
