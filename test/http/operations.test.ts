@@ -135,6 +135,37 @@ describe('/ready', () => {
   })
 })
 
+test('SIGTERM to the real process: /ready turns 503 while it still serves, then it exits 0', async () => {
+  const proc = Bun.spawn(['bun', 'src/index.ts'], {
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', MCPRAG_AUTH: 'off', MCPRAG_DRAIN_DELAY_S: '1' },
+    stdout: 'pipe',
+    stderr: 'pipe',
+  })
+  try {
+    const reader = proc.stdout.getReader()
+    let out = ''
+    while (!out.includes('API docs at')) {
+      const { done, value } = await reader.read()
+      if (done) throw new Error(`the server exited before listening: ${out}`)
+      out += new TextDecoder().decode(value)
+    }
+    const url = /listening on (http:\/\/[^\s]+)/.exec(out)?.[1]
+    expect(out).toContain(`API docs at ${url}/docs`)
+    expect((await fetch(`${url}/ready`)).status).toBe(200)
+    proc.kill('SIGTERM')
+    await Bun.sleep(200)
+    const ready = await fetch(`${url}/ready`)
+    expect(ready.status).toBe(503)
+    expect(await ready.json()).toMatchObject({ status: 'draining' })
+    expect((await fetch(`${url}/health`)).status).toBe(200)
+    expect(await proc.exited).toBe(0)
+    for (let r = await reader.read(); !r.done; r = await reader.read()) out += new TextDecoder().decode(r.value)
+    expect(out).toContain('SIGTERM received: draining')
+  } finally {
+    proc.kill()
+  }
+})
+
 /** The value of one sample, e.g. `sample(text, 'mcprag_tool_calls_total', { tool: 'echo' })` (labels must match exactly). */
 function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
   const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`).sort().join(',')
