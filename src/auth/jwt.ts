@@ -6,6 +6,19 @@
  * `verify` always passes the full option set (algorithm allowlist, `iss`, `aud`, `typ`, required
  * `exp`/`iat`/`sub`/`jti`, maximum age), and `sign` receives a literal built from server values only.
  *
+ * Verification runs on every request. Given the secret as a string, the plugin hands jose raw
+ * bytes, which jose imports as an HMAC `CryptoKey` on every call; so verification goes through a
+ * second instance of the plugin whose secret is that `CryptoKey`, imported once (HMAC/SHA-256,
+ * usable only to verify): jose uses it as it is, and still checks that it is an HMAC SHA-256 key
+ * for the token's `alg`. Signing (sign-in, rare) keeps the string secret. Even so a WebCrypto
+ * verification costs ≈ 50 µs, so a token that verified is remembered (by its exact text, up to
+ * `VERIFIED_TOKENS` of them): every check that depends only on the token's bytes and this
+ * server's key, issuer and audience (signature, `alg`, `typ`, `iss`, `aud`, required claims) has
+ * the same answer for the same text, and the checks that depend on the clock (`exp`, `nbf`, `iat`
+ * not in the future, maximum age) are made again on every use, as jose makes them. Only tokens
+ * that verified are remembered, so forged ones cannot fill the cache. Revocation is not in the
+ * token: it is the session record, read on every request (auth/sessions.ts).
+ *
  * Claims: `sub` = user id, `jti` = id of the server-side session record (auth store), `iss` = the
  * public URL, `aud` = the public URL (the protected resource), `iat`, `exp`; header `typ: at+jwt`.
  * No tier, email or MFA state is in the token: those are read from the store on every request.
@@ -21,6 +34,8 @@ const CLOCK_TOLERANCE_S = 5
 export const MAX_TOKEN_TTL_S = 90 * 24 * 3600
 /** Tokens longer than this are refused before any parsing. */
 const MAX_TOKEN_CHARS = 4096
+/** Verified tokens remembered (oldest forgotten first); ≈ 400 bytes each. */
+export const VERIFIED_TOKENS = 10_000
 
 export interface SessionTokenClaims {
   userId: string
@@ -34,6 +49,8 @@ export interface SessionTokenOptions {
   /** Resolved on each use: the public URL may only be known once the server listens. */
   issuer: () => string
   audience: () => string
+  /** Verified tokens remembered (default `VERIFIED_TOKENS`). */
+  verifiedTokens?: number
 }
 
 /** The part of the plugin's decorator used here. */
@@ -42,14 +59,43 @@ interface JwtImpl {
   verify(token: string, options: Record<string, unknown>): Promise<Record<string, unknown> | false>
 }
 
+const plugin = (secret: string | CryptoKey): JwtImpl =>
+  jwt({ name: 'sessionJwt', secret, alg: 'HS256', typ: SESSION_TOKEN_TYP }).decorator.sessionJwt as unknown as JwtImpl
+
+/** A token that verified, with what its verification depended on besides its text and the key. */
+interface Verified {
+  claims: SessionTokenClaims
+  issuer: string
+  audience: string
+  iat: number
+  exp: number
+  nbf?: number
+}
+
+/** jose's clock checks (jwt_claims_set.js), with this module's tolerance and maximum age; `now` in epoch seconds. */
+function timely(v: Verified, now: number): boolean {
+  if (v.nbf !== undefined && v.nbf > now + CLOCK_TOLERANCE_S) return false
+  if (v.exp <= now - CLOCK_TOLERANCE_S) return false
+  const age = now - v.iat
+  return age - CLOCK_TOLERANCE_S <= MAX_TOKEN_TTL_S && age >= -CLOCK_TOLERANCE_S
+}
+
 export class SessionTokens {
   readonly #impl: JwtImpl
+  /** The plugin over the HMAC key imported once (verification only). */
+  readonly #verifier: Promise<JwtImpl>
   readonly #opts: SessionTokenOptions
+  /** Token text → what its verification found; insertion order is age. */
+  readonly #verified = new Map<string, Verified>()
 
   constructor(opts: SessionTokenOptions) {
     this.#opts = opts
-    const plugin = jwt({ name: 'sessionJwt', secret: opts.secret, alg: 'HS256', typ: SESSION_TOKEN_TYP })
-    this.#impl = plugin.decorator.sessionJwt as unknown as JwtImpl
+    this.#impl = plugin(opts.secret)
+    this.#verifier = crypto.subtle
+      .importKey('raw', new TextEncoder().encode(opts.secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify'])
+      .then(plugin)
+    // Cannot fail for a non-empty secret; if it did, every verify would throw (refused), not crash the process.
+    this.#verifier.catch(() => {})
   }
 
   /** Mint the token for a session record. Every claim is chosen here, none comes from a request. */
@@ -66,20 +112,36 @@ export class SessionTokens {
   /** The claims of a valid token, or undefined for anything else (the caller answers 401). */
   async verify(token: string): Promise<SessionTokenClaims | undefined> {
     if (token.length > MAX_TOKEN_CHARS) return undefined
-    const payload = await this.#impl.verify(token, {
+    const issuer = this.#opts.issuer()
+    const audience = this.#opts.audience()
+    const known = this.#verified.get(token)
+    if (known !== undefined && known.issuer === issuer && known.audience === audience) {
+      if (timely(known, Math.floor(Date.now() / 1000))) return { ...known.claims }
+      this.#verified.delete(token)
+      return undefined
+    }
+    const payload = await (await this.#verifier).verify(token, {
       algorithms: ALGORITHMS,
-      issuer: this.#opts.issuer(),
-      audience: this.#opts.audience(),
+      issuer,
+      audience,
       typ: SESSION_TOKEN_TYP,
       requiredClaims: ['exp', 'iat', 'sub', 'jti'],
       clockTolerance: CLOCK_TOLERANCE_S,
       maxTokenAge: MAX_TOKEN_TTL_S,
     })
     if (!payload) return undefined
-    const { sub, jti, exp, iat } = payload
+    const { sub, jti, exp, iat, nbf } = payload
     if (typeof sub !== 'string' || typeof jti !== 'string' || typeof exp !== 'number' || typeof iat !== 'number') return undefined
     // No token of ours lives longer than MAX_TOKEN_TTL_S; a longer one was not minted here.
     if (exp - iat > MAX_TOKEN_TTL_S) return undefined
-    return { userId: sub, sessionId: jti, expiresAt: exp * 1000 }
+    const claims = { userId: sub, sessionId: jti, expiresAt: exp * 1000 }
+    if (this.#verified.size >= (this.#opts.verifiedTokens ?? VERIFIED_TOKENS)) this.#verified.delete(this.#verified.keys().next().value!)
+    this.#verified.set(token, { claims, issuer, audience, iat, exp, nbf: typeof nbf === 'number' ? nbf : undefined })
+    return { ...claims }
+  }
+
+  /** Verified tokens remembered (tests). */
+  get verifiedTokens(): number {
+    return this.#verified.size
   }
 }

@@ -2,7 +2,7 @@
  * Session tokens (security.md §3, T-B1…T-B8): only an HS256 `at+jwt` of this server's key, issuer
  * and audience, with exp/iat/sub/jti, inside its lifetime, verifies; everything else is undefined.
  */
-import { describe, expect, test } from 'bun:test'
+import { afterEach, describe, expect, setSystemTime, test } from 'bun:test'
 import { SessionTokens } from '../../src/auth/jwt.ts'
 import { decodeJwt, forgeJwt } from '../_utils/jwt.ts'
 
@@ -72,5 +72,86 @@ describe('refused tokens', () => {
     const payload = JSON.parse(Buffer.from(p!, 'base64url').toString())
     const tampered = `${h}.${Buffer.from(JSON.stringify({ ...payload, sub: 'admin', tier: 'admin' })).toString('base64url')}.${s}`
     expect(await tokens.verify(tampered)).toBeUndefined()
+  })
+})
+
+describe('the verification key', () => {
+  test('is imported once, not on every verification, and verifies only what the string secret signs', async () => {
+    const fresh = new SessionTokens({ secret: SECRET, issuer: () => URL_, audience: () => URL_ })
+    const token = await fresh.sign({ userId: 'user-1', sessionId: 'session-1', expiresAt: Date.now() + 60_000 })
+    expect(await fresh.verify(token)).toMatchObject({ userId: 'user-1' })
+    const importKey = crypto.subtle.importKey.bind(crypto.subtle)
+    let imports = 0
+    crypto.subtle.importKey = ((...args: Parameters<typeof importKey>) => {
+      imports++
+      return importKey(...args)
+    }) as typeof crypto.subtle.importKey
+    try {
+      for (let i = 0; i < 20; i++) expect(await fresh.verify(token)).toMatchObject({ userId: 'user-1' })
+      expect(await fresh.verify(forgeJwt(HEADER, good(), 'x'.repeat(48)))).toBeUndefined()
+      expect(await fresh.verify(forgeJwt({ alg: 'HS512', typ: 'at+jwt' }, good(), SECRET, 'sha512'))).toBeUndefined()
+    } finally {
+      crypto.subtle.importKey = importKey
+    }
+    expect(imports).toBe(0)
+  })
+})
+
+describe('verified tokens are remembered, the clock checks are not', () => {
+  afterEach(() => setSystemTime())
+
+  test('a remembered token is refused once it has expired', async () => {
+    const t0 = Date.now()
+    const fresh = new SessionTokens({ secret: SECRET, issuer: () => URL_, audience: () => URL_ })
+    const token = await fresh.sign({ userId: 'user-1', sessionId: 'session-1', expiresAt: t0 + 60_000 })
+    expect(await fresh.verify(token)).toMatchObject({ userId: 'user-1' })
+    expect(fresh.verifiedTokens).toBe(1)
+    setSystemTime(new Date(t0 + 60_000 + 4_000))
+    // Within the 5 s clock tolerance, as jose decides it.
+    expect(await fresh.verify(token)).toMatchObject({ userId: 'user-1' })
+    setSystemTime(new Date(t0 + 60_000 + 6_000))
+    expect(await fresh.verify(token)).toBeUndefined()
+    expect(fresh.verifiedTokens).toBe(0)
+    expect(await fresh.verify(token)).toBeUndefined()
+  })
+
+  test('nbf and iat are checked against the clock on every use (a clock set back refuses them)', async () => {
+    const fresh = new SessionTokens({ secret: SECRET, issuer: () => URL_, audience: () => URL_ })
+    const withNbf = forgeJwt(HEADER, { ...good(), nbf: now() + 3 }, SECRET)
+    const plain = forgeJwt(HEADER, good(), SECRET)
+    expect(await fresh.verify(withNbf)).toMatchObject({ userId: 'user-1' })
+    expect(await fresh.verify(plain)).toMatchObject({ userId: 'user-1' })
+    setSystemTime(new Date(Date.now() - 10_000))
+    expect(await fresh.verify(withNbf)).toBeUndefined()
+    expect(await fresh.verify(plain)).toBeUndefined()
+  })
+
+  test('only tokens that verify are remembered; another issuer or audience verifies again', async () => {
+    let iss = URL_
+    let aud = URL_
+    const fresh = new SessionTokens({ secret: SECRET, issuer: () => iss, audience: () => aud, verifiedTokens: 2 })
+    for (const bad of [forgeJwt(HEADER, good(), 'x'.repeat(48)), forgeJwt({ alg: 'none', typ: 'at+jwt' }, good()), forgeJwt(HEADER, { ...good(), aud: 'https://other.example' }, SECRET)])
+      expect(await fresh.verify(bad)).toBeUndefined()
+    expect(fresh.verifiedTokens).toBe(0)
+    const token = forgeJwt(HEADER, good(), SECRET)
+    expect(await fresh.verify(token)).toMatchObject({ userId: 'user-1' })
+    // The same text with one signature character changed is another token: verified, and refused.
+    const last = token.at(-2) === 'A' ? 'B' : 'A'
+    expect(await fresh.verify(`${token.slice(0, -2)}${last}${token.at(-1)}`)).toBeUndefined()
+    iss = 'https://other.example'
+    expect(await fresh.verify(token)).toBeUndefined()
+    iss = URL_
+    aud = 'https://other.example'
+    expect(await fresh.verify(token)).toBeUndefined()
+    aud = URL_
+    expect(await fresh.verify(token)).toMatchObject({ userId: 'user-1' })
+  })
+
+  test('at most the configured number are remembered, the oldest forgotten first', async () => {
+    const fresh = new SessionTokens({ secret: SECRET, issuer: () => URL_, audience: () => URL_, verifiedTokens: 3 })
+    const tokens_ = Array.from({ length: 5 }, (_, i) => forgeJwt(HEADER, { ...good(), jti: `s${i}` }, SECRET))
+    for (const t of tokens_) expect(await fresh.verify(t)).toMatchObject({ sessionId: expect.stringMatching(/^s\d$/) })
+    expect(fresh.verifiedTokens).toBe(3)
+    for (const t of tokens_) expect((await fresh.verify(t))!.sessionId).toBe(`s${tokens_.indexOf(t)}`)
   })
 })
