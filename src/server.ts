@@ -97,7 +97,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const audit = new AuditLog({
     store: authStore,
     now: Date.now,
-    writeLine: config.auditStdout ? (line) => console.log(line) : undefined,
+    // One write per batch of records (a line each), not one per record.
+    writeLines: config.auditStdout ? (lines) => console.log(lines.join('\n')) : undefined,
     tierOf: (name) => registry.getTool(name)?.tier,
     onRecord: (record) => metrics.onAuditRecord(record),
   })
@@ -114,7 +115,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
         publishRevoked: (ids) => RevocationWatcher.publish(bus, ids),
       })
     : undefined
-  const revocations = new RevocationWatcher({ bus, isActive: auth && ((id) => auth.sessions.isActive(id)) })
+  const revocations = new RevocationWatcher({ bus, isActive: auth && ((id) => auth.sessions.isActive(id)), onRevoked: auth && (() => auth.sessions.invalidate()) })
   // Without auth there is nothing to revoke (and no bus topic to hold).
   if (auth) await revocations.start()
   registerBuiltinTools(registry, { audit })
@@ -212,8 +213,6 @@ export async function startServer(config: Config): Promise<RunningServer> {
     })
     // First, so its request hooks time every route.
     .use(metricsRoutes({ metrics, token: config.metricsToken }))
-    // Bun tells the socket's peer only here; rate limits and audit read it later.
-    .onRequest(({ request, server }) => addresses.remember(request, server))
     .use(healthRoutes({ version: SERVER_VERSION, startedAt }))
     .use(readinessRoutes({ checks: [{ name: 'auth_store', run: () => authStore.ping() }], isDraining: () => draining, timeoutMs: READY_CHECK_TIMEOUT_MS }))
     .use(openApiRoutes({ registry, version: SERVER_VERSION, authRequired: auth !== undefined, mcpPaths: [...transportRoutes.keys()] }))
@@ -243,6 +242,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
 
   const stopWatch = config.fixtures === 'conformance' ? watchConformanceResource(core) : () => {}
   const server = app.server!
+  // Rate limits and audit records ask the server for a request's peer address when they need it.
+  addresses.attach(server)
   const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host
   const url = `http://${hostForUrl}:${server.port}`
   if (!publicUrl) publicUrl = url
@@ -275,6 +276,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
     await bus.close()
     await auth?.login.flush()
     await mailer.close()
+    // Queued audit records are written before the store closes.
+    await audit.close()
     await authStore.close()
   }
   return {

@@ -4,8 +4,13 @@
  * written to the store and as one JSON line on stdout. Records carry who, what, the tiers, a
  * digest of the arguments (never the arguments), the outcome, latency and transport; never a
  * token, code or secret. Recording never throws and never delays the call it records.
+ *
+ * The request path only queues what happened (time, event): building the records (digests, tiers)
+ * and writing them happens in batches, at most `AUDIT_FLUSH_MS` later, as one store transaction and
+ * one stdout write per batch. `query` and `close` write what is queued first, so a query sees every
+ * record made before it, and shutdown loses none. What a crash of the process can lose is the
+ * records of its last `AUDIT_FLUSH_MS`.
  */
-import { createHash } from 'node:crypto'
 import type { ToolCallEvent, ToolCallObserver } from '../core/ports.ts'
 import type { Tier } from '../core/types.ts'
 import type { AuditQuery, AuditRecord, AuthStore } from '../store/auth-store.ts'
@@ -13,70 +18,169 @@ import type { AuditQuery, AuditRecord, AuthStore } from '../store/auth-store.ts'
 /** Arguments nested deeper than this are digested as a marker (and cannot blow the stack). */
 const MAX_DIGEST_DEPTH = 32
 const MAX_DETAIL_CHARS = 500
+/** Queued records are written at most this long after they happen. */
+export const AUDIT_FLUSH_MS = 10
+/** A queue this long is written at the next turn of the event loop instead. */
+const MAX_QUEUED = 1024
 
 /** Canonical JSON (sorted keys), depth-capped, for digesting. */
 function canonical(value: unknown, depth: number): string {
   if (depth > MAX_DIGEST_DEPTH) return '"…"'
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null'
-  if (Array.isArray(value)) return `[${value.map((v) => canonical(v, depth + 1)).join(',')}]`
-  const keys = Object.keys(value).sort()
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k], depth + 1)}`).join(',')}}`
+  let out: string
+  if (Array.isArray(value)) {
+    out = '['
+    for (let i = 0; i < value.length; i++) out += (i === 0 ? '' : ',') + canonical(value[i], depth + 1)
+    return `${out}]`
+  }
+  const keys = Object.keys(value)
+  if (keys.length > 1) keys.sort()
+  out = '{'
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!
+    out += `${i === 0 ? '' : ','}${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k], depth + 1)}`
+  }
+  return `${out}}`
 }
 
+/** SHA-256 (hex) of the canonical JSON of `args`, which is UTF-8 encoded. */
 export function argumentsDigest(args: unknown): string {
-  return createHash('sha256').update(canonical(args, 0)).digest('hex')
+  return Bun.SHA256.hash(canonical(args, 0), 'hex')
+}
+
+/** An auth event: what `record` is given. */
+export type AuditEvent = Omit<AuditRecord, 'at' | 'id'>
+
+/** What the request path queued: the time and the event, nothing computed yet. */
+interface Queued {
+  at: number
+  kind: string
+  outcome: string
+  call?: ToolCallEvent
+  event?: AuditEvent
 }
 
 export interface AuditLogOptions {
   store: AuthStore
   now: () => number
-  /** Write each record as a JSON line here (stdout by default); undefined to disable. */
-  writeLine?: (line: string) => void
+  /** Write each batch's records, one JSON line each, here (stdout in the server); undefined to disable. */
+  writeLines?: (lines: string[]) => void
   /** The tier of a registered tool, for tool-call records. */
   tierOf: (tool: string) => Tier | undefined
-  /** Also told of every record (metrics count the refusals). Must not throw. */
-  onRecord?: (record: AuditRecord) => void
+  /** Also told of every record when it is made (metrics count the refusals). Must not throw. */
+  onRecord?: (record: Pick<AuditRecord, 'kind' | 'outcome'>) => void
+  /** Queued records are written at most this long after they happen (default `AUDIT_FLUSH_MS`). */
+  flushMs?: number
 }
+
+const capDetail = (detail: string) => (detail.length > MAX_DETAIL_CHARS ? `${detail.slice(0, MAX_DETAIL_CHARS)}…` : detail)
 
 export class AuditLog implements ToolCallObserver {
   readonly #o: AuditLogOptions
+  #queue: Queued[] = []
+  #timer: ReturnType<typeof setTimeout> | undefined
+  #immediate: ReturnType<typeof setImmediate> | undefined
+  #closed = false
+  readonly #flushNow = () => void this.flush()
 
   constructor(opts: AuditLogOptions) {
     this.#o = opts
   }
 
   onToolCall(e: ToolCallEvent): void {
-    this.record({
-      kind: 'tool_call',
-      outcome: e.outcome,
-      userId: e.principal.id,
-      email: e.principal.email,
-      tier: e.principal.tier,
-      tool: e.tool,
-      toolTier: this.#o.tierOf(e.tool),
-      transport: e.transport,
-      argsDigest: argumentsDigest(e.arguments),
-      latencyMs: Math.round(e.latencyMs * 100) / 100,
-      detail: e.detail,
-    })
+    this.#enqueue({ at: this.#o.now(), kind: 'tool_call', outcome: e.outcome, call: e })
   }
 
   /** Record an event now. Fire and forget: a failing store is reported on stderr. */
-  record(event: Omit<AuditRecord, 'at' | 'id'>): void {
-    const record: AuditRecord = { at: this.#o.now(), ...event }
-    if (record.detail !== undefined && record.detail.length > MAX_DETAIL_CHARS) record.detail = `${record.detail.slice(0, MAX_DETAIL_CHARS)}…`
-    for (const k of Object.keys(record) as (keyof AuditRecord)[]) if (record[k] === undefined) delete record[k]
-    this.#o.onRecord?.(record)
-    try {
-      // JSON.stringify escapes CR/LF inside values, so one record is always one line.
-      this.#o.writeLine?.(JSON.stringify({ audit: new Date(record.at).toISOString(), ...record }))
-    } catch (err) {
-      console.error('[audit] could not write the audit line:', err)
-    }
-    this.#o.store.appendAudit(record).catch((err) => console.error('[audit] could not store the audit record:', err))
+  record(event: AuditEvent): void {
+    this.#enqueue({ at: this.#o.now(), kind: event.kind, outcome: event.outcome, event })
   }
 
-  query(q: AuditQuery): Promise<AuditRecord[]> {
+  /** Write every queued record: the JSON lines, then one store transaction. Never rejects. */
+  flush(): Promise<void> {
+    if (this.#timer !== undefined) clearTimeout(this.#timer)
+    if (this.#immediate !== undefined) clearImmediate(this.#immediate)
+    this.#timer = this.#immediate = undefined
+    const queued = this.#queue
+    if (queued.length === 0) return Promise.resolve()
+    this.#queue = []
+    let records: AuditRecord[]
+    try {
+      records = queued.map((q) => this.#build(q))
+    } catch (err) {
+      console.error(`[audit] could not build ${queued.length} audit record(s):`, err)
+      return Promise.resolve()
+    }
+    if (this.#o.writeLines) {
+      try {
+        // JSON.stringify escapes CR/LF inside values, so one record is always one line.
+        this.#o.writeLines(records.map((r) => `{"audit":"${new Date(r.at).toISOString()}",${JSON.stringify(r).slice(1)}`))
+      } catch (err) {
+        console.error('[audit] could not write the audit lines:', err)
+      }
+    }
+    try {
+      return this.#o.store.appendAudit(records).catch((err) => console.error(`[audit] could not store the audit records (${records.length}):`, err))
+    } catch (err) {
+      console.error(`[audit] could not store the audit records (${records.length}):`, err)
+      return Promise.resolve()
+    }
+  }
+
+  /** Records matching `q`, newest first, including every record made before this call. */
+  async query(q: AuditQuery): Promise<AuditRecord[]> {
+    await this.flush()
     return this.#o.store.queryAudit(q)
+  }
+
+  /** Write what is queued; records made afterwards are written at once (shutdown). */
+  close(): Promise<void> {
+    this.#closed = true
+    return this.flush()
+  }
+
+  /** Records queued and not yet written (tests). */
+  get queued(): number {
+    return this.#queue.length
+  }
+
+  #enqueue(q: Queued): void {
+    try {
+      this.#o.onRecord?.(q)
+    } catch (err) {
+      console.error('[audit] onRecord failed:', err)
+    }
+    this.#queue.push(q)
+    if (this.#closed) void this.flush()
+    else if (this.#queue.length >= MAX_QUEUED) this.#immediate ??= setImmediate(this.#flushNow)
+    else this.#timer ??= setTimeout(this.#flushNow, this.#o.flushMs ?? AUDIT_FLUSH_MS)
+  }
+
+  /** The stored record: only the fields that have a value, in a fixed order. */
+  #build(q: Queued): AuditRecord {
+    const r: AuditRecord = { at: q.at, kind: q.kind, outcome: q.outcome }
+    const e = q.call
+    if (e !== undefined) {
+      const p = e.principal
+      r.userId = p.id
+      if (p.email !== undefined) r.email = p.email
+      r.tier = p.tier
+      r.tool = e.tool
+      const toolTier = this.#o.tierOf(e.tool)
+      if (toolTier !== undefined) r.toolTier = toolTier
+      r.transport = e.transport
+      r.argsDigest = argumentsDigest(e.arguments)
+      r.latencyMs = Math.round(e.latencyMs * 100) / 100
+      if (e.detail !== undefined) r.detail = capDetail(e.detail)
+      return r
+    }
+    const ev = q.event!
+    const fields = r as unknown as Record<string, unknown>
+    for (const k of Object.keys(ev) as (keyof AuditEvent)[]) {
+      const v = ev[k]
+      if (v !== undefined && k !== 'kind' && k !== 'outcome') fields[k] = v
+    }
+    if (r.detail !== undefined) r.detail = capDetail(r.detail)
+    return r
   }
 }

@@ -10,7 +10,7 @@ import { BearerAuth } from './bearer.ts'
 import { SessionTokens } from './jwt.ts'
 import { LoginFlow } from './login.ts'
 import { LoginTokens } from './magic-link.ts'
-import { RateLimiter, type RateLimits } from './rate-limit.ts'
+import { MemoryCounters, RateLimiter, type RateLimits } from './rate-limit.ts'
 import { SecretBox } from './secret-box.ts'
 import { AuthSessions } from './sessions.ts'
 import { TierPolicy } from './tier-policy.ts'
@@ -54,6 +54,7 @@ export interface Auth {
   bearer: BearerAuth
   /** Single-use WebSocket tickets (POST /auth/ws-ticket, redeemed by the upgrade). */
   tickets: WsTickets
+  /** The sign-in budgets (`/auth/*` per address, emails per address), counted in the store. */
   limiter: RateLimiter
   limits: RateLimits
   publicUrl: () => string
@@ -70,7 +71,10 @@ export function sessionTokens(secret: string, publicUrl: () => string): SessionT
 export function createAuth(d: AuthDeps): Auth {
   const now = d.now ?? Date.now
   const s = d.settings
+  // Sign-in budgets are rare and guard email flooding: counted in the store (shared, durable).
   const limiter = new RateLimiter(d.store, now)
+  // Per-request and per-tool-call budgets run on every request: counted in memory, per instance.
+  const requestLimiter = new RateLimiter(new MemoryCounters(), now)
   const sessions = new AuthSessions({
     store: d.store,
     tokens: sessionTokens(s.jwtSecret, d.publicUrl),
@@ -98,8 +102,8 @@ export function createAuth(d: AuthDeps): Auth {
     sessions,
     login,
     totp,
-    policy: new TierPolicy({ store: d.store, limiter, limits: s.rateLimits, now }),
-    bearer: new BearerAuth({ sessions, limiter, requestsPerAddress: s.rateLimits.requestsPerAddress, audit: d.audit, addressOf: d.addressOf, tickets }),
+    policy: new TierPolicy({ store: d.store, limiter: requestLimiter, limits: s.rateLimits, now, recent: (p) => sessions.recentState(p) }),
+    bearer: new BearerAuth({ sessions, limiter: requestLimiter, requestsPerAddress: s.rateLimits.requestsPerAddress, audit: d.audit, addressOf: d.addressOf, tickets }),
     tickets,
     limiter,
     limits: s.rateLimits,

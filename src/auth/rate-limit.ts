@@ -1,9 +1,13 @@
 /**
  * @module auth/rate-limit
- * Fixed-window rate limits on top of the store's counters, so every instance sharing the store
- * shares the budget. `take` counts the attempt and says how long to wait when over the limit.
+ * Fixed-window rate limits. `take` counts the attempt and says how long to wait when over the
+ * limit. A limiter counts either in the auth store (shared by every process using that store,
+ * and kept across restarts: the sign-in budgets, which are rare and guard email flooding and
+ * guessing) or in this process's memory (`MemoryCounters`: the per-request and per-tool-call
+ * budgets, which run on every request and must not cost a database commit each; they count per
+ * instance until a shared store exists).
  */
-import type { AuthStore } from '../store/auth-store.ts'
+import type { CounterHit } from '../store/auth-store.ts'
 
 export interface Limit {
   max: number
@@ -22,19 +26,64 @@ export interface RateLimits {
   requestsPerAddress: Limit
 }
 
+/** Where a limiter counts: the auth store satisfies this, and so does `MemoryCounters`. */
+export interface Counters {
+  /** Count this hit in `key`'s window, starting a new window when it ended. */
+  hit(key: string, windowMs: number, now: number): CounterHit | Promise<CounterHit>
+}
+
+/** Keys kept before expired windows are swept out (then twice the live count, at least this). */
+const SWEEP_FLOOR = 4096
+
+/**
+ * Fixed-window counters in this process's memory. Each hit is a map lookup; windows that ended
+ * are swept out whenever the map has doubled since the last sweep, so memory follows the number
+ * of keys live in one window (client addresses, users), not the number of requests.
+ */
+export class MemoryCounters implements Counters {
+  readonly #counters = new Map<string, CounterHit>()
+  #sweepAt = SWEEP_FLOOR
+
+  hit(key: string, windowMs: number, now: number): CounterHit {
+    const c = this.#counters.get(key)
+    if (c !== undefined && c.resetAt > now) {
+      c.count += 1
+      return { count: c.count, resetAt: c.resetAt }
+    }
+    if (c !== undefined) {
+      c.count = 1
+      c.resetAt = now + windowMs
+      return { count: 1, resetAt: c.resetAt }
+    }
+    if (this.#counters.size >= this.#sweepAt) this.#sweep(now)
+    this.#counters.set(key, { count: 1, resetAt: now + windowMs })
+    return { count: 1, resetAt: now + windowMs }
+  }
+
+  /** Keys counted (tests). */
+  get size(): number {
+    return this.#counters.size
+  }
+
+  #sweep(now: number): void {
+    for (const [k, c] of this.#counters) if (c.resetAt <= now) this.#counters.delete(k)
+    this.#sweepAt = Math.max(SWEEP_FLOOR, this.#counters.size * 2)
+  }
+}
+
 export class RateLimiter {
-  readonly #store: AuthStore
+  readonly #counters: Counters
   readonly #now: () => number
 
-  constructor(store: AuthStore, now: () => number) {
-    this.#store = store
+  constructor(counters: Counters, now: () => number) {
+    this.#counters = counters
     this.#now = now
   }
 
   /** Count one attempt in `bucket:key`. Returns the seconds to wait when over the limit, else undefined. */
   async take(bucket: string, key: string, limit: Limit): Promise<number | undefined> {
     const now = this.#now()
-    const { count, resetAt } = await this.#store.hit(`${bucket}:${key}`, limit.windowMs, now)
+    const { count, resetAt } = await this.#counters.hit(`${bucket}:${key}`, limit.windowMs, now)
     if (count <= limit.max) return undefined
     return Math.max(1, Math.ceil((resetAt - now) / 1000))
   }

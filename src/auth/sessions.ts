@@ -3,9 +3,15 @@
  * Server-side sessions behind bearer tokens. A token is valid only while its session record
  * exists, is not revoked and has not expired, so logout and revocation take effect on the next
  * request on every instance sharing the store; `onRevoked` tells the transports to close streams.
+ *
+ * Each principal `resolve` returns is remembered with what the store said (tier, MFA window,
+ * expiry) for `RESOLVED_FRESH_MS`, so the tool-call check of the same request (tier-policy.ts)
+ * need not read the session and user again microseconds later. It is no cache across requests:
+ * every request asks the store. It is dropped early when any session is revoked or verified
+ * on this instance, or a revocation is announced on the bus (`invalidate`).
  */
 import { randomBytes } from 'node:crypto'
-import type { Principal } from '../core/types.ts'
+import type { Principal, Tier } from '../core/types.ts'
 import type { AuthStore, User } from '../store/auth-store.ts'
 import type { SessionTokens } from './jwt.ts'
 
@@ -19,6 +25,17 @@ export interface IssuedSession {
 /** Why a presented token was refused (audit detail; the client sees one `invalid_token`). */
 export type TokenRejection = 'malformed_or_forged' | 'unknown_session' | 'revoked' | 'expired' | 'unknown_user'
 
+/** How long what a request's authentication read stands for that request's tool-call check. */
+export const RESOLVED_FRESH_MS = 1000
+
+/** What the store said about a principal's session and user when it was resolved. */
+export interface ResolvedState {
+  tier: Tier
+  /** Epoch ms. */
+  expiresAt: number
+  mfaVerifiedUntil?: number
+}
+
 export interface AuthSessionsOptions {
   store: AuthStore
   tokens: SessionTokens
@@ -31,9 +48,28 @@ export interface AuthSessionsOptions {
 
 export class AuthSessions {
   readonly #o: AuthSessionsOptions
+  readonly #resolved = new WeakMap<Principal, ResolvedState & { at: number; epoch: number }>()
+  /** Bumped by every revocation or MFA change seen here: older resolutions are not reused. */
+  #epoch = 0
 
   constructor(opts: AuthSessionsOptions) {
     this.#o = opts
+  }
+
+  /**
+   * What the store said when `principal` was resolved, if that was less than `RESOLVED_FRESH_MS`
+   * ago and no session changed since; undefined means: read the store.
+   */
+  recentState(principal: Principal): ResolvedState | undefined {
+    const r = this.#resolved.get(principal)
+    if (r === undefined || r.epoch !== this.#epoch) return undefined
+    const age = this.#o.now() - r.at
+    return age >= 0 && age < RESOLVED_FRESH_MS ? r : undefined
+  }
+
+  /** Forget every resolution (a session was revoked elsewhere: the bus said so). */
+  invalidate(): void {
+    this.#epoch++
   }
 
   get mfaWindowMs(): number {
@@ -67,13 +103,22 @@ export class AuthSessions {
   }
 
   async #principal(sessionId: string, userId?: string): Promise<Principal | { rejected: TokenRejection }> {
-    const session = await this.#o.store.getSession(sessionId)
+    const found = await this.#o.store.getSessionWithUser(sessionId)
+    const session = found?.session
     if (!session || (userId !== undefined && session.userId !== userId)) return { rejected: 'unknown_session' }
     if (session.revokedAt !== undefined) return { rejected: 'revoked' }
     if (session.expiresAt <= this.#o.now()) return { rejected: 'expired' }
-    const user = await this.#o.store.getUser(session.userId)
+    const user = found!.user
     if (!user) return { rejected: 'unknown_user' }
-    return { id: user.id, tier: user.tier, email: user.email, authSessionId: session.id }
+    const principal: Principal = { id: user.id, tier: user.tier, email: user.email, authSessionId: session.id }
+    this.#resolved.set(principal, {
+      at: this.#o.now(),
+      epoch: this.#epoch,
+      tier: user.tier,
+      expiresAt: session.expiresAt,
+      mfaVerifiedUntil: session.mfaVerifiedUntil,
+    })
+    return principal
   }
 
   /** Whether a session may still be used (open streams are re-checked with this). */
@@ -86,6 +131,7 @@ export class AuthSessions {
   async markMfaVerified(sessionId: string): Promise<number> {
     const until = this.#o.now() + this.#o.mfaWindowMs
     await this.#o.store.setSessionMfa(sessionId, until)
+    this.#epoch++
     return until
   }
 
@@ -97,12 +143,14 @@ export class AuthSessions {
 
   async revoke(sessionId: string): Promise<boolean> {
     const done = await this.#o.store.revokeSession(sessionId, this.#o.now())
+    this.#epoch++
     if (done) this.#o.onRevoked([sessionId])
     return done
   }
 
   async revokeAll(userId: string): Promise<number> {
     const ids = await this.#o.store.revokeUserSessions(userId, this.#o.now())
+    this.#epoch++
     if (ids.length) this.#o.onRevoked(ids)
     return ids.length
   }

@@ -3,9 +3,11 @@
  * Who may see and call which tool: `public` < `user` < `admin`. A tool is listed to callers at
  * or above its tier; calling it also needs, for `admin` tools, a fresh TOTP verification on the
  * calling session. Every call re-reads the session and user from the store (a revoked session or
- * a lowered tier counts at once, even on a long-lived connection) and spends the caller's
- * tool-call budget. The core runs this for every transport, so REST, Streamable HTTP, SSE and
- * WebSocket refuse the same calls the same way.
+ * a lowered tier counts at once, even on a long-lived connection), unless the request that makes
+ * the call has just read them to authenticate (`recent`: less than a second ago, and no session
+ * was revoked or verified here since), and spends the caller's tool-call budget. The core runs
+ * this for every transport, so REST, Streamable HTTP, SSE and WebSocket refuse the same calls the
+ * same way.
  */
 import { forbidden, rateLimited, type McpError } from '../core/errors.ts'
 import type { ToolAccess } from '../core/ports.ts'
@@ -13,6 +15,7 @@ import type { RegisteredTool } from '../core/registry.ts'
 import type { Principal, Tier } from '../core/types.ts'
 import type { AuthStore } from '../store/auth-store.ts'
 import type { RateLimiter, RateLimits } from './rate-limit.ts'
+import type { ResolvedState } from './sessions.ts'
 
 const RANK: Record<Tier, number> = { public: 0, user: 1, admin: 2 }
 
@@ -23,6 +26,8 @@ export interface TierPolicyOptions {
   limiter: RateLimiter
   limits: Pick<RateLimits, 'toolCallsPerUser'>
   now: () => number
+  /** What authenticating this principal read from the store, while it is recent enough to stand. */
+  recent?: (principal: Principal) => ResolvedState | undefined
 }
 
 export class TierPolicy implements ToolAccess {
@@ -43,12 +48,11 @@ export class TierPolicy implements ToolAccess {
     let tier = principal.tier
     let mfaUntil: number | undefined
     if (principal.authSessionId !== undefined) {
-      const session = await this.#o.store.getSession(principal.authSessionId)
-      const user = session && (await this.#o.store.getUser(session.userId))
-      if (!session || !user || session.revokedAt !== undefined || session.expiresAt <= this.#o.now())
+      const state = this.#o.recent?.(principal) ?? (await this.#read(principal.authSessionId))
+      if (state === undefined || state.expiresAt <= this.#o.now())
         return forbidden('This session has ended (signed out, revoked or expired): sign in again with POST /auth/login', { reason: 'session_expired' })
-      tier = user.tier
-      mfaUntil = session.mfaVerifiedUntil
+      tier = state.tier
+      mfaUntil = state.mfaVerifiedUntil
     }
     if (!tierAllows(tier, tool.tier))
       return forbidden(
@@ -62,5 +66,14 @@ export class TierPolicy implements ToolAccess {
         { reason: 'mfa_required', required_tier: 'admin' },
       )
     return undefined
+  }
+
+  /** The session's state from the store; undefined when it or its user is gone, or it was revoked. */
+  async #read(authSessionId: string): Promise<ResolvedState | undefined> {
+    const found = await this.#o.store.getSessionWithUser(authSessionId)
+    const session = found?.session
+    const user = found?.user
+    if (!session || !user || session.revokedAt !== undefined) return undefined
+    return { tier: user.tier, expiresAt: session.expiresAt, mfaVerifiedUntil: session.mfaVerifiedUntil }
   }
 }

@@ -100,6 +100,11 @@ export interface AuthStore {
 
   createSession(session: Omit<AuthSession, 'mfaVerifiedUntil' | 'revokedAt'>): Promise<void>
   getSession(id: string): Promise<AuthSession | undefined>
+  /**
+   * A session and its user, read together (what every authenticated request checks); `user` is
+   * undefined when the session's user no longer exists.
+   */
+  getSessionWithUser(id: string): Promise<{ session: AuthSession; user?: User } | undefined>
   setSessionMfa(id: string, until: number): Promise<void>
   /** Returns whether a live session was revoked. */
   revokeSession(id: string, now: number): Promise<boolean>
@@ -136,7 +141,14 @@ export interface AuthStore {
   /** Fixed-window counter: count this hit in `key`'s window, starting a new window when it ended. */
   hit(key: string, windowMs: number, now: number): Promise<CounterHit>
 
-  appendAudit(record: AuditRecord): Promise<void>
+  /**
+   * Append records in their order, all or none (one transaction). The audit log calls this once
+   * per batch, off the request path. No security decision reads these records back, so a store
+   * may commit them without waiting for the disk (SQLite: `synchronous = NORMAL` under WAL, where
+   * a process crash loses nothing committed and a power loss at most the last batches); every
+   * other write (tokens, TOTP state, sessions, counters) keeps its full sync.
+   */
+  appendAudit(records: readonly AuditRecord[]): Promise<void>
   queryAudit(query: AuditQuery): Promise<AuditRecord[]>
 
   /** Drop expired login tokens, WebSocket tickets, sessions and counters. */

@@ -17,7 +17,7 @@ import {
 } from './auth-store.ts'
 
 /** Audit records kept in memory before the oldest are dropped. */
-const MAX_AUDIT = 10_000
+export const MAX_AUDIT = 10_000
 
 export class MemoryAuthStore implements AuthStore {
   readonly #users = new Map<string, User>()
@@ -26,6 +26,7 @@ export class MemoryAuthStore implements AuthStore {
   readonly #tickets = new Map<string, WsTicket>()
   readonly #totp = new Map<string, TotpState>()
   readonly #counters = new Map<string, CounterHit>()
+  /** The newest `MAX_AUDIT` records, as a ring: `#auditId` records were ever appended. */
   readonly #audit: AuditRecord[] = []
   #auditId = 0
 
@@ -64,6 +65,13 @@ export class MemoryAuthStore implements AuthStore {
   async getSession(id: string): Promise<AuthSession | undefined> {
     const s = this.#sessions.get(id)
     return s && { ...s }
+  }
+
+  async getSessionWithUser(id: string): Promise<{ session: AuthSession; user?: User } | undefined> {
+    const s = this.#sessions.get(id)
+    if (!s) return undefined
+    const u = this.#users.get(s.userId)
+    return u ? { session: { ...s }, user: { ...u } } : { session: { ...s } }
   }
 
   async setSessionMfa(id: string, until: number): Promise<void> {
@@ -166,15 +174,19 @@ export class MemoryAuthStore implements AuthStore {
     return { ...c }
   }
 
-  async appendAudit(record: AuditRecord): Promise<void> {
-    this.#audit.push({ ...record, id: ++this.#auditId })
-    if (this.#audit.length > MAX_AUDIT) this.#audit.splice(0, this.#audit.length - MAX_AUDIT)
+  async appendAudit(records: readonly AuditRecord[]): Promise<void> {
+    // O(1) per record: once full, the oldest slot is overwritten.
+    for (const record of records) {
+      const id = ++this.#auditId
+      this.#audit[(id - 1) % MAX_AUDIT] = { ...record, id }
+    }
   }
 
   async queryAudit(q: AuditQuery): Promise<AuditRecord[]> {
     const out: AuditRecord[] = []
-    for (let i = this.#audit.length - 1; i >= 0 && out.length < q.limit; i--) {
-      const r = this.#audit[i]!
+    const oldest = Math.max(1, this.#auditId - MAX_AUDIT + 1)
+    for (let id = this.#auditId; id >= oldest && out.length < q.limit; id--) {
+      const r = this.#audit[(id - 1) % MAX_AUDIT]!
       if (q.since !== undefined && r.at < q.since) continue
       if (q.until !== undefined && r.at > q.until) continue
       if (q.userId !== undefined && r.userId !== q.userId) continue

@@ -2,7 +2,16 @@
  * @module store/sqlite-auth-store
  * The auth store on `bun:sqlite`: one file (`<MCPRAG_DATA_DIR>/mcprag.db`, mode 0600), WAL mode so
  * the operator CLI can write while the server runs. Each atomic operation of the interface is a
- * single SQL statement (`DELETE … RETURNING`, `UPDATE … WHERE last_step < ?`, an upsert).
+ * single SQL statement (`DELETE … RETURNING`, `UPDATE … WHERE last_step < ?`, an upsert), committed
+ * with `synchronous = FULL` (on disk before it returns). Audit batches alone are committed with
+ * `synchronous = NORMAL`: the WAL is not synced for them (≈ 0.3–1 ms saved per commit), they reach
+ * the disk with the next synced commit or checkpoint, and a process crash loses none of them.
+ *
+ * `getSessionWithUser` runs on every authenticated request. What it read is kept (per session id)
+ * for as long as the database is unchanged: each call first asks SQLite's `PRAGMA data_version`,
+ * which changes whenever another connection (the operator CLI, another process) has committed,
+ * and this store forgets everything it kept then and whenever it writes a session or a user
+ * itself. So an answer is always what a fresh read would give, revocation by any writer included.
  */
 import { Database } from 'bun:sqlite'
 import { chmodSync } from 'node:fs'
@@ -42,6 +51,13 @@ CREATE INDEX IF NOT EXISTS audit_at ON audit(at);
 
 type Row = Record<string, string | number | null>
 
+type SessionWithUser = { session: AuthSession; user?: User }
+
+/** Sessions kept by `getSessionWithUser` before they are all forgotten. */
+const KEPT_SESSIONS = 10_000
+
+const copy = (found: SessionWithUser): SessionWithUser => (found.user ? { session: { ...found.session }, user: { ...found.user } } : { session: { ...found.session } })
+
 const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v)
 
 function toUser(r: Row): User {
@@ -68,13 +84,29 @@ function toAudit(r: Row): AuditRecord {
 
 export class SqliteAuthStore implements AuthStore {
   readonly #db: Database
+  /** Inserts a batch of audit records in one transaction. */
+  readonly #appendAudit: (records: readonly AuditRecord[]) => void
+  /** What `getSessionWithUser` read, valid while `#dataVersion` says no other connection wrote. */
+  readonly #kept = new Map<string, SessionWithUser>()
+  #keptVersion: number | undefined
 
   /** `path` is a file (created 0600 when new) or `:memory:`. */
   constructor(path: string) {
     this.#db = new Database(path, { create: true })
     if (path !== ':memory:') chmodSync(path, 0o600)
-    this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000;')
+    this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA synchronous = FULL;')
     this.#db.exec(SCHEMA)
+    const insert = this.#db.query(
+      `INSERT INTO audit (at, kind, outcome, user_id, email, tier, tool, tool_tier, transport, args_digest, latency_ms, detail, client_address)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    )
+    this.#appendAudit = this.#db.transaction((records: readonly AuditRecord[]) => {
+      for (const a of records)
+        insert.run(
+          a.at, a.kind, a.outcome, a.userId ?? null, a.email ?? null, a.tier ?? null, a.tool ?? null, a.toolTier ?? null,
+          a.transport ?? null, a.argsDigest ?? null, a.latencyMs ?? null, a.detail ?? null, a.clientAddress ?? null,
+        )
+    })
   }
 
   #get(sql: string, ...params: (string | number | null)[]): Row | undefined {
@@ -89,7 +121,13 @@ export class SqliteAuthStore implements AuthStore {
     return this.#db.query(sql).run(...params).changes
   }
 
+  /** This connection wrote sessions or users: what was kept may be stale. */
+  #changed(): void {
+    this.#kept.clear()
+  }
+
   async createUser(u: { email: string; tier: Tier; now: number }): Promise<User> {
+    this.#changed()
     const user: User = { id: crypto.randomUUID(), email: normaliseEmail(u.email), tier: u.tier, createdAt: u.now }
     try {
       this.#run('INSERT INTO users (id, email, tier, created_at) VALUES (?, ?, ?, ?)', user.id, user.email, user.tier, user.createdAt)
@@ -115,10 +153,12 @@ export class SqliteAuthStore implements AuthStore {
   }
 
   async setUserTier(id: string, tier: Tier): Promise<void> {
+    this.#changed()
     this.#run('UPDATE users SET tier = ? WHERE id = ?', tier, id)
   }
 
   async createSession(s: Omit<AuthSession, 'mfaVerifiedUntil' | 'revokedAt'>): Promise<void> {
+    this.#changed()
     this.#run('INSERT INTO auth_sessions (id, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)', s.id, s.userId, s.createdAt, s.expiresAt)
   }
 
@@ -127,15 +167,51 @@ export class SqliteAuthStore implements AuthStore {
     return r && toSession(r)
   }
 
+  async getSessionWithUser(id: string): Promise<SessionWithUser | undefined> {
+    // Another connection committed since the last call: forget what was kept.
+    const version = Number(this.#get('PRAGMA data_version')!.data_version)
+    if (version !== this.#keptVersion) {
+      this.#kept.clear()
+      this.#keptVersion = version
+    }
+    const kept = this.#kept.get(id)
+    if (kept !== undefined) return copy(kept)
+    const found = this.#readSessionWithUser(id)
+    if (found === undefined) return undefined
+    if (this.#kept.size >= KEPT_SESSIONS) this.#kept.clear()
+    this.#kept.set(id, found)
+    return copy(found)
+  }
+
+  #readSessionWithUser(id: string): SessionWithUser | undefined {
+    // One statement, so one read transaction (each costs lock syscalls under WAL). Subqueries, not
+    // a join: bun:sqlite runs this join ≈ 3× slower than two lookups.
+    const r = this.#get(
+      `SELECT s.*,
+         (SELECT email FROM users WHERE id = s.user_id) AS user_email,
+         (SELECT tier FROM users WHERE id = s.user_id) AS user_tier,
+         (SELECT created_at FROM users WHERE id = s.user_id) AS user_created_at
+       FROM auth_sessions s WHERE s.id = ?`,
+      id,
+    )
+    if (!r) return undefined
+    const session = toSession(r)
+    if (r.user_tier === null) return { session }
+    return { session, user: { id: session.userId, email: String(r.user_email), tier: r.user_tier as Tier, createdAt: Number(r.user_created_at) } }
+  }
+
   async setSessionMfa(id: string, until: number): Promise<void> {
+    this.#changed()
     this.#run('UPDATE auth_sessions SET mfa_verified_until = ? WHERE id = ? AND revoked_at IS NULL', until, id)
   }
 
   async revokeSession(id: string, now: number): Promise<boolean> {
+    this.#changed()
     return this.#run('UPDATE auth_sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL', now, id) === 1
   }
 
   async revokeUserSessions(userId: string, now: number): Promise<string[]> {
+    this.#changed()
     return this.#all('UPDATE auth_sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL RETURNING id', now, userId).map((r) =>
       String(r.id),
     )
@@ -218,13 +294,15 @@ export class SqliteAuthStore implements AuthStore {
     return { count: Number(r.count), resetAt: Number(r.reset_at) }
   }
 
-  async appendAudit(a: AuditRecord): Promise<void> {
-    this.#run(
-      `INSERT INTO audit (at, kind, outcome, user_id, email, tier, tool, tool_tier, transport, args_digest, latency_ms, detail, client_address)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      a.at, a.kind, a.outcome, a.userId ?? null, a.email ?? null, a.tier ?? null, a.tool ?? null, a.toolTier ?? null,
-      a.transport ?? null, a.argsDigest ?? null, a.latencyMs ?? null, a.detail ?? null, a.clientAddress ?? null,
-    )
+  async appendAudit(records: readonly AuditRecord[]): Promise<void> {
+    if (records.length === 0) return
+    // Only this transaction skips the sync; FULL is restored even if it fails.
+    this.#db.exec('PRAGMA synchronous = NORMAL')
+    try {
+      this.#appendAudit(records)
+    } finally {
+      this.#db.exec('PRAGMA synchronous = FULL')
+    }
   }
 
   async queryAudit(q: AuditQuery): Promise<AuditRecord[]> {
@@ -247,10 +325,16 @@ export class SqliteAuthStore implements AuthStore {
   }
 
   async purgeExpired(now: number): Promise<void> {
+    this.#changed()
     this.#run('DELETE FROM login_tokens WHERE expires_at <= ?', now)
     this.#run('DELETE FROM ws_tickets WHERE expires_at <= ?', now)
     this.#run('DELETE FROM auth_sessions WHERE expires_at <= ?', now)
     this.#run('DELETE FROM counters WHERE reset_at <= ?', now)
+  }
+
+  /** The connection's `PRAGMA synchronous` (2 = FULL; tests). */
+  get synchronous(): number {
+    return Number(this.#get('PRAGMA synchronous')?.synchronous)
   }
 
   async ping(): Promise<void> {

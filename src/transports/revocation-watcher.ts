@@ -15,6 +15,8 @@ export interface RevocationWatcherOptions {
   bus: Bus
   /** Whether an auth session may still be used; absent when auth is off (nothing to sweep). */
   isActive?: (authSessionId: string) => Promise<boolean>
+  /** Also told of every revocation announced on the bus (auth drops what it read before it). */
+  onRevoked?: (authSessionId: string) => void
   sweepMs?: number
 }
 
@@ -38,7 +40,9 @@ export class RevocationWatcher {
   async start(): Promise<void> {
     this.#unsubscribe = await this.#o.bus.subscribe(AUTH_REVOKED_TOPIC, (p) => {
       const id = (p as { authSessionId?: unknown }).authSessionId
-      if (typeof id === 'string') this.#closeAll(id)
+      if (typeof id !== 'string') return
+      this.#o.onRevoked?.(id)
+      this.#closeAll(id)
     })
     const isActive = this.#o.isActive
     if (isActive) {

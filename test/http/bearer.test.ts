@@ -57,7 +57,7 @@ describe('no token: 401 with WWW-Authenticate resource_metadata on every protect
   })
 
   test('the tool did not run: no tool call was audited', async () => {
-    expect(await h.server.auth!.store.queryAudit({ limit: 10, kind: 'tool_call' })).toEqual([])
+    expect(await h.server.auth!.audit.query({ limit: 10, kind: 'tool_call' })).toEqual([])
   })
 })
 

@@ -151,7 +151,7 @@ describe('POST /auth/verify-mfa', () => {
     const again = await signIn(h, 'locked@example.com')
     expect((await fetch(`${h.url}/mcp/tools`, { headers: bearer(again.token) })).status).toBe(200)
     // And the lock and failures are audited.
-    const audit = await h.server.auth!.store.queryAudit({ limit: 50, email: 'locked@example.com', kind: 'mfa_failed' })
+    const audit = await h.server.auth!.audit.query({ limit: 50, email: 'locked@example.com', kind: 'mfa_failed' })
     expect(audit.map((r) => r.detail)).toContain('wrong_code')
   })
 

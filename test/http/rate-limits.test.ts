@@ -36,7 +36,7 @@ describe('sign-in', () => {
     const callback = await fetch(`${h.url}/auth/callback?token=${'A'.repeat(43)}`, { headers: { accept: 'application/json' } })
     expect(callback.status).toBe(429)
     expect(callback.headers.get('retry-after')).not.toBeNull()
-    const audit = await h.server.auth!.store.queryAudit({ limit: 5, kind: 'rate_limited' })
+    const audit = await h.server.auth!.audit.query({ limit: 5, kind: 'rate_limited' })
     expect(audit[0]).toMatchObject({ outcome: 'denied', clientAddress: '127.0.0.1' })
   })
 })

@@ -137,6 +137,6 @@ test('every call and auth event is audited; audit_query reads them and is itself
   expect(records.find((r) => r.tool === 'audit_query')).toMatchObject({ outcome: 'denied', toolTier: 'admin' })
   expect(records.some((r) => r.kind === 'login_completed')).toBe(true)
   expect(JSON.stringify(records)).not.toContain('audit me')
-  const self = await h.server.auth!.store.queryAudit({ limit: 5, userId: admin.user_id, tool: 'audit_query' })
+  const self = await h.server.auth!.audit.query({ limit: 5, userId: admin.user_id, tool: 'audit_query' })
   expect(self[0]).toMatchObject({ outcome: 'ok', tier: 'admin' })
 })

@@ -28,7 +28,7 @@ const textOf = (reply: Record<string, unknown>) => ((reply.result as { content: 
 /** The audit detail of the newest refused token (never the ticket or token itself). */
 async function lastRejection(): Promise<string | undefined> {
   await Bun.sleep(20)
-  return (await h.server.auth!.store.queryAudit({ limit: 1, kind: 'token_rejected' }))[0]?.detail
+  return (await h.server.auth!.audit.query({ limit: 1, kind: 'token_rejected' }))[0]?.detail
 }
 
 describe('POST /auth/ws-ticket', () => {
@@ -114,7 +114,7 @@ describe('the upgrade with ?ticket=', () => {
     const res = await upgradeRequest(`${wsUrl}?ticket=${ada.token}`)
     expect(res.status).toBe(401)
     expect(await lastRejection()).toBe('a bearer token was sent as ?ticket= (tokens never go in URLs)')
-    const lines = await h.server.auth!.store.queryAudit({ limit: 50 })
+    const lines = await h.server.auth!.audit.query({ limit: 50 })
     expect(JSON.stringify(lines)).not.toContain(ada.token)
     // Other URL spellings of a token are not read either.
     for (const q of ['access_token', 'token', 'authorization']) expect((await upgradeRequest(`${wsUrl}?${q}=${ada.token}`)).status).toBe(401)

@@ -44,6 +44,22 @@ export function runAuthStoreContract(name: string, make: () => AuthStore | Promi
       expect(await store.getSession('nope')).toBeUndefined()
     })
 
+    test('a session is read with its user in one call; a missing user or session says so', async () => {
+      const u = await store.createUser({ email: 'Ada@example.com', tier: 'admin', now: 5 })
+      await store.createSession({ id: 's1', userId: u.id, createdAt: 1, expiresAt: 10_000 })
+      await store.createSession({ id: 'orphan', userId: 'no-such-user', createdAt: 1, expiresAt: 10_000 })
+      expect(await store.getSessionWithUser('s1')).toEqual({ session: { id: 's1', userId: u.id, createdAt: 1, expiresAt: 10_000 }, user: u })
+      await store.setSessionMfa('s1', 5000)
+      await store.revokeSession('s1', 7)
+      await store.setUserTier(u.id, 'public')
+      expect(await store.getSessionWithUser('s1')).toEqual({
+        session: { id: 's1', userId: u.id, createdAt: 1, expiresAt: 10_000, mfaVerifiedUntil: 5000, revokedAt: 7 },
+        user: { ...u, tier: 'public' },
+      })
+      expect(await store.getSessionWithUser('orphan')).toEqual({ session: { id: 'orphan', userId: 'no-such-user', createdAt: 1, expiresAt: 10_000 } })
+      expect(await store.getSessionWithUser('nope')).toBeUndefined()
+    })
+
     test('revoking a user\'s sessions touches only that user\'s live sessions', async () => {
       await store.createSession({ id: 'a1', userId: 'ua', createdAt: 1, expiresAt: 100 })
       await store.createSession({ id: 'a2', userId: 'ua', createdAt: 1, expiresAt: 100 })
@@ -133,9 +149,12 @@ export function runAuthStoreContract(name: string, make: () => AuthStore | Promi
     })
 
     test('audit records come back newest first, filtered and limited', async () => {
-      await store.appendAudit({ at: 1, kind: 'tool_call', outcome: 'ok', userId: 'u1', email: 'a@x.io', tool: 'echo', toolTier: 'public', transport: 'rest', argsDigest: 'd', latencyMs: 1.5 })
-      await store.appendAudit({ at: 2, kind: 'login_requested', outcome: 'sent', email: 'b@x.io', clientAddress: '127.0.0.1' })
-      await store.appendAudit({ at: 3, kind: 'tool_call', outcome: 'denied', userId: 'u2', tool: 'audit_query', detail: 'tier' })
+      await store.appendAudit([{ at: 1, kind: 'tool_call', outcome: 'ok', userId: 'u1', email: 'a@x.io', tool: 'echo', toolTier: 'public', transport: 'rest', argsDigest: 'd', latencyMs: 1.5 }])
+      await store.appendAudit([
+        { at: 2, kind: 'login_requested', outcome: 'sent', email: 'b@x.io', clientAddress: '127.0.0.1' },
+        { at: 3, kind: 'tool_call', outcome: 'denied', userId: 'u2', tool: 'audit_query', detail: 'tier' },
+      ])
+      await store.appendAudit([])
       const all = await store.queryAudit({ limit: 10 })
       expect(all.map((r) => r.at)).toEqual([3, 2, 1])
       expect(all[0]!.id! > all[1]!.id!).toBe(true)

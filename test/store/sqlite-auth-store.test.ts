@@ -31,3 +31,44 @@ test('ping rejects once the database is closed, so readiness reports it', async 
   await store.close()
   await expect(store.ping()).rejects.toThrow()
 })
+
+test('a session read on every request is kept only while no connection changed the database', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mcprag-store-'))
+  try {
+    const path = join(dir, 'mcprag.db')
+    // The server's store, and the operator CLI's (another connection, another process in real life).
+    const server = new SqliteAuthStore(path)
+    const cli = new SqliteAuthStore(path)
+    const u = await cli.createUser({ email: 'ada@example.com', tier: 'admin', now: 1 })
+    await cli.createSession({ id: 's1', userId: u.id, createdAt: 1, expiresAt: 1e15 })
+    expect(await server.getSessionWithUser('s1')).toEqual({ session: { id: 's1', userId: u.id, createdAt: 1, expiresAt: 1e15 }, user: u })
+    // Answers are copies: a caller cannot change what is kept.
+    ;(await server.getSessionWithUser('s1'))!.session.revokedAt = 5
+    expect((await server.getSessionWithUser('s1'))!.session.revokedAt).toBeUndefined()
+
+    await cli.setUserTier(u.id, 'user')
+    expect((await server.getSessionWithUser('s1'))!.user!.tier).toBe('user')
+    expect(await cli.revokeUserSessions(u.id, 7)).toEqual(['s1'])
+    expect((await server.getSessionWithUser('s1'))!.session.revokedAt).toBe(7)
+
+    // Its own writes too.
+    await server.createSession({ id: 's2', userId: u.id, createdAt: 2, expiresAt: 1e15 })
+    expect((await server.getSessionWithUser('s2'))!.session.mfaVerifiedUntil).toBeUndefined()
+    await server.setSessionMfa('s2', 99)
+    expect((await server.getSessionWithUser('s2'))!.session.mfaVerifiedUntil).toBe(99)
+    await server.revokeSession('s2', 8)
+    expect((await server.getSessionWithUser('s2'))!.session.revokedAt).toBe(8)
+    await server.setUserTier(u.id, 'public')
+    expect((await server.getSessionWithUser('s2'))!.user!.tier).toBe('public')
+
+    // Another connection's writes to other tables count as a change as well (nothing stale is kept).
+    await cli.putLoginToken({ hash: 'h', email: 'ada@example.com', expiresAt: 1e15 })
+    await cli.purgeExpired(1e16)
+    expect(await server.getSessionWithUser('s2')).toBeUndefined()
+    expect(await server.getSessionWithUser('s1')).toBeUndefined()
+    await server.close()
+    await cli.close()
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})

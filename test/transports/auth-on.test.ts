@@ -74,7 +74,7 @@ test('T-A3: user B posting to user A\'s legacy SSE session with B\'s valid token
   expect(JSON.stringify(await sse.reply('mine'))).toContain('alice@example.com')
   await Bun.sleep(50)
   expect(sse.events.filter((e) => e.event === 'message').map((e) => (JSON.parse(e.data) as { id?: string }).id)).toEqual(['mine'])
-  const calls = await h.server.auth!.store.queryAudit({ limit: 10, kind: 'tool_call', userId: b.user_id })
+  const calls = await h.server.auth!.audit.query({ limit: 10, kind: 'tool_call', userId: b.user_id })
   expect(calls).toEqual([])
   await sse.close()
 })
