@@ -48,13 +48,16 @@ export class Call implements HandlerContext {
   readonly clientCapabilities: ClientCapabilities
   readonly requestId: RequestId
   readonly transport: TransportKind
-  readonly signal: AbortSignal
   readonly #exchange: Exchange
   readonly #deps: CallDeps
   readonly #progressToken: string | number | undefined
   #lastProgress = -Infinity
 
-  constructor(exchange: Exchange, requestId: RequestId, params: Params | undefined, signal: AbortSignal, deps: CallDeps) {
+  /** Made on first use: most calls finish without anyone asking for a signal. */
+  #controller: AbortController | undefined
+  #cancelled = false
+
+  constructor(exchange: Exchange, requestId: RequestId, params: Params | undefined, deps: CallDeps) {
     this.#exchange = exchange
     this.#deps = deps
     this.principal = exchange.principal
@@ -62,9 +65,26 @@ export class Call implements HandlerContext {
     this.clientCapabilities = exchange.session?.clientCapabilities ?? {}
     this.requestId = requestId
     this.transport = exchange.transport
-    this.signal = signal
     const token = (params?._meta as Record<string, unknown> | undefined)?.progressToken
     this.#progressToken = typeof token === 'string' || typeof token === 'number' ? token : undefined
+  }
+
+  get signal(): AbortSignal {
+    this.#controller ??= new AbortController()
+    if (this.#cancelled && !this.#controller.signal.aborted) this.#controller.abort()
+    return this.#controller.signal
+  }
+
+  /** True once the client cancelled the request or its session ended. */
+  get cancelled(): boolean {
+    return this.#cancelled
+  }
+
+  /** Stop the call: its signal aborts and its result will not be sent. */
+  cancel(): void {
+    if (this.#cancelled) return
+    this.#cancelled = true
+    this.#controller?.abort()
   }
 
   get clientInfo() {
@@ -72,7 +92,7 @@ export class Call implements HandlerContext {
   }
 
   async send(message: JsonRpcMessage): Promise<void> {
-    if (this.signal.aborted) return
+    if (this.#cancelled) return
     await this.#exchange.send(message)
   }
 
@@ -137,7 +157,7 @@ export class Call implements HandlerContext {
   async #request(method: string, params: Params | undefined, opts?: ClientRequestOptions): Promise<Record<string, unknown>> {
     const session = this.session
     if (!session) throw new ToolError(`"${method}" needs a session: initialize first`)
-    if (this.signal.aborted) throw new McpError(ErrorCode.ConnectionClosed, 'The request was cancelled')
+    if (this.#cancelled) throw new McpError(ErrorCode.ConnectionClosed, 'The request was cancelled')
     const { pending } = this.#deps
     const id = pending.nextId()
     const answer = pending.wait(session.id, id)

@@ -6,7 +6,7 @@
  */
 import type { Bus, Unsubscribe } from '../bus/bus.ts'
 import type { SessionStore } from '../store/session-store.ts'
-import { Call, type Exchange } from './call.ts'
+import { Call, type CallDeps, type Exchange } from './call.ts'
 import { Paginator } from './cursor.ts'
 import { ErrorCode, McpError, invalidParams, methodNotFound } from './errors.ts'
 import {
@@ -75,10 +75,11 @@ export class McpServer {
   readonly #opts: McpServerOptions
   readonly #deps: MethodDeps
   readonly #pending: PendingRequests
-  readonly #inflight = new Map<string, AbortController>()
+  readonly #inflight = new Map<string, Call>()
   readonly #now: () => number
   readonly #unsubscribes: Unsubscribe[] = []
   readonly #capabilities: Params
+  readonly #callDeps: CallDeps
 
   constructor(opts: McpServerOptions) {
     this.#opts = opts
@@ -93,6 +94,11 @@ export class McpServer {
       access: opts.access ?? allowAll,
       observers: opts.observers ?? [],
       now: this.#now,
+    }
+    this.#callDeps = {
+      pending: this.#pending,
+      clientRequestTimeoutMs: opts.clientRequestTimeoutMs ?? 60_000,
+      resourceUpdated: (uri) => this.resourceUpdated(uri),
     }
     this.#capabilities = {
       tools: { listChanged: true },
@@ -116,14 +122,14 @@ export class McpServer {
       }),
       await bus.subscribe(CANCEL_TOPIC, (p) => {
         const { sessionId, requestId } = p as { sessionId: string; requestId: RequestId }
-        this.#inflight.get(inflightKey(sessionId, requestId))?.abort()
+        this.#inflight.get(inflightKey(sessionId, requestId))?.cancel()
       }),
     )
   }
 
   async close(): Promise<void> {
     for (const u of this.#unsubscribes.splice(0)) u()
-    for (const c of this.#inflight.values()) c.abort()
+    for (const c of this.#inflight.values()) c.cancel()
     this.#inflight.clear()
   }
 
@@ -211,19 +217,14 @@ export class McpServer {
     if (!impl) return failure(id, methodNotFound(method).toJson())
 
     const key = inflightKey(exchange.session?.id, id)
-    const controller = new AbortController()
-    this.#inflight.set(key, controller)
-    const call = new Call(exchange, id, request.params, controller.signal, {
-      pending: this.#pending,
-      clientRequestTimeoutMs: this.#opts.clientRequestTimeoutMs ?? 60_000,
-      resourceUpdated: (uri) => this.resourceUpdated(uri),
-    })
+    const call = new Call(exchange, id, request.params, this.#callDeps)
+    this.#inflight.set(key, call)
     try {
       const result = await impl(request.params ?? {}, call, this.#deps)
-      if (controller.signal.aborted || result === undefined) return undefined
+      if (call.cancelled || result === undefined) return undefined
       return success(id, result)
     } catch (err) {
-      if (controller.signal.aborted) return undefined
+      if (call.cancelled) return undefined
       if (err instanceof McpError) return failure(id, err.toJson())
       console.error(`[core] ${method} failed:`, err)
       return failure(id, { code: ErrorCode.InternalError, message: `Internal error while handling ${method}` })
@@ -246,7 +247,7 @@ export class McpServer {
         const requestId = n.params?.requestId
         if (typeof requestId !== 'string' && typeof requestId !== 'number') return
         const local = this.#inflight.get(inflightKey(session?.id, requestId))
-        if (local) local.abort()
+        if (local) local.cancel()
         else if (session) await this.#opts.bus.publish(CANCEL_TOPIC, { sessionId: session.id, requestId })
         return
       }
@@ -268,7 +269,7 @@ export class McpServer {
   /** End a session: cancel its work, fail what it waits for, forget it. */
   async endSession(sessionId: string): Promise<boolean> {
     const prefix = `${sessionId}\u0000`
-    for (const [key, c] of this.#inflight) if (key.startsWith(prefix)) c.abort()
+    for (const [key, c] of this.#inflight) if (key.startsWith(prefix)) c.cancel()
     this.#pending.failSession(sessionId)
     return this.#opts.sessions.delete(sessionId)
   }

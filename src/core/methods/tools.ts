@@ -44,7 +44,9 @@ export const callTool: Method = async (params, call, deps) => {
     for (const o of deps.observers) o.onToolCall(event)
   }
 
-  const denied = await deps.access.check(call.principal, tool, call.session)
+  // Policies and handlers may answer synchronously; awaiting only promises keeps the common path short.
+  let denied = deps.access.check(call.principal, tool, call.session)
+  if (denied instanceof Promise) denied = await denied
   if (denied) {
     observe('denied', denied.message)
     throw denied
@@ -55,8 +57,9 @@ export const callTool: Method = async (params, call, deps) => {
     return errorResult(`Invalid arguments for tool ${name}: ${problems.join('; ')}`) as unknown as Params
   }
   try {
-    const raw = await tool.definition.handler(args as Record<string, unknown>, call)
-    if (call.signal.aborted) {
+    let raw = tool.definition.handler(args as Record<string, unknown>, call)
+    if (raw instanceof Promise) raw = await raw
+    if (call.cancelled) {
       observe('cancelled')
       return undefined
     }
@@ -64,7 +67,7 @@ export const callTool: Method = async (params, call, deps) => {
     observe(result.isError ? 'tool_error' : 'ok')
     return result as unknown as Params
   } catch (err) {
-    if (call.signal.aborted) {
+    if (call.cancelled) {
       observe('cancelled')
       return undefined
     }
