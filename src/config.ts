@@ -54,6 +54,10 @@ export interface Config {
   auditStdout: boolean
   /** Bearer token `/metrics` requires; undefined leaves it open. */
   metricsToken?: string
+  /** Streamable HTTP without sessions (like the SDK's stateless mode). */
+  stateless: boolean
+  /** Seconds an HTTP connection may stay silent before Bun closes it (streams are exempt). */
+  httpIdleTimeoutS: number
   /** How long shutdown keeps serving, with `/ready` at 503, before it stops taking requests. */
   drainDelayMs: number
   /** The most shutdown waits for in-flight requests to finish before it closes everything. */
@@ -137,6 +141,8 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir,
     auditStdout: onOff(env, 'MCPRAG_AUDIT_STDOUT', true, problems),
     metricsToken: metricsToken(env, problems),
+    stateless: onOff(env, 'MCPRAG_STATELESS', false, problems),
+    httpIdleTimeoutS: int('MCPRAG_HTTP_IDLE_TIMEOUT_S', 30, 6, 255),
     drainDelayMs: int('MCPRAG_DRAIN_DELAY_S', 0, 0, 300) * 1000,
     shutdownGraceMs: int('MCPRAG_SHUTDOWN_GRACE_S', 10, 0, 3600) * 1000,
   }

@@ -174,6 +174,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
     keepAliveMs: config.keepAliveMs,
     sseRetryMs: config.sseRetryMs,
     revocations,
+    stateless: config.stateless,
+    meter: metrics,
   })
   const legacySse = new LegacySseTransport({
     mounts: legacyMounts,
@@ -201,11 +203,14 @@ export async function startServer(config: Config): Promise<RunningServer> {
     idleTimeoutS: config.wsIdleTimeoutS,
     keepAliveMs: config.keepAliveMs,
     revocations,
+    meter: metrics,
   })
   // Streams must outlive Bun's idle timeout; keep-alive comments keep proxies from cutting them.
   const disableIdleTimeout = (request: Request, server: BunServerLike) => server?.timeout(request, 0)
 
-  const app = new Elysia()
+  // Streamable HTTP's POST/GET/DELETE are Bun-native routes: the hot path skips the framework's
+  // per-request context and hooks (measured in BENCHMARKS.md); everything else is Elysia.
+  const app = new Elysia({ serve: { routes: { ...streamable.routes(), ...websocket.routes() } as Record<string, never> } })
     .onError(({ code, error }) => {
       if (code === 'NOT_FOUND') return jsonResponse(404, { error: 'not_found', message: 'No such route' })
       console.error('[http] unhandled error:', error)
@@ -228,15 +233,15 @@ export async function startServer(config: Config): Promise<RunningServer> {
       maxBodyBytes: config.maxBodyBytes,
       authRequired: auth !== undefined,
     }))
-    .use(streamable.plugin(disableIdleTimeout))
+    .use(streamable.plugin())
     .use(legacySse.plugin(disableIdleTimeout))
-    .use(websocket.plugin())
   if (auth) app.use(wellKnownRoutes(() => publicUrl)).use(authRoutes({ auth, guard }))
   app
     .listen({
       port: config.port,
       hostname: config.host,
       maxRequestBodySize: Math.max(config.maxBodyBytes * 2, 1 << 20),
+      idleTimeout: config.httpIdleTimeoutS,
       websocket: websocket.serverOptions(),
     })
 

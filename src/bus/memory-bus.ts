@@ -4,8 +4,14 @@
  */
 import type { Bus, BusHandler, Unsubscribe } from './bus.ts'
 
+/** One subscription; a fresh object per subscribe, so the same function may subscribe twice. */
+interface Entry {
+  handler: BusHandler
+}
+
 export class MemoryBus implements Bus {
-  readonly #topics = new Map<string, Set<BusHandler>>()
+  /** Most topics (one per open stream) have a single subscriber: it is stored bare, without a Set. */
+  readonly #topics = new Map<string, Entry | Set<Entry>>()
 
   async publish(topic: string, payload: unknown): Promise<void> {
     this.deliver(topic, payload)
@@ -13,30 +19,20 @@ export class MemoryBus implements Bus {
 
   /** Synchronous publish, for callers on a hot path that share this process. */
   deliver(topic: string, payload: unknown): void {
-    const handlers = this.#topics.get(topic)
-    if (!handlers) return
-    for (const h of [...handlers]) {
-      // One failing listener must not starve the others.
-      try {
-        h(payload)
-      } catch (err) {
-        console.error(`[bus] handler for ${topic} threw:`, err)
-      }
-    }
+    const subs = this.#topics.get(topic)
+    if (subs === undefined) return
+    if (!(subs instanceof Set)) return call(topic, subs, payload)
+    for (const e of [...subs]) call(topic, e, payload)
   }
 
-  async subscribe(topic: string, handler: BusHandler): Promise<Unsubscribe> {
-    let set = this.#topics.get(topic)
-    if (!set) this.#topics.set(topic, (set = new Set()))
-    // Wrap so subscribing the same function twice gives two independent subscriptions.
-    const entry: BusHandler = (p) => handler(p)
-    set.add(entry)
-    return () => {
-      const s = this.#topics.get(topic)
-      if (!s) return
-      s.delete(entry)
-      if (s.size === 0) this.#topics.delete(topic)
-    }
+  subscribe(topic: string, handler: BusHandler): Promise<Unsubscribe> {
+    const entry: Entry = { handler }
+    const subs = this.#topics.get(topic)
+    if (subs === undefined) this.#topics.set(topic, entry)
+    else if (subs instanceof Set) subs.add(entry)
+    else this.#topics.set(topic, new Set([subs, entry]))
+    // Bound, not a closure: one small object per subscription (streams hold one each, by the thousand).
+    return Promise.resolve(this.#remove.bind(this, topic, entry))
   }
 
   async close(): Promise<void> {
@@ -46,5 +42,23 @@ export class MemoryBus implements Bus {
   /** Number of topics with subscribers (tests use it to prove clean-up). */
   get topicCount(): number {
     return this.#topics.size
+  }
+
+  #remove(topic: string, entry: Entry): void {
+    const subs = this.#topics.get(topic)
+    if (subs === entry) this.#topics.delete(topic)
+    else if (subs instanceof Set) {
+      subs.delete(entry)
+      if (subs.size === 0) this.#topics.delete(topic)
+    }
+  }
+}
+
+function call(topic: string, entry: Entry, payload: unknown): void {
+  // One failing listener must not starve the others.
+  try {
+    entry.handler(payload)
+  } catch (err) {
+    console.error(`[bus] handler for ${topic} threw:`, err)
   }
 }

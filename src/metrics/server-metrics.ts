@@ -50,6 +50,7 @@ export class ServerMetrics implements ToolCallObserver {
   readonly #toolDurations: Histogram
   readonly #authFailures: Counter
   #inFlight = 0
+  readonly #toolSeries = new Map<string, { duration: HistogramSeries; calls: Map<string, CounterSeries> }>()
 
   constructor(opts: ServerMetricsOptions) {
     this.#o = opts
@@ -115,8 +116,14 @@ export class ServerMetrics implements ToolCallObserver {
   }
 
   onToolCall(e: ToolCallEvent): void {
-    this.#toolCalls.with(e.tool, e.outcome, e.transport).value++
-    observe(this.#toolDurations.with(e.tool), e.latencyMs / 1000)
+    // Series looked up through nested maps: this runs on every tool call, `with()` joins strings.
+    let byTool = this.#toolSeries.get(e.tool)
+    if (!byTool) this.#toolSeries.set(e.tool, (byTool = { duration: this.#toolDurations.with(e.tool), calls: new Map() }))
+    const key = `${e.outcome}/${e.transport}`
+    let calls = byTool.calls.get(key)
+    if (!calls) byTool.calls.set(key, (calls = this.#toolCalls.with(e.tool, e.outcome, e.transport)))
+    calls.value++
+    observe(byTool.duration, e.latencyMs / 1000)
   }
 
   /** Feed every audit record here; refusals of auth events are counted by kind. */

@@ -17,14 +17,19 @@ interface Stream {
 
 export class MemoryEventLog implements EventLog {
   readonly #streams = new Map<string, Stream>()
-  readonly #bySession = new Map<string, Set<string>>()
+  /** A session's streams: one id alone until it has a second (most sessions only ever have one). */
+  readonly #bySession = new Map<string, string | Set<string>>()
   readonly #maxEvents: number
+  /** Ended streams kept for resumption, oldest first; past `#maxEnded` the oldest go early. */
+  readonly #ended = new Set<string>()
+  readonly #maxEnded: number
   readonly #retentionMs: number
   readonly #now: () => number
   readonly #sweep: ReturnType<typeof setInterval>
 
-  constructor(opts: { maxEvents?: number; retentionMs: number; now?: () => number }) {
+  constructor(opts: { maxEvents?: number; maxEndedStreams?: number; retentionMs: number; now?: () => number }) {
     this.#maxEvents = opts.maxEvents ?? 1000
+    this.#maxEnded = opts.maxEndedStreams ?? 10_000
     this.#retentionMs = opts.retentionMs
     this.#now = opts.now ?? Date.now
     this.#sweep = setInterval(() => this.#expire(), Math.min(60_000, opts.retentionMs))
@@ -34,9 +39,10 @@ export class MemoryEventLog implements EventLog {
   async open(streamId: string, sessionId: string): Promise<void> {
     if (this.#streams.has(streamId)) return
     this.#streams.set(streamId, { sessionId, ended: false, lastSeq: 0, events: [], expiresAt: this.#now() + this.#retentionMs })
-    let set = this.#bySession.get(sessionId)
-    if (!set) this.#bySession.set(sessionId, (set = new Set()))
-    set.add(streamId)
+    const had = this.#bySession.get(sessionId)
+    if (had === undefined) this.#bySession.set(sessionId, streamId)
+    else if (typeof had === 'string') this.#bySession.set(sessionId, new Set([had, streamId]))
+    else had.add(streamId)
   }
 
   async append(streamId: string, message: JsonRpcMessage): Promise<number> {
@@ -51,9 +57,14 @@ export class MemoryEventLog implements EventLog {
 
   async end(streamId: string): Promise<void> {
     const s = this.#streams.get(streamId)
-    if (s) {
-      s.ended = true
-      s.expiresAt = this.#now() + this.#retentionMs
+    if (!s || s.ended) return
+    s.ended = true
+    s.expiresAt = this.#now() + this.#retentionMs
+    // A busy server ends thousands of reply streams a second: bound them by count, not only age.
+    this.#ended.add(streamId)
+    if (this.#ended.size > this.#maxEnded) {
+      const oldest = this.#ended.values().next().value!
+      this.#forget(oldest)
     }
   }
 
@@ -69,7 +80,11 @@ export class MemoryEventLog implements EventLog {
   }
 
   async dropSession(sessionId: string): Promise<void> {
-    for (const id of this.#bySession.get(sessionId) ?? []) this.#streams.delete(id)
+    const ids = this.#bySession.get(sessionId)
+    for (const id of typeof ids === 'string' ? [ids] : (ids ?? [])) {
+      this.#streams.delete(id)
+      this.#ended.delete(id)
+    }
     this.#bySession.delete(sessionId)
   }
 
@@ -86,8 +101,17 @@ export class MemoryEventLog implements EventLog {
     for (const [id, s] of this.#streams) {
       // Open streams are kept while their session lives; the session end drops them.
       if (!s.ended || s.expiresAt > now) continue
-      this.#streams.delete(id)
-      this.#bySession.get(s.sessionId)?.delete(id)
+      this.#forget(id)
     }
+  }
+
+  #forget(id: string): void {
+    const s = this.#streams.get(id)
+    this.#ended.delete(id)
+    if (!s) return
+    this.#streams.delete(id)
+    const ids = this.#bySession.get(s.sessionId)
+    if (ids === id) this.#bySession.delete(s.sessionId)
+    else if (typeof ids === 'object') ids.delete(id)
   }
 }

@@ -9,7 +9,8 @@ import type { SessionStore } from './session-store.ts'
 interface Entry {
   session: SessionState
   expiresAt: number
-  subscriptions: Set<string>
+  /** Made on the first subscribe: most sessions never subscribe, and a Set per session adds up. */
+  subscriptions?: Set<string>
 }
 
 export class MemorySessionStore implements SessionStore {
@@ -30,7 +31,7 @@ export class MemorySessionStore implements SessionStore {
   }
 
   async create(session: SessionState): Promise<void> {
-    this.#entries.set(session.id, { session, expiresAt: this.#now() + this.#ttlMs, subscriptions: new Set() })
+    this.#entries.set(session.id, { session, expiresAt: this.#now() + this.#ttlMs })
   }
 
   async get(id: string): Promise<SessionState | undefined> {
@@ -51,7 +52,7 @@ export class MemorySessionStore implements SessionStore {
   async delete(id: string): Promise<boolean> {
     const e = this.#entries.get(id)
     if (!e) return false
-    for (const uri of e.subscriptions) this.#byUri.get(uri)?.delete(id)
+    for (const uri of e.subscriptions ?? []) this.#byUri.get(uri)?.delete(id)
     this.#entries.delete(id)
     return true
   }
@@ -59,14 +60,14 @@ export class MemorySessionStore implements SessionStore {
   async addSubscription(id: string, uri: string): Promise<void> {
     const e = this.#live(id)
     if (!e) return
-    e.subscriptions.add(uri)
+    ;(e.subscriptions ??= new Set()).add(uri)
     let set = this.#byUri.get(uri)
     if (!set) this.#byUri.set(uri, (set = new Set()))
     set.add(id)
   }
 
   async removeSubscription(id: string, uri: string): Promise<void> {
-    this.#entries.get(id)?.subscriptions.delete(uri)
+    this.#entries.get(id)?.subscriptions?.delete(uri)
     const set = this.#byUri.get(uri)
     set?.delete(id)
     if (set?.size === 0) this.#byUri.delete(uri)

@@ -5,9 +5,10 @@
  */
 import type { Principal } from '../core/types.ts'
 
-export type Authenticate = (request: Request) => Promise<Principal | Response>
+/** May answer synchronously (no authentication), so the hot path awaits only when it must. */
+export type Authenticate = (request: Request) => Principal | Response | Promise<Principal | Response>
 
 /** The caller when authentication is off (`MCPRAG_AUTH=off`, loopback only). */
 export const ANONYMOUS: Principal = Object.freeze({ id: 'anonymous', tier: 'admin' })
 
-export const noAuthentication: Authenticate = async () => ANONYMOUS
+export const noAuthentication: Authenticate = () => ANONYMOUS

@@ -46,10 +46,33 @@ function originAllowed(origin: string, patterns: string[]): boolean {
   return false
 }
 
+/** Verdicts are cached per header value; a client cannot grow the cache past this. */
+const VERDICT_CACHE_MAX = 256
+/** The CORS headers of a non-browser request: none. One shared object, compared by identity. */
+export const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({})
+
+/** A bounded memo of header value → verdict, dropped whole when full (values repeat, so it refills at once). */
+class VerdictCache {
+  readonly #map = new Map<string, boolean>()
+  get(key: string, compute: (key: string) => boolean): boolean {
+    const hit = this.#map.get(key)
+    if (hit !== undefined) return hit
+    const verdict = compute(key)
+    if (this.#map.size >= VERDICT_CACHE_MAX) this.#map.clear()
+    this.#map.set(key, verdict)
+    return verdict
+  }
+  clear(): void {
+    this.#map.clear()
+  }
+}
+
 export class HttpGuard {
   readonly #opts: GuardOptions
   readonly #anyHost: boolean
   readonly #origins: string[]
+  readonly #hostVerdicts = new VerdictCache()
+  readonly #originVerdicts = new VerdictCache()
 
   constructor(opts: GuardOptions) {
     this.#opts = opts
@@ -64,30 +87,42 @@ export class HttpGuard {
   allowOrigin(origin: string): void {
     const exact = new URL(origin).origin
     if (!this.#origins.includes(exact)) this.#origins.push(exact)
+    this.#originVerdicts.clear()
+  }
+
+  /**
+   * The one call a hot path makes: the 403 to send, or the CORS headers to answer with (a shared
+   * empty object for non-browser clients, so nothing is allocated for them).
+   */
+  admit(request: Request): Response | Readonly<Record<string, string>> {
+    const headers = request.headers
+    if (!this.#anyHost) {
+      const host = headers.get('host')
+      if (host === null || !this.#hostVerdicts.get(host, (h) => this.#opts.allowedHosts.includes(hostnameOf(h))))
+        return rpcErrorResponse(403, ErrorCode.ConnectionClosed, `Forbidden: Host "${host ?? ''}" is not allowed (MCPRAG_ALLOWED_HOSTS)`)
+    }
+    const origin = headers.get('origin')
+    if (origin === null) return NO_HEADERS
+    if (!this.#originAllowed(origin))
+      return rpcErrorResponse(403, ErrorCode.ConnectionClosed, `Forbidden: Origin "${origin}" is not allowed (MCPRAG_ALLOWED_ORIGINS)`)
+    return corsFor(origin)
   }
 
   /** 403 when Host or Origin is not allowed; undefined when the request may proceed. */
   check(request: Request): Response | undefined {
-    if (!this.#anyHost) {
-      const host = request.headers.get('host')
-      if (!host || !this.#opts.allowedHosts.includes(hostnameOf(host)))
-        return rpcErrorResponse(403, ErrorCode.ConnectionClosed, `Forbidden: Host "${host ?? ''}" is not allowed (MCPRAG_ALLOWED_HOSTS)`)
-    }
-    const origin = request.headers.get('origin')
-    if (origin !== null && !originAllowed(origin, this.#origins))
-      return rpcErrorResponse(403, ErrorCode.ConnectionClosed, `Forbidden: Origin "${origin}" is not allowed (MCPRAG_ALLOWED_ORIGINS)`)
-    return undefined
+    const verdict = this.admit(request)
+    return verdict instanceof Response ? verdict : undefined
   }
 
   /** CORS headers for an allowed browser origin (none for non-browser clients). */
   cors(request: Request): Record<string, string> {
     const origin = request.headers.get('origin')
-    if (origin === null || !originAllowed(origin, this.#origins)) return {}
-    return {
-      'access-control-allow-origin': origin,
-      'access-control-expose-headers': 'mcp-session-id, mcp-protocol-version, www-authenticate',
-      vary: 'Origin',
-    }
+    if (origin === null || !this.#originAllowed(origin)) return {}
+    return corsFor(origin)
+  }
+
+  #originAllowed(origin: string): boolean {
+    return this.#originVerdicts.get(origin, (o) => originAllowed(o, this.#origins))
   }
 
   /** Answer a CORS preflight. */
@@ -107,21 +142,47 @@ export class HttpGuard {
   }
 }
 
+function corsFor(origin: string): Record<string, string> {
+  return {
+    'access-control-allow-origin': origin,
+    'access-control-expose-headers': 'mcp-session-id, mcp-protocol-version, www-authenticate',
+    vary: 'Origin',
+  }
+}
+
 /** The media types listed in an Accept header, lower-cased, without parameters. */
 export function acceptedTypes(request: Request): string[] {
-  const accept = request.headers.get('accept') ?? ''
+  return parseAccept(request.headers.get('accept') ?? '')
+}
+
+function parseAccept(accept: string): string[] {
   return accept.split(',').map((part) => part.split(';')[0]!.trim().toLowerCase())
 }
 
-export function acceptsAll(request: Request, types: string[]): boolean {
-  const listed = acceptedTypes(request)
+function listsAll(listed: string[], types: readonly string[]): boolean {
   if (listed.includes('*/*')) return true
   return types.every((t) => listed.includes(t) || listed.includes(`${t.split('/')[0]}/*`))
+}
+
+export function acceptsAll(request: Request, types: string[]): boolean {
+  return listsAll(acceptedTypes(request), types)
+}
+
+/**
+ * `acceptsAll` for one fixed list of types, memoised per Accept value: clients send the same
+ * header on every request, so the parse runs once per distinct value.
+ */
+export function acceptChecker(types: readonly string[]): (request: Request) => boolean {
+  const verdicts = new VerdictCache()
+  const compute = (accept: string) => listsAll(parseAccept(accept), types)
+  return (request) => verdicts.get(request.headers.get('accept') ?? '', compute)
 }
 
 export function isJsonContentType(request: Request): boolean {
   const ct = request.headers.get('content-type')
   if (!ct) return false
+  // The exact value is what every client sends; parse only when there is more to it.
+  if (ct === 'application/json') return true
   return ct.split(';')[0]!.trim().toLowerCase() === 'application/json'
 }
 
@@ -133,8 +194,8 @@ export async function readBody(request: Request, limit: number): Promise<{ text:
   const declared = request.headers.get('content-length')
   if (declared !== null) {
     if (Number(declared) > limit) return { tooLarge: true }
-    const text = await request.text()
-    return Buffer.byteLength(text) > limit ? { tooLarge: true } : { text }
+    // Bun reads exactly Content-Length bytes, so the declared length bounds the body.
+    return { text: await request.text() }
   }
   if (!request.body) return { text: '' }
   const reader = request.body.getReader()

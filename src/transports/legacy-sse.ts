@@ -19,8 +19,8 @@ import type { Authenticate } from './authenticate.ts'
 import type { RevocationWatcher } from './revocation-watcher.ts'
 import { isJsonContentType, readBody, rpcErrorResponse, type HttpGuard } from './http-guard.ts'
 import type { SessionOutbox } from './session-outbox.ts'
-import { SseStream } from './sse-stream.ts'
-import { standaloneStreamId, type StreamHub } from './stream-hub.ts'
+import { SseStream, type SseStreamOwner } from './sse-stream.ts'
+import { standaloneStreamId, type Attachment, type StreamHub, type StreamSink } from './stream-hub.ts'
 
 /** One place the transport is mounted: the stream's path and the path its endpoint event names. */
 export interface LegacySseMount {
@@ -84,7 +84,7 @@ export class LegacySseTransport {
 
   /** Open a stream: a new session, announced by the `endpoint` event, attached to its standalone stream. */
   async open(request: Request, messagesPath: string, disableIdleTimeout: () => void): Promise<Response> {
-    const { guard, core, hub, outbox, sessions } = this.#o
+    const { guard, core } = this.#o
     const denied = guard.check(request)
     if (denied) return denied
     const cors = guard.cors(request)
@@ -94,34 +94,45 @@ export class LegacySseTransport {
     // LS-07: an EventSource that lost its stream reconnects here and gets a new session, but the
     // SDK client does not initialize again. So the session is usable before `initialize`.
     const session = await core.openSession({ principal, transport: 'sse' })
+    const stream = await this.#follow(session, principal, messagesPath)
+    disableIdleTimeout()
+    return stream.response(cors)
+  }
+
+  /**
+   * Attach a new stream to the session's standalone stream. Apart from `open` so that nothing
+   * long-lived is created in a scope that holds the Request (closures keep their whole scope).
+   */
+  async #follow(session: SessionState, principal: Principal, messagesPath: string): Promise<SseStream> {
+    const { hub, outbox } = this.#o
     const streamId = standaloneStreamId(session.id)
     await hub.open(streamId, session.id)
     outbox.hold(session.id)
     this.#streams.add(session.id)
-    let detach: () => void = () => {}
-    let untrack: () => void = () => {}
-    const sse = new SseStream({
-      keepAliveMs: this.#o.keepAliveMs,
-      onKeepAlive: () => void sessions.touch(session.id),
-      onClose: () => {
-        detach()
-        untrack()
-        void this.#end(session.id)
-      },
-    })
+    const follower = new LegacyStream(this, session.id)
+    const sse = follower.sse
     // Every POST authenticates again, but the stream would go on receiving: a revoked auth
     // session (logout) closes it.
-    untrack = this.#o.revocations?.track(principal, () => sse.close()) ?? untrack
+    if (this.#o.revocations && principal.authSessionId !== undefined) follower.untrack = this.#o.revocations.track(principal, follower.end.bind(follower))
     sse.event(`${messagesPath}?sessionId=${session.id}`, { event: 'endpoint', retryMs: this.#o.sseRetryMs })
     // From seq 0, not 'live': a reply written before the attach completes is replayed, not lost.
-    detach = await hub.attach(streamId, 0, {
-      event: (_seq, message) => sse.event(JSON.stringify(message), { event: 'message' }),
-      end: () => sse.close(),
-      takenOver: () => sse.close(),
-    })
-    if (sse.closed) detach()
-    disableIdleTimeout()
-    return sse.response(cors)
+    follower.attachment = await hub.attach(streamId, 0, follower)
+    if (sse.closed) follower.attachment.detach()
+    return sse
+  }
+
+  /** Called by a LegacyStream when its connection closed. */
+  streamClosed(sessionId: string): void {
+    void this.#end(sessionId)
+  }
+
+  /** Called by a LegacyStream on each keep-alive tick. */
+  touch(sessionId: string): void {
+    void this.#o.sessions.touch(sessionId)
+  }
+
+  get keepAliveMs(): number {
+    return this.#o.keepAliveMs
   }
 
   /** The stream closed: the session ends with it, and so does everything it was waiting for. */
@@ -216,5 +227,41 @@ export class LegacySseTransport {
       return rpcErrorResponse(400, ErrorCode.ConnectionClosed, `Bad Request: unsupported MCP-Protocol-Version "${version}" (supported: 2025-11-25, 2025-06-18, 2025-03-26, 2024-11-05)`, cors)
     await this.#o.sessions.touch(id)
     return session
+  }
+}
+
+/**
+ * One open legacy stream: the hub's sink and the SSE stream's owner, as one object rather than a
+ * set of closures (idle streams are held by the thousand).
+ */
+class LegacyStream implements StreamSink, SseStreamOwner {
+  readonly sse: SseStream
+  attachment: Attachment | undefined
+  untrack: (() => void) | undefined
+  readonly #transport: LegacySseTransport
+  readonly #sessionId: string
+
+  constructor(transport: LegacySseTransport, sessionId: string) {
+    this.#transport = transport
+    this.#sessionId = sessionId
+    this.sse = new SseStream({ keepAliveMs: transport.keepAliveMs, owner: this })
+  }
+
+  event(_seq: number, message: JsonRpcMessage): void {
+    this.sse.event(JSON.stringify(message), { event: 'message' })
+  }
+  end(): void {
+    this.sse.close()
+  }
+  takenOver(): void {
+    this.sse.close()
+  }
+  sseKeepAlive(): void {
+    this.#transport.touch(this.#sessionId)
+  }
+  sseClosed(): void {
+    this.attachment?.detach()
+    this.untrack?.()
+    this.#transport.streamClosed(this.#sessionId)
   }
 }

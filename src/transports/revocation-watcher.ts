@@ -62,7 +62,7 @@ export class RevocationWatcher {
   /** Register an open connection; returns the function to call when it closes by itself. */
   track(principal: Principal, close: () => void): () => void {
     const id = principal.authSessionId
-    if (id === undefined) return () => {}
+    if (id === undefined) return NOOP
     let set = this.#open.get(id)
     if (!set) this.#open.set(id, (set = new Set()))
     set.add(close)
@@ -91,3 +91,6 @@ export class RevocationWatcher {
     }
   }
 }
+
+/** Shared: connections of principals without an auth session (auth off) have nothing to untrack. */
+const NOOP = () => {}

@@ -13,33 +13,94 @@ export const SSE_HEADERS = {
   'x-accel-buffering': 'no',
 } as const
 
+/** Alternative to the callbacks: an object told of the stream's life (no closure per stream). */
+export interface SseStreamOwner {
+  sseClosed(): void
+  sseKeepAlive?(): void
+}
+
 export interface SseStreamOptions {
   keepAliveMs: number
+  owner?: SseStreamOwner
   /** Runs once when the stream closes for any reason (client gone, server closed it). */
   onClose?: () => void
   /** Runs on every keep-alive tick (used to keep the session from idling out). */
   onKeepAlive?: () => void
 }
 
+/**
+ * One timer per keep-alive interval for all open streams, instead of one per stream: with tens
+ * of thousands of idle streams, a timer each costs more memory than the stream's own state.
+ */
+class KeepAliveTicker {
+  readonly #streams = new Set<SseStream>()
+  readonly #ms: number
+  #timer: ReturnType<typeof setInterval> | undefined
+
+  constructor(ms: number) {
+    this.#ms = ms
+  }
+
+  add(stream: SseStream): void {
+    this.#streams.add(stream)
+    if (this.#timer !== undefined) return
+    this.#timer = setInterval(() => {
+      for (const s of this.#streams) s.keepAlive()
+      if (this.#streams.size === 0) {
+        clearInterval(this.#timer)
+        this.#timer = undefined
+      }
+    }, this.#ms)
+    this.#timer.unref?.()
+  }
+
+  delete(stream: SseStream): void {
+    this.#streams.delete(stream)
+  }
+}
+
+const tickers = new Map<number, KeepAliveTicker>()
+function tickerFor(ms: number): KeepAliveTicker {
+  let t = tickers.get(ms)
+  if (!t) tickers.set(ms, (t = new KeepAliveTicker(ms)))
+  return t
+}
+
+/** The body's underlying source: a plain object with methods, so a stream costs no closures. */
+class SseSource {
+  controller!: ReadableStreamDefaultController<Uint8Array>
+  readonly #stream: SseStream
+  constructor(stream: SseStream) {
+    this.#stream = stream
+  }
+  start(c: ReadableStreamDefaultController<Uint8Array>): void {
+    this.controller = c
+  }
+  cancel(): void {
+    this.#stream.close()
+  }
+}
+
 export class SseStream {
   readonly body: ReadableStream<Uint8Array>
-  #controller!: ReadableStreamDefaultController<Uint8Array>
+  readonly #source: SseSource
   #closed = false
-  readonly #timer: ReturnType<typeof setInterval>
+  readonly #ticker: KeepAliveTicker
   readonly #opts: SseStreamOptions
 
   constructor(opts: SseStreamOptions) {
     this.#opts = opts
-    this.body = new ReadableStream<Uint8Array>({
-      start: (c) => {
-        this.#controller = c
-      },
-      cancel: () => this.#finish(),
-    })
-    this.#timer = setInterval(() => {
-      this.comment('keepalive')
-      opts.onKeepAlive?.()
-    }, opts.keepAliveMs)
+    this.#source = new SseSource(this)
+    this.body = new ReadableStream<Uint8Array>(this.#source)
+    this.#ticker = tickerFor(opts.keepAliveMs)
+    this.#ticker.add(this)
+  }
+
+  /** Called by the shared ticker. */
+  keepAlive(): void {
+    this.comment('keepalive')
+    this.#opts.onKeepAlive?.()
+    this.#opts.owner?.sseKeepAlive?.()
   }
 
   get closed(): boolean {
@@ -63,7 +124,7 @@ export class SseStream {
   close(): void {
     if (this.#closed) return
     try {
-      this.#controller.close()
+      this.#source.controller.close()
     } catch {
       // Already closed by the client.
     }
@@ -77,7 +138,7 @@ export class SseStream {
   #write(frame: string): void {
     if (this.#closed) return
     try {
-      this.#controller.enqueue(encoder.encode(frame))
+      this.#source.controller.enqueue(encoder.encode(frame))
     } catch {
       this.#finish()
     }
@@ -86,7 +147,8 @@ export class SseStream {
   #finish(): void {
     if (this.#closed) return
     this.#closed = true
-    clearInterval(this.#timer)
+    this.#ticker.delete(this)
     this.#opts.onClose?.()
+    this.#opts.owner?.sseClosed()
   }
 }

@@ -74,51 +74,22 @@ export class StreamHub {
 
   /**
    * Deliver events with seq > `afterSeq` (from the log, then live), or only live events when
-   * `afterSeq` is 'live'. Returns a detach function. Ends the sink at once if the stream has
-   * already ended and everything was replayed.
+   * `afterSeq` is 'live'. Ends the sink at once if the stream has already ended and everything
+   * was replayed. `detach()` on the result stops delivery.
    */
-  async attach(streamId: string, afterSeq: number | 'live', sink: StreamSink): Promise<() => void> {
-    const me = crypto.randomUUID()
-    let last = afterSeq === 'live' ? Number.POSITIVE_INFINITY : afterSeq
-    let live = false
-    let done = false
-    const buffered: Frame[] = []
-    let unsubscribe: Unsubscribe = () => {}
-    const detach = () => {
-      done = true
-      unsubscribe()
-    }
-    const deliver = (f: Frame) => {
-      if (done) return
-      if ('takeover' in f) {
-        if (f.takeover !== me) {
-          detach()
-          sink.takenOver?.()
-        }
-      } else if ('end' in f) {
-        detach()
-        sink.end()
-      } else if (f.seq > last || last === Number.POSITIVE_INFINITY) {
-        last = f.seq
-        sink.event(f.seq, f.message)
-      }
-    }
-    unsubscribe = await this.#bus.subscribe(topic(streamId), (p) => {
-      const f = p as Frame
-      if (live || 'takeover' in f) deliver(f)
-      else buffered.push(f)
-    })
-    await this.#bus.publish(topic(streamId), { takeover: me } satisfies Frame)
+  async attach(streamId: string, afterSeq: number | 'live', sink: StreamSink): Promise<Attachment> {
+    const a = new Attachment(sink, afterSeq)
+    a.unsubscribe = await this.#bus.subscribe(topic(streamId), a.onFrame)
+    await this.#bus.publish(topic(streamId), { takeover: a.id } satisfies Frame)
     if (afterSeq !== 'live') {
-      for (const e of await this.#log.after(streamId, afterSeq)) deliver(e)
+      for (const e of await this.#log.after(streamId, afterSeq)) a.deliver(e)
     }
-    live = true
-    for (const f of buffered.splice(0)) deliver(f)
-    if (!done) {
+    a.goLive()
+    if (!a.detached) {
       const info = await this.#log.info(streamId)
-      if (!info || (info.ended && info.lastSeq <= last)) deliver({ end: true })
+      if (!info || (info.ended && info.lastSeq <= a.lastSeq)) a.deliver({ end: true })
     }
-    return detach
+    return a
   }
 
   #enqueue<T>(streamId: string, work: () => Promise<T>): Promise<T> {
@@ -132,3 +103,59 @@ export class StreamHub {
     return next
   }
 }
+
+/**
+ * One connection following a stream. A class rather than closures: thousands of idle streams
+ * each hold one, and per-connection closures cost more memory than the state they capture.
+ */
+export class Attachment {
+  /** Tells this attachment's own takeover frame apart from another connection's. */
+  readonly id = crypto.randomUUID()
+  lastSeq: number
+  detached = false
+  unsubscribe: Unsubscribe = NOOP
+  readonly #sink: StreamSink
+  #buffered: Frame[] | undefined = []
+
+  constructor(sink: StreamSink, afterSeq: number | 'live') {
+    this.#sink = sink
+    this.lastSeq = afterSeq === 'live' ? Number.POSITIVE_INFINITY : afterSeq
+  }
+
+  /** The bus handler: frames wait in a buffer until the backlog has been replayed. */
+  readonly onFrame = (p: unknown): void => {
+    const f = p as Frame
+    if (this.#buffered === undefined || 'takeover' in f) this.deliver(f)
+    else this.#buffered.push(f)
+  }
+
+  goLive(): void {
+    const buffered = this.#buffered ?? []
+    this.#buffered = undefined
+    for (const f of buffered) this.deliver(f)
+  }
+
+  deliver(f: Frame | LoggedFrame): void {
+    if (this.detached) return
+    if ('takeover' in f) {
+      if (f.takeover !== this.id) {
+        this.detach()
+        this.#sink.takenOver?.()
+      }
+    } else if ('end' in f) {
+      this.detach()
+      this.#sink.end()
+    } else if (f.seq > this.lastSeq || this.lastSeq === Number.POSITIVE_INFINITY) {
+      this.lastSeq = f.seq
+      this.#sink.event(f.seq, f.message)
+    }
+  }
+
+  detach(): void {
+    this.detached = true
+    this.unsubscribe()
+  }
+}
+
+type LoggedFrame = { seq: number; message: JsonRpcMessage }
+const NOOP = () => {}

@@ -4,21 +4,41 @@
  * GET opens the session's standalone stream or resumes any stream by Last-Event-ID, DELETE ends
  * the session. A request is answered with JSON unless, while it runs, it sends something related
  * (progress, a log line, a server request): then the reply becomes an SSE stream.
+ *
+ * POST, GET and DELETE are mounted as Bun-native routes (see `routes()`), outside Elysia's
+ * per-request context and hooks: this is the hot path, and the benchmark (BENCHMARKS.md) showed
+ * the framework hooks costing more than the protocol work. OPTIONS and other methods go through
+ * Elysia (`plugin()`).
  */
 import { Elysia } from 'elysia'
-import type { Exchange, McpServer } from '../core/mcp-server.ts'
 import { ErrorCode } from '../core/errors.ts'
 import { classify, failure, type Classified, type JsonRpcMessage, type JsonRpcRequest, type JsonRpcResponse } from '../core/jsonrpc.ts'
+import type { Exchange, McpServer } from '../core/mcp-server.ts'
 import type { SessionState } from '../core/session.ts'
 import type { Principal } from '../core/types.ts'
-import { isSupportedVersion, versionAtLeast } from '../core/versions.ts'
+import { isSupportedVersion } from '../core/versions.ts'
 import type { SessionStore } from '../store/session-store.ts'
 import type { Authenticate } from './authenticate.ts'
-import { acceptsAll, isJsonContentType, readBody, rpcErrorResponse, type HttpGuard } from './http-guard.ts'
-import { SseStream } from './sse-stream.ts'
-import type { SessionOutbox } from './session-outbox.ts'
+import { NO_HEADERS, acceptChecker, isJsonContentType, readBody, rpcErrorResponse, type HttpGuard } from './http-guard.ts'
 import type { RevocationWatcher } from './revocation-watcher.ts'
-import { formatEventId, parseEventId, standaloneStreamId, type StreamHub } from './stream-hub.ts'
+import type { SessionOutbox } from './session-outbox.ts'
+import { openSseReply, type SseReplyOptions } from './sse-reply.ts'
+import { SlowReplies } from './slow-replies.ts'
+import { SseStream } from './sse-stream.ts'
+import { parseEventId, standaloneStreamId, type StreamHub } from './stream-hub.ts'
+
+/** Counts requests and their latency (metrics); native routes bypass the framework's hooks. */
+export interface RequestMeter {
+  requestStarted(): number
+  requestFinished(route: string | undefined, method: string, status: number, startedAt: number): void
+}
+
+/** The part of Bun's server a route handler uses. */
+export interface BunServerHandle {
+  timeout(request: Request, seconds: number): void
+}
+
+export type NativeRoute = (request: Request, server: BunServerHandle) => Response | Promise<Response>
 
 export interface StreamableHttpOptions {
   path: string
@@ -34,59 +54,123 @@ export interface StreamableHttpOptions {
   sseRetryMs: number
   /** Closes the open streams of an auth session when it is revoked (logout). */
   revocations?: Pick<RevocationWatcher, 'track'>
+  /**
+   * Serve without sessions, like the SDK's `sessionIdGenerator: undefined`: initialize issues no
+   * Mcp-Session-Id, every POST stands alone, GET and DELETE are 405, and tools cannot ask the
+   * client anything (there is no session to carry the answer).
+   */
+  stateless?: boolean
+  meter?: RequestMeter
 }
 
+/**
+ * A request still running after this long is answered as an SSE stream (with keep-alives and no
+ * idle timeout) instead of a silent JSON wait: Bun drops a connection idle past its timeout even
+ * while the handler is still working.
+ */
+const SLOW_REPLY_MS = 5000
 const ALLOW = 'GET, POST, DELETE'
+const ALLOW_STATELESS = 'POST'
 const SESSION_HEADER = 'mcp-session-id'
-const JSON_HEADERS = { 'content-type': 'application/json' }
-
-/** Lets a stream outlive Bun's idle timeout (10 s by default); keep-alive comments do the rest. */
-export type DisableIdleTimeout = (request: Request) => void
+const JSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({ 'content-type': 'application/json' })
+const acceptsPostReplies = acceptChecker(['application/json', 'text/event-stream'])
+const acceptsEventStream = acceptChecker(['text/event-stream'])
 
 export class StreamableHttpTransport {
   readonly #o: StreamableHttpOptions
+  readonly #reply: SseReplyOptions
   /** Sessions whose standalone GET stream is held by this instance (a second one is 409). */
   readonly #standalone = new Set<string>()
   /** SSE responses open on this instance (GET streams, replies that became streams), for metrics. */
   #openStreams = 0
+  readonly #slow = new SlowReplies(SLOW_REPLY_MS)
 
   constructor(opts: StreamableHttpOptions) {
     this.#o = opts
+    this.#reply = {
+      hub: opts.hub,
+      keepAliveMs: opts.keepAliveMs,
+      sseRetryMs: opts.sseRetryMs,
+      revocations: opts.revocations,
+      touch: (id) => void opts.sessions.touch(id),
+      closed: (reply) => {
+        this.#openStreams--
+        if (reply.standalone) this.#releaseStandalone(reply.sessionId)
+      },
+    }
   }
 
   get openStreams(): number {
     return this.#openStreams
   }
 
-  /** The Elysia plugin mounting POST, GET, DELETE and the 405/CORS answers at `path`. */
-  plugin(disableIdleTimeout: (request: Request, server: { timeout(r: Request, s: number): void } | null) => void) {
+  /** Bun-native routes for POST, GET and DELETE at `path` (mount them with Bun.serve's `routes`). */
+  routes(): Record<string, Record<'POST' | 'GET' | 'DELETE', NativeRoute>> {
     const { path } = this.#o
+    return {
+      [path]: {
+        POST: this.#metered('POST', (request, server) => this.post(request, () => server.timeout(request, 0))),
+        GET: this.#metered('GET', (request, server) => this.get(request, () => server.timeout(request, 0))),
+        DELETE: this.#metered('DELETE', (request) => this.delete(request)),
+      },
+    }
+  }
+
+  /** The Elysia plugin answering OPTIONS (CORS preflight) and 405 for other methods at `path`. */
+  plugin() {
+    const { path } = this.#o
+    const allow = this.#o.stateless ? ALLOW_STATELESS : ALLOW
     return new Elysia({ name: 'mcp:streamable-http' })
-      .post(path, ({ request }) => this.post(request), { parse: 'none' })
-      .get(path, ({ request, server }) => this.get(request, () => disableIdleTimeout(request, server)))
-      .delete(path, ({ request }) => this.delete(request), { parse: 'none' })
-      .options(path, ({ request }) => this.#o.guard.preflight(request, ALLOW))
+      .options(path, ({ request }) => this.#o.guard.preflight(request, allow))
       .all(path, ({ request }) => this.#refuse(request))
+  }
+
+  #metered(method: string, handle: NativeRoute): NativeRoute {
+    const { meter, path } = this.#o
+    const fail = (err: unknown) => {
+      console.error(`[streamable-http] ${method} failed:`, err)
+      return rpcErrorResponse(500, ErrorCode.InternalError, 'Internal error')
+    }
+    if (!meter)
+      return async (request, server) => {
+        try {
+          return await handle(request, server)
+        } catch (err) {
+          return fail(err)
+        }
+      }
+    return async (request, server) => {
+      const started = meter.requestStarted()
+      let response: Response
+      try {
+        response = await handle(request, server)
+      } catch (err) {
+        response = fail(err)
+      }
+      meter.requestFinished(path, method, response.status, started)
+      return response
+    }
   }
 
   #refuse(request: Request): Response {
     const denied = this.#o.guard.check(request)
     if (denied) return denied
-    return rpcErrorResponse(405, ErrorCode.ConnectionClosed, `Method ${request.method} is not allowed on this endpoint; use ${ALLOW}`, {
-      allow: ALLOW,
-    })
+    const allow = this.#o.stateless ? ALLOW_STATELESS : ALLOW
+    const why = this.#o.stateless ? ' (this server is stateless: it has no streams or sessions to GET or DELETE)' : ''
+    return rpcErrorResponse(405, ErrorCode.ConnectionClosed, `Method ${request.method} is not allowed on this endpoint; use ${allow}${why}`, { allow })
   }
 
-  async post(request: Request): Promise<Response> {
-    const { guard } = this.#o
-    const denied = guard.check(request)
-    if (denied) return denied
-    const cors = guard.cors(request)
-    if (!acceptsAll(request, ['application/json', 'text/event-stream']))
+  /** `disableIdleTimeout` is called when the reply becomes a stream. */
+  async post(request: Request, disableIdleTimeout: () => void = () => {}): Promise<Response> {
+    const admitted = this.#o.guard.admit(request)
+    if (admitted instanceof Response) return admitted
+    const cors = admitted
+    if (!acceptsPostReplies(request))
       return rpcErrorResponse(406, ErrorCode.ConnectionClosed, 'Not Acceptable: the Accept header must list both application/json and text/event-stream', cors)
     if (!isJsonContentType(request))
       return rpcErrorResponse(415, ErrorCode.ConnectionClosed, 'Unsupported Media Type: Content-Type must be application/json', cors)
-    const principal = await this.#o.authenticate(request)
+    let principal = this.#o.authenticate(request)
+    if (principal instanceof Promise) principal = await principal
     if (principal instanceof Response) return principal
     const body = await readBody(request, this.#o.maxBodyBytes)
     if ('tooLarge' in body)
@@ -100,45 +184,58 @@ export class StreamableHttpTransport {
     const isBatch = Array.isArray(parsed)
     const items = isBatch ? (parsed as unknown[]).map(classify) : [classify(parsed)]
     if (items.length === 0) return rpcErrorResponse(400, ErrorCode.InvalidRequest, 'Invalid Request: an empty batch', cors)
-    const bad = items.find((i): i is Extract<Classified, { kind: 'invalid' }> => i.kind === 'invalid')
-    if (bad) return json(400, failure(bad.id, bad.error), cors)
+    for (const item of items) if (item.kind === 'invalid') return json(400, failure(item.id, item.error), cors)
 
     const initialize = items.find((i) => i.kind === 'request' && i.message.method === 'initialize') as
       | Extract<Classified, { kind: 'request' }>
       | undefined
     if (initialize) {
       if (isBatch) return rpcErrorResponse(400, ErrorCode.InvalidRequest, 'Invalid Request: initialize must be sent alone, not in a batch', cors)
-      if (request.headers.has(SESSION_HEADER))
+      if (request.headers.has(SESSION_HEADER) && !this.#o.stateless)
         return rpcErrorResponse(400, ErrorCode.InvalidRequest, 'Invalid Request: initialize starts a new session; send it without Mcp-Session-Id', cors)
       return this.#initialize(initialize.message, principal, cors)
     }
 
-    const found = await this.#session(request, principal, cors)
-    if (found instanceof Response) return found
-    const session = found
-    if (isBatch && session.protocolVersion !== '2025-03-26')
-      return rpcErrorResponse(400, ErrorCode.InvalidRequest, `Invalid Request: JSON-RPC batches are only part of protocol 2025-03-26; this session speaks ${session.protocolVersion}`, cors)
-
-    const requests: JsonRpcRequest[] = []
-    const exchange: Exchange = { session, principal, transport: 'streamable-http', send: () => {} }
-    for (const item of items) {
-      if (item.kind === 'request') requests.push(item.message)
-      else if (item.kind === 'notification') await this.#o.core.handleNotification(item.message, exchange)
-      else if (item.kind === 'response') await this.#o.core.handleResponse(item.message, exchange)
+    let session: SessionState | undefined
+    if (this.#o.stateless) {
+      const version = request.headers.get('mcp-protocol-version')
+      if (version !== null && !isSupportedVersion(version)) return unsupportedVersion(version, cors)
+      if (isBatch) return rpcErrorResponse(400, ErrorCode.InvalidRequest, 'Invalid Request: JSON-RPC batches are not supported; POST one message at a time', cors)
+    } else {
+      const found = await this.#session(request, principal, cors)
+      if (found instanceof Response) return found
+      session = found
+      if (isBatch && session.protocolVersion !== '2025-03-26')
+        return rpcErrorResponse(400, ErrorCode.InvalidRequest, `Invalid Request: JSON-RPC batches are only part of protocol 2025-03-26; this session speaks ${session.protocolVersion}`, cors)
     }
-    if (requests.length === 0) return new Response(null, { status: 202, headers: cors })
-    return this.#answer(requests, isBatch, session, principal, cors)
+
+    const { core } = this.#o
+    let requests: JsonRpcRequest[] | undefined
+    let exchange: Exchange | undefined
+    for (const item of items) {
+      if (item.kind === 'request') (requests ??= []).push(item.message)
+      else {
+        exchange ??= { session, principal, transport: 'streamable-http', send: () => {} }
+        if (item.kind === 'notification') await core.handleNotification(item.message, exchange)
+        else if (item.kind === 'response') await core.handleResponse(item.message, exchange)
+      }
+    }
+    if (!requests) return new Response(null, { status: 202, headers: cors })
+    return session
+      ? this.#answer(requests, isBatch, session, principal, cors, disableIdleTimeout)
+      : this.#answerStateless(requests[0]!, principal, cors, disableIdleTimeout)
   }
 
-  async #initialize(request: JsonRpcRequest, principal: Principal, cors: Record<string, string>): Promise<Response> {
-    const { response, session } = await this.#o.core.initialize(request, { principal, transport: 'streamable-http', createSession: true })
+  async #initialize(request: JsonRpcRequest, principal: Principal, cors: Readonly<Record<string, string>>): Promise<Response> {
+    const createSession = !this.#o.stateless
+    const { response, session } = await this.#o.core.initialize(request, { principal, transport: 'streamable-http', createSession })
     if (!session) return json(200, response, cors)
     await this.#o.hub.open(standaloneStreamId(session.id), session.id)
     return json(200, response, { ...cors, [SESSION_HEADER]: session.id })
   }
 
   /** Look up the session the request names, enforcing presence, ownership and the version header. */
-  async #session(request: Request, principal: Principal, cors: Record<string, string>): Promise<SessionState | Response> {
+  async #session(request: Request, principal: Principal, cors: Readonly<Record<string, string>>): Promise<SessionState | Response> {
     const id = request.headers.get(SESSION_HEADER)
     if (!id)
       return rpcErrorResponse(400, ErrorCode.ConnectionClosed, 'Bad Request: Mcp-Session-Id header is required (send initialize first to get one)', cors)
@@ -147,9 +244,9 @@ export class StreamableHttpTransport {
     if (!session || session.ownerId !== principal.id)
       return rpcErrorResponse(404, ErrorCode.SessionNotFound, 'Session not found: it ended or expired; initialize a new session', cors)
     const version = request.headers.get('mcp-protocol-version')
-    if (version !== null && !isSupportedVersion(version))
-      return rpcErrorResponse(400, ErrorCode.ConnectionClosed, `Bad Request: unsupported MCP-Protocol-Version "${version}" (supported: 2025-11-25, 2025-06-18, 2025-03-26, 2024-11-05)`, cors)
-    await this.#o.sessions.touch(id)
+    if (version !== null && !isSupportedVersion(version)) return unsupportedVersion(version, cors)
+    // Not awaited: the idle deadline may move a moment later without harm, the answer should not wait.
+    void this.#o.sessions.touch(id)
     return session
   }
 
@@ -162,7 +259,8 @@ export class StreamableHttpTransport {
     isBatch: boolean,
     session: SessionState,
     principal: Principal,
-    cors: Record<string, string>,
+    cors: Readonly<Record<string, string>>,
+    disableIdleTimeout: () => void,
   ): Promise<Response> {
     const { core, hub } = this.#o
     let streamId: string | undefined
@@ -190,78 +288,78 @@ export class StreamableHttpTransport {
         connection?.close()
       },
     }
-    const all = Promise.all(requests.map((r) => core.handleRequest(r, exchange)))
+    const all = requests.length === 1 ? core.handleRequest(requests[0]!, exchange).then((r) => [r]) : Promise.all(requests.map((r) => core.handleRequest(r, exchange)))
+    const slow = this.#slow.watch(ensureStream)
     const first = await Promise.race([all, upgraded])
-    if (first !== 'sse') {
-      const responses = first.filter((r): r is JsonRpcResponse => r !== undefined)
-      // Every request was cancelled: nothing to answer with.
-      if (responses.length === 0) return new Response(null, { status: 202, headers: cors })
-      return json(200, isBatch ? responses : responses[0]!, cors)
-    }
+    this.#slow.unwatch(slow)
+    if (first !== 'sse') return jsonReply(first, isBatch, cors)
+    disableIdleTimeout()
     const id = streamId!
     void all.then(async (responses) => {
       for (const r of responses) if (r) await hub.write(id, r)
       await hub.end(id)
     })
-    return this.#stream(id, session, principal, 0, cors, true, undefined, (sse) => {
-      connection = sse
-      if (drop) sse.close()
+    this.#openStreams++
+    return openSseReply(this.#reply, {
+      streamId: id,
+      session,
+      principal,
+      afterSeq: 0,
+      headers: cors,
+      prime: true,
+      onOpen: (sse) => {
+        connection = sse
+        if (drop) sse.close()
+      },
     })
   }
 
-  /** Open an SSE response that replays and follows a stream from `afterSeq`. */
-  async #stream(
-    streamId: string,
-    session: SessionState,
+  /**
+   * A request with no session: JSON unless it sends something related, then an SSE stream
+   * written directly (nothing to resume: without a session no GET can come back for it).
+   */
+  async #answerStateless(
+    request: JsonRpcRequest,
     principal: Principal,
-    afterSeq: number | 'live',
-    headers: Record<string, string>,
-    prime: boolean,
-    onClose?: () => void,
-    onOpen?: (sse: SseStream) => void,
+    cors: Readonly<Record<string, string>>,
+    disableIdleTimeout: () => void,
   ): Promise<Response> {
-    const { hub, sessions, keepAliveMs, sseRetryMs } = this.#o
-    let detach: () => void = () => {}
-    let untrack: () => void = () => {}
-    const sse = new SseStream({
-      keepAliveMs,
-      onKeepAlive: () => void sessions.touch(session.id),
-      onClose: () => {
-        this.#openStreams--
-        detach()
-        untrack()
-        onClose?.()
-      },
-    })
-    this.#openStreams++
-    // A revoked auth session (logout) closes its streams; the client's next request gets 401.
-    untrack = this.#o.revocations?.track(principal, () => sse.close()) ?? untrack
-    // Priming (SEP-1699): an id the client can resume from before any message arrives. Clients
-    // older than 2025-11-25 choke on an empty data line, so they get none.
-    if (prime && versionAtLeast(session.protocolVersion, '2025-11-25')) {
-      const at = afterSeq === 'live' ? ((await hub.log.info(streamId))?.lastSeq ?? 0) : afterSeq
-      sse.event('', { id: formatEventId(streamId, at), retryMs: sseRetryMs })
-    } else {
-      // Bun sends the status line and headers with the first body bytes: without this comment a
-      // GET would stay unanswered until the first event or keep-alive.
-      sse.comment('open')
+    let sse: SseStream | undefined
+    let upgrade: (() => void) | undefined
+    const upgraded = new Promise<'sse'>((resolve) => (upgrade = () => resolve('sse')))
+    const stream = (): SseStream => {
+      if (!sse) {
+        this.#openStreams++
+        sse = new SseStream({ keepAliveMs: this.#o.keepAliveMs, onClose: () => this.#openStreams-- })
+        sse.comment('open')
+        upgrade!()
+      }
+      return sse
     }
-    detach = await hub.attach(streamId, afterSeq, {
-      event: (seq, message) => sse.event(JSON.stringify(message), { id: formatEventId(streamId, seq), event: 'message' }),
-      end: () => sse.close(),
-      takenOver: () => sse.close(),
+    const exchange: Exchange = {
+      principal,
+      transport: 'streamable-http',
+      send: (message: JsonRpcMessage) => stream().event(JSON.stringify(message), { event: 'message' }),
+    }
+    const done = this.#o.core.handleRequest(request, exchange).then((r) => [r])
+    const slow = this.#slow.watch(stream)
+    const first = await Promise.race([done, upgraded])
+    this.#slow.unwatch(slow)
+    if (first !== 'sse') return jsonReply(first, false, cors)
+    disableIdleTimeout()
+    void done.then(([response]) => {
+      if (response) sse!.event(JSON.stringify(response), { event: 'message' })
+      sse!.close()
     })
-    if (sse.closed) detach()
-    onOpen?.(sse)
-    return sse.response(headers)
+    return sse!.response(cors)
   }
 
   async get(request: Request, disableIdleTimeout: () => void): Promise<Response> {
-    const { guard } = this.#o
-    const denied = guard.check(request)
-    if (denied) return denied
-    const cors = guard.cors(request)
-    if (!acceptsAll(request, ['text/event-stream']))
+    if (this.#o.stateless) return this.#refuse(request)
+    const admitted = this.#o.guard.admit(request)
+    if (admitted instanceof Response) return admitted
+    const cors = admitted
+    if (!acceptsEventStream(request))
       return rpcErrorResponse(406, ErrorCode.ConnectionClosed, 'Not Acceptable: the Accept header must list text/event-stream', cors)
     const principal = await this.#o.authenticate(request)
     if (principal instanceof Response) return principal
@@ -269,50 +367,92 @@ export class StreamableHttpTransport {
     if (found instanceof Response) return found
     const session = found
     const lastEventId = request.headers.get('last-event-id')
+    let streamId = standaloneStreamId(session.id)
+    let afterSeq: number | 'live' = 'live'
     if (lastEventId !== null) {
       const at = parseEventId(lastEventId)
       const info = at && (await this.#o.hub.log.info(at.streamId))
       if (!at || !info || info.sessionId !== session.id)
         return rpcErrorResponse(400, ErrorCode.InvalidRequest, 'Bad Request: Last-Event-ID does not name an event of this session', cors)
-      disableIdleTimeout()
-      const standalone = at.streamId === standaloneStreamId(session.id)
-      const release = standalone ? this.#holdStandalone(session.id) : undefined
-      return this.#stream(at.streamId, session, principal, at.seq, cors, false, release)
-    }
-    if (this.#standalone.has(session.id))
+      streamId = at.streamId
+      afterSeq = at.seq
+    } else if (this.#standalone.has(session.id)) {
       return rpcErrorResponse(409, ErrorCode.ConnectionClosed, 'Conflict: this session already has an open GET stream', cors)
-    const release = this.#holdStandalone(session.id)
+    }
     disableIdleTimeout()
-    return this.#stream(standaloneStreamId(session.id), session, principal, 'live', cors, true, release)
+    return this.#follow(streamId, session, principal, afterSeq, cors)
   }
 
-  /** Mark a session's GET stream as held here until the returned release runs (on close). */
-  #holdStandalone(sessionId: string): () => void {
+  /**
+   * The SSE response of a GET. Kept apart from `get` on purpose: closures made in `get` would keep
+   * its whole scope, the Request and its headers included, alive for as long as the stream is open.
+   */
+  #follow(
+    streamId: string,
+    session: SessionState,
+    principal: Principal,
+    afterSeq: number | 'live',
+    cors: Readonly<Record<string, string>>,
+  ): Promise<Response> {
+    const standalone = streamId === standaloneStreamId(session.id)
+    if (standalone) this.#holdStandalone(session.id)
+    this.#openStreams++
+    return openSseReply(this.#reply, {
+      streamId,
+      session,
+      principal,
+      afterSeq,
+      headers: cors,
+      // A resumed stream continues after the client's last id; only a fresh one is primed.
+      prime: afterSeq === 'live',
+      standalone,
+    })
+  }
+
+  /** Mark a session's GET stream as held here, until `#releaseStandalone` (when it closes). */
+  #holdStandalone(sessionId: string): void {
     this.#standalone.add(sessionId)
     // Without this, broadcasts (list_changed) would reach no Streamable HTTP session at all.
     this.#o.outbox.hold(sessionId)
-    return () => {
-      this.#standalone.delete(sessionId)
-      this.#o.outbox.release(sessionId)
-    }
+  }
+
+  #releaseStandalone(sessionId: string): void {
+    this.#standalone.delete(sessionId)
+    this.#o.outbox.release(sessionId)
   }
 
   async delete(request: Request): Promise<Response> {
+    if (this.#o.stateless) return this.#refuse(request)
     const { guard, core, hub } = this.#o
-    const denied = guard.check(request)
-    if (denied) return denied
-    const cors = guard.cors(request)
+    const admitted = guard.admit(request)
+    if (admitted instanceof Response) return admitted
     const principal = await this.#o.authenticate(request)
     if (principal instanceof Response) return principal
-    const found = await this.#session(request, principal, cors)
+    const found = await this.#session(request, principal, admitted)
     if (found instanceof Response) return found
     await hub.end(standaloneStreamId(found.id))
     await core.endSession(found.id)
     await hub.log.dropSession(found.id)
-    return new Response(null, { status: 200, headers: cors })
+    return new Response(null, { status: 200, headers: admitted })
   }
 }
 
-function json(status: number, body: unknown, headers: Record<string, string>): Response {
-  return new Response(JSON.stringify(body), { status, headers: { ...JSON_HEADERS, ...headers } })
+function unsupportedVersion(version: string, cors: Readonly<Record<string, string>>): Response {
+  return rpcErrorResponse(400, ErrorCode.ConnectionClosed, `Bad Request: unsupported MCP-Protocol-Version "${version}" (supported: 2025-11-25, 2025-06-18, 2025-03-26, 2024-11-05)`, cors)
+}
+
+/** The JSON answer to the requests of one POST; 202 when every one was cancelled (no response is due). */
+function jsonReply(responses: (JsonRpcResponse | undefined)[], isBatch: boolean, cors: Readonly<Record<string, string>>): Response {
+  if (!isBatch) {
+    const only = responses[0]
+    return only === undefined ? new Response(null, { status: 202, headers: cors }) : json(200, only, cors)
+  }
+  const answered = responses.filter((r): r is JsonRpcResponse => r !== undefined)
+  return answered.length === 0 ? new Response(null, { status: 202, headers: cors }) : json(200, answered, cors)
+}
+
+function json(status: number, body: unknown, headers: Readonly<Record<string, string>>): Response {
+  // The common case (no CORS headers) reuses one frozen header record.
+  const all = headers === NO_HEADERS ? JSON_HEADERS : { ...JSON_HEADERS, ...headers }
+  return new Response(JSON.stringify(body), { status, headers: all })
 }

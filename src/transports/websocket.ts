@@ -5,8 +5,12 @@
  * message per text frame. The connection is the session: `initialize` creates it, closing the
  * socket ends it, and everything the server sends (replies, progress, server requests,
  * notifications) travels on the socket.
+ *
+ * The upgrade is a Bun-native route and the socket handlers are Bun's own (`serverOptions()`),
+ * not Elysia's `.ws()`: Elysia wraps every socket in per-connection proxies and closures, which
+ * cost more memory than the session itself (BENCHMARKS.md, idle memory per connection).
  */
-import { Elysia } from 'elysia'
+import type { ServerWebSocket } from 'bun'
 import { ErrorCode } from '../core/errors.ts'
 import { classify, failure, success, type JsonRpcMessage, type JsonRpcRequest } from '../core/jsonrpc.ts'
 import type { Exchange, McpServer } from '../core/mcp-server.ts'
@@ -14,10 +18,11 @@ import type { SessionState } from '../core/session.ts'
 import type { Principal } from '../core/types.ts'
 import type { SessionStore } from '../store/session-store.ts'
 import type { Authenticate } from './authenticate.ts'
-import type { HttpGuard } from './http-guard.ts'
+import { rpcErrorResponse, type HttpGuard } from './http-guard.ts'
 import type { RevocationWatcher } from './revocation-watcher.ts'
 import type { SessionOutbox } from './session-outbox.ts'
-import { standaloneStreamId, type StreamHub } from './stream-hub.ts'
+import { standaloneStreamId, type Attachment, type StreamHub } from './stream-hub.ts'
+import type { BunServerHandle, RequestMeter } from './streamable-http.ts'
 
 export interface WebSocketOptions {
   path: string
@@ -37,6 +42,12 @@ export interface WebSocketOptions {
   keepAliveMs: number
   /** Closes the sockets of an auth session when it is revoked (logout). */
   revocations?: Pick<RevocationWatcher, 'track'>
+  meter?: RequestMeter
+}
+
+/** Bun's server, as far as accepting an upgrade goes. */
+interface UpgradingServer extends BunServerHandle {
+  upgrade(request: Request, options: { headers?: Record<string, string>; data: Connection }): boolean
 }
 
 export const SUBPROTOCOL = 'mcp'
@@ -48,31 +59,32 @@ const CLOSE_UNSUPPORTED_DATA = 1003
 const CLOSE_POLICY = 1008
 const CLOSE_INTERNAL_ERROR = 1011
 
-/** What the transport needs of a Bun `ServerWebSocket`. */
+/** What the transport needs of a Bun `ServerWebSocket`; its `data` is the connection. */
 interface Socket {
   /** Bytes sent; -1 when queued behind backpressure; 0 when dropped (buffer full or closed). */
   send(data: string): number
   close(code?: number, reason?: string): void
+  data: Connection
 }
 
 interface Connection {
-  socket: Socket
+  /** Set when the socket opens. */
+  socket?: Socket
   principal: Principal
   session?: SessionState
   exchange?: Exchange
   /** Set while `initialize` runs, so a second one cannot create a second session. */
   initializing: boolean
   closed: boolean
-  detach: () => void
-  untrack: () => void
-  keepAlive?: ReturnType<typeof setInterval>
+  attachment?: Attachment
+  untrack?: () => void
 }
 
 export class WebSocketTransport {
   readonly #o: WebSocketOptions
-  /** Principals of admitted upgrade requests, until their socket opens. */
-  readonly #admitted = new WeakMap<Request, Principal>()
-  readonly #connections = new Map<Socket, Connection>()
+  /** Open connections: counted for metrics, and walked by the one keep-alive timer. */
+  readonly #connections = new Set<Connection>()
+  #keepAlive: ReturnType<typeof setInterval> | undefined
 
   constructor(opts: WebSocketOptions) {
     this.#o = opts
@@ -83,9 +95,14 @@ export class WebSocketTransport {
     return this.#connections.size
   }
 
+  /** The Bun-native route accepting upgrades at `path` (mount it with Bun.serve's `routes`). */
+  routes(): Record<string, { GET: (request: Request, server: UpgradingServer) => Promise<Response | undefined> }> {
+    return { [this.#o.path]: { GET: (request, server) => this.#upgrade(request, server) } }
+  }
+
   /**
-   * The Bun server's `websocket` settings. Bun has one set per server, so the composition root
-   * passes these to `listen`; only this transport speaks WebSocket.
+   * The Bun server's `websocket` settings and handlers. Bun has one set per server, so the
+   * composition root passes these to `listen`; only this transport speaks WebSocket.
    */
   serverOptions() {
     return {
@@ -98,58 +115,65 @@ export class WebSocketTransport {
       // client's own pings are automatic).
       sendPings: true,
       perMessageDeflate: false,
+      // Every socket of this server was upgraded by `#upgrade`, so its `data` is a Connection.
+      open: (ws: ServerWebSocket<unknown>) => this.#open(ws as Socket),
+      message: (ws: ServerWebSocket<unknown>, data: string | Buffer) => this.#message(ws as Socket, data),
+      close: (ws: ServerWebSocket<unknown>) => void this.#close(ws as Socket),
     }
   }
 
-  /** The Elysia plugin accepting upgrades at `path`. */
-  plugin() {
-    return new Elysia({ name: 'mcp:websocket' }).ws(this.#o.path, {
-      // An array, not a function: Elysia 1.4 calls a function-valued beforeHandle a second time
-      // just before upgrading and ignores its answer there, which would authenticate twice.
-      beforeHandle: [({ request }) => this.#admit(request)],
-      upgrade: ({ request, set }) => {
-        // Browsers fail a handshake that offered a subprotocol and got none back.
-        if (offeredProtocols(request).includes(SUBPROTOCOL)) set.headers['sec-websocket-protocol'] = SUBPROTOCOL
-      },
-      open: (ws) => {
-        this.#open(ws.raw, ws.data.request)
-      },
-      message: (ws, data) => {
-        this.#message(ws.raw, data)
-      },
-      close: (ws) => {
-        void this.#close(ws.raw)
-      },
-    })
+  /** Origin/Host (cross-site WebSocket hijacking is DNS rebinding's WebSocket form), auth, upgrade. */
+  async #upgrade(request: Request, server: UpgradingServer): Promise<Response | undefined> {
+    const { meter, path } = this.#o
+    const started = meter?.requestStarted()
+    const answer = await this.#tryUpgrade(request, server)
+    if (meter && started !== undefined) meter.requestFinished(path, 'GET', answer?.status ?? 101, started)
+    return answer
   }
 
-  /** Origin/Host (cross-site WebSocket hijacking is DNS rebinding's WebSocket form) and auth. */
-  async #admit(request: Request): Promise<Response | undefined> {
+  async #tryUpgrade(request: Request, server: UpgradingServer): Promise<Response | undefined> {
     const denied = this.#o.guard.check(request)
     if (denied) return denied
-    const principal = await this.#o.authenticate(request)
+    if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket')
+      return rpcErrorResponse(426, ErrorCode.ConnectionClosed, 'Upgrade Required: open a WebSocket (subprotocol "mcp") at this URL', { upgrade: 'websocket' })
+    let principal = this.#o.authenticate(request)
+    if (principal instanceof Promise) principal = await principal
     if (principal instanceof Response) return principal
-    this.#admitted.set(request, principal)
-    return undefined
+    // Browsers fail a handshake that offered a subprotocol and got none back.
+    const headers = offeredProtocols(request).includes(SUBPROTOCOL) ? { 'sec-websocket-protocol': SUBPROTOCOL } : undefined
+    const conn: Connection = { principal, initializing: false, closed: false }
+    if (server.upgrade(request, { headers, data: conn })) return undefined
+    return rpcErrorResponse(400, ErrorCode.ConnectionClosed, 'Bad Request: the WebSocket handshake failed')
   }
 
-  #open(socket: Socket, request: Request): void {
-    const principal = this.#admitted.get(request)
-    if (!principal) {
-      socket.close(CLOSE_INTERNAL_ERROR, 'The upgrade was not authenticated')
-      return
-    }
-    const conn: Connection = { socket, principal, initializing: false, closed: false, detach: () => {}, untrack: () => {} }
-    this.#connections.set(socket, conn)
+  #open(socket: Socket): void {
+    const conn = socket.data
+    conn.socket = socket
+    this.#connections.add(conn)
+    this.#startKeepAlive()
     // The token was checked once, at the upgrade: a revoked auth session (logout) must not keep
     // a socket it opened.
-    conn.untrack = this.#o.revocations?.track(principal, () => socket.close(CLOSE_POLICY, 'The auth session was revoked')) ?? conn.untrack
+    conn.untrack = this.#o.revocations?.track(conn.principal, () => socket.close(CLOSE_POLICY, 'The auth session was revoked'))
   }
 
-  #message(socket: Socket, data: unknown): void {
-    const conn = this.#connections.get(socket)
-    if (!conn) return
-    if (typeof data === 'object' && data !== null && (ArrayBuffer.isView(data) || data instanceof ArrayBuffer)) {
+  /** One timer for all sockets: each open socket keeps its session from idling out. */
+  #startKeepAlive(): void {
+    if (this.#keepAlive !== undefined) return
+    this.#keepAlive = setInterval(() => {
+      if (this.#connections.size === 0) {
+        clearInterval(this.#keepAlive)
+        this.#keepAlive = undefined
+        return
+      }
+      for (const c of this.#connections) if (c.session) void this.#o.sessions.touch(c.session.id)
+    }, this.#o.keepAliveMs)
+    this.#keepAlive.unref?.()
+  }
+
+  #message(socket: Socket, data: string | Buffer): void {
+    const conn = socket.data
+    if (conn.closed) return
+    if (typeof data !== 'string') {
       socket.close(CLOSE_UNSUPPORTED_DATA, 'Binary frames are not supported: send each JSON-RPC message as one text frame')
       return
     }
@@ -188,7 +212,7 @@ export class WebSocketTransport {
             : failure(request.id, { code: ErrorCode.InvalidRequest, message: 'Invalid Request: send initialize first; this connection has no session yet' })
         return this.#send(conn, response)
       }
-      await sessions.touch(conn.session.id)
+      void sessions.touch(conn.session.id)
       const response = await core.handleRequest(request, conn.exchange)
       if (response) this.#send(conn, response)
     } catch (err) {
@@ -198,7 +222,7 @@ export class WebSocketTransport {
   }
 
   async #initialize(conn: Connection, request: JsonRpcRequest): Promise<void> {
-    const { core, hub, outbox, sessions } = this.#o
+    const { core, hub, outbox } = this.#o
     conn.initializing = true
     try {
       const { response, session } = await core.initialize(request, { principal: conn.principal, transport: 'websocket', createSession: true })
@@ -213,12 +237,11 @@ export class WebSocketTransport {
         outbox.hold(session.id)
         conn.session = session
         conn.exchange = { session, principal: conn.principal, transport: 'websocket', send: (message) => this.#send(conn, message) }
-        conn.detach = await hub.attach(streamId, 0, {
+        conn.attachment = await hub.attach(streamId, 0, {
           event: (_seq, message) => this.#send(conn, message),
-          end: () => conn.socket.close(CLOSE_NORMAL, 'The session ended'),
-          takenOver: () => conn.socket.close(CLOSE_NORMAL, 'The session was taken over by another connection'),
+          end: () => conn.socket?.close(CLOSE_NORMAL, 'The session ended'),
+          takenOver: () => conn.socket?.close(CLOSE_NORMAL, 'The session was taken over by another connection'),
         })
-        conn.keepAlive = setInterval(() => void sessions.touch(session.id), this.#o.keepAliveMs)
         if (conn.closed) await this.#release(conn)
       }
       this.#send(conn, response)
@@ -231,27 +254,26 @@ export class WebSocketTransport {
     if (conn.closed) return
     // 0 means Bun dropped the frame: the client stopped reading and the queue reached
     // maxBufferedBytes. Bun closes such a socket (closeOnBackpressureLimit); say why once.
-    if (conn.socket.send(JSON.stringify(message)) === 0 && !conn.closed) {
+    const socket = conn.socket
+    if (socket && socket.send(JSON.stringify(message)) === 0 && !conn.closed) {
       conn.closed = true
       console.warn(`[ws] closing session ${conn.session?.id ?? '(none)'}: the client is not reading its messages`)
-      conn.socket.close(CLOSE_INTERNAL_ERROR, 'The client is not reading its messages')
+      socket.close(CLOSE_INTERNAL_ERROR, 'The client is not reading its messages')
     }
   }
 
   async #close(socket: Socket): Promise<void> {
-    const conn = this.#connections.get(socket)
-    if (!conn) return
-    this.#connections.delete(socket)
+    const conn = socket.data
+    if (!this.#connections.delete(conn)) return
     conn.closed = true
-    conn.untrack()
+    conn.untrack?.()
     await this.#release(conn)
   }
 
   /** End the connection's session and let go of everything it held. Safe to call twice. */
   async #release(conn: Connection): Promise<void> {
     const session = conn.session
-    clearInterval(conn.keepAlive)
-    conn.detach()
+    conn.attachment?.detach()
     conn.session = undefined
     conn.exchange = undefined
     if (!session) return
@@ -271,13 +293,7 @@ function offeredProtocols(request: Request): string[] {
   return (request.headers.get('sec-websocket-protocol') ?? '').split(',').map((p) => p.trim())
 }
 
-/**
- * Elysia has already decoded frames that start like JSON (`{`, `[`, `"`); anything still a string
- * did not parse, or began otherwise (whitespace), so it gets one more try. The cost: a frame that
- * is a JSON string literal is reported as a parse error rather than as an invalid request.
- */
-function decode(data: unknown): { value: unknown } | { error: string } {
-  if (typeof data !== 'string') return { value: data }
+function decode(data: string): { value: unknown } | { error: string } {
   try {
     return { value: JSON.parse(data) }
   } catch (err) {

@@ -54,9 +54,8 @@ beforeAll(async () => {
   const common = { core, sessions, hub, outbox, guard, authenticate, revocations }
   const sse = new LegacySseTransport({ ...common, mounts: [{ stream: '/sse', messages: '/messages' }], maxBodyBytes: 65_536, keepAliveMs: 15_000, sseRetryMs: 1000 })
   const ws = new WebSocketTransport({ ...common, path: '/mcp/ws', maxMessageBytes: 65_536, maxBufferedBytes: 1 << 20, idleTimeoutS: 120, keepAliveMs: 15_000 })
-  const app = new Elysia()
+  const app = new Elysia({ serve: { routes: ws.routes() as Record<string, never> } })
     .use(sse.plugin((request, server) => server?.timeout(request, 0)))
-    .use(ws.plugin())
     .listen({ port: 0, hostname: '127.0.0.1', websocket: ws.serverOptions() })
   base = `http://127.0.0.1:${app.server!.port}`
   stop = async () => {

@@ -1,0 +1,106 @@
+/**
+ * @module transports/sse-reply
+ * An SSE response that follows one resumable stream of the StreamHub: it replays the log after
+ * a position, then delivers live events, each with an id (`<stream>:<seq>`) a client can resume
+ * from. Used for POST replies that became streams, GET streams and Last-Event-ID resumption.
+ */
+import type { JsonRpcMessage } from '../core/jsonrpc.ts'
+import type { SessionState } from '../core/session.ts'
+import type { Principal } from '../core/types.ts'
+import { versionAtLeast } from '../core/versions.ts'
+import type { RevocationWatcher } from './revocation-watcher.ts'
+import { SseStream, type SseStreamOwner } from './sse-stream.ts'
+import { formatEventId, type Attachment, type StreamHub, type StreamSink } from './stream-hub.ts'
+
+export interface SseReplyOptions {
+  hub: StreamHub
+  keepAliveMs: number
+  sseRetryMs: number
+  revocations?: Pick<RevocationWatcher, 'track'>
+  /** Runs on every keep-alive tick: an open stream keeps its session from idling out. */
+  touch(sessionId: string): void
+  /** Runs when a reply's stream closes (shared by all replies, so none needs a closure of its own). */
+  closed?(reply: { sessionId: string; standalone: boolean }): void
+}
+
+export interface SseReplyRequest {
+  streamId: string
+  session: SessionState
+  principal: Principal
+  /** Replay after this seq, or deliver only what comes next. */
+  afterSeq: number | 'live'
+  headers: Readonly<Record<string, string>>
+  /** Send a priming event first (SEP-1699) when the session's version allows it. */
+  prime: boolean
+  /** The session's standalone (GET) stream, as opposed to a POST reply's. */
+  standalone?: boolean
+  onOpen?: (sse: SseStream) => void
+}
+
+/**
+ * One open reply: the hub's sink and the SSE stream's owner at once. A class with methods, not a
+ * nest of closures: idle streams are held by the thousand, and closures are what they cost most.
+ */
+class SseReply implements StreamSink, SseStreamOwner {
+  readonly sse: SseStream
+  attachment: Attachment | undefined
+  untrack: (() => void) | undefined
+  readonly #o: SseReplyOptions
+  readonly #streamId: string
+  readonly sessionId: string
+  readonly standalone: boolean
+
+  constructor(o: SseReplyOptions, r: SseReplyRequest) {
+    this.#o = o
+    this.#streamId = r.streamId
+    this.sessionId = r.session.id
+    this.standalone = r.standalone ?? false
+    this.sse = new SseStream({ keepAliveMs: o.keepAliveMs, owner: this })
+  }
+
+  /** For the revocation watcher. */
+  close(): void {
+    this.sse.close()
+  }
+
+  event(seq: number, message: JsonRpcMessage): void {
+    this.sse.event(JSON.stringify(message), { id: formatEventId(this.#streamId, seq), event: 'message' })
+  }
+  end(): void {
+    this.sse.close()
+  }
+  takenOver(): void {
+    this.sse.close()
+  }
+  sseKeepAlive(): void {
+    this.#o.touch(this.sessionId)
+  }
+  sseClosed(): void {
+    this.attachment?.detach()
+    this.untrack?.()
+    this.#o.closed?.(this)
+  }
+}
+
+export async function openSseReply(o: SseReplyOptions, r: SseReplyRequest): Promise<Response> {
+  const { hub } = o
+  const { streamId, session } = r
+  const reply = new SseReply(o, r)
+  const sse = reply.sse
+  // A revoked auth session (logout) closes its streams; the client's next request gets 401.
+  if (o.revocations && r.principal.authSessionId !== undefined) reply.untrack = o.revocations.track(r.principal, reply.close.bind(reply))
+  // Priming (SEP-1699): an id the client can resume from before any message arrives. Clients
+  // older than 2025-11-25 choke on an empty data line, so they get none.
+  if (r.prime && versionAtLeast(session.protocolVersion, '2025-11-25')) {
+    const at = r.afterSeq === 'live' ? ((await hub.log.info(streamId))?.lastSeq ?? 0) : r.afterSeq
+    sse.event('', { id: formatEventId(streamId, at), retryMs: o.sseRetryMs })
+  } else {
+    // Bun sends the status line and headers with the first body bytes: without this comment a
+    // GET would stay unanswered until the first event or keep-alive.
+    sse.comment('open')
+  }
+  reply.attachment = await hub.attach(streamId, r.afterSeq, reply)
+  if (sse.closed) reply.attachment.detach()
+  r.onOpen?.(sse)
+  return sse.response(r.headers)
+}
