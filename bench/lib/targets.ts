@@ -80,6 +80,8 @@ export const nodeVersion = () =>
  * target 5; the in-memory audit record of each call stays, it cannot be turned off).
  */
 export const MCPRAG_ENV: Record<string, string> = { MCPRAG_AUTH: 'off', MCPRAG_AUDIT_STDOUT: 'off' }
+/** As MCPRAG_ENV, stateless (`MCPRAG_STATELESS=on`): no session, like the SDK peers' stateless mode. */
+export const MCPRAG_STATELESS_ENV: Record<string, string> = { ...MCPRAG_ENV, MCPRAG_STATELESS: 'on' }
 
 const fill = (body: string, id: number) => body.replaceAll('{{id}}', String(id))
 
@@ -150,6 +152,7 @@ export function authEnv(): Record<string, string> {
     authSettings = {
       MCPRAG_AUTH: 'on',
       MCPRAG_AUDIT_STDOUT: 'on',
+      MCPRAG_STATELESS: 'on',
       MCPRAG_DATA_DIR: AUTH_DATA_DIR,
       MCPRAG_JWT_SECRET: hex(),
       MCPRAG_TOTP_KEY: hex(),
@@ -182,11 +185,10 @@ async function prepareAuth(url: string): Promise<Prepared | { skip: string }> {
   const token = minted.out.split('\n').pop()?.trim()
   if (!minted.ok || !token) throw new Error(`minting a token failed: ${minted.err || minted.out}`)
   const headers = { authorization: `Bearer ${token}` }
-  const session = await openSession(url, headers)
   return {
-    headers: { ...headers, 'mcp-session-id': session },
+    headers,
     body: ECHO_BODY,
-    note: 'bearer token (a `user`-tier user made with `bun run mcprag user create/token`) on every request; one session initialized before the load',
+    note: 'bearer token (a `user`-tier user made with `bun run mcprag user create/token`) on every request; stateless, like target 4',
   }
 }
 
@@ -253,7 +255,18 @@ export const TARGETS: Target[] = [
     kind: 'http',
     key: 'mcprag',
     n: '4',
-    label: 'mcprag, Streamable HTTP, JSON reply, auth off, no audit line (established session)',
+    label: 'mcprag, Streamable HTTP, stateless, JSON reply, auth off, no audit line',
+    runtime: bunVersion,
+    reply: 'JSON',
+    cmd: () => ['bun', 'bench/servers/mcprag.ts'],
+    env: MCPRAG_STATELESS_ENV,
+    prepare: staticPrepared(ECHO_BODY),
+  },
+  {
+    kind: 'http',
+    key: 'mcprag-session',
+    n: '4ˢ',
+    label: 'mcprag as in 4 over an established session (Mcp-Session-Id), JSON reply',
     runtime: bunVersion,
     reply: 'JSON',
     cmd: () => ['bun', 'bench/servers/mcprag.ts'],
@@ -264,18 +277,18 @@ export const TARGETS: Target[] = [
     kind: 'http',
     key: 'mcprag-audit-line',
     n: '4ᵃ',
-    label: 'mcprag as in 4, with the default audit line on stdout (`MCPRAG_AUTH=off` alone)',
+    label: 'mcprag as in 4, with the default audit line on stdout',
     runtime: bunVersion,
     reply: 'JSON',
     cmd: () => ['bun', 'bench/servers/mcprag.ts'],
-    env: { MCPRAG_AUTH: 'off' },
-    prepare: sessionPrepared(ECHO_BODY),
+    env: { MCPRAG_AUTH: 'off', MCPRAG_STATELESS: 'on' },
+    prepare: staticPrepared(ECHO_BODY),
   },
   {
     kind: 'http',
     key: 'mcprag-auth',
     n: '5',
-    label: 'mcprag, Streamable HTTP, auth + tiers + audit on (bearer token)',
+    label: 'mcprag, Streamable HTTP, stateless, auth + tiers + audit on (bearer token)',
     runtime: bunVersion,
     reply: 'JSON',
     cmd: () => ['bun', 'bench/servers/mcprag.ts'],

@@ -22,7 +22,6 @@ server.registry.tool(
     },
   }),
 )
-console.log(`LISTENING ${server.url}`)
 
 let stopping = false
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -33,3 +32,5 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   })
 }
 process.on('SIGUSR2', () => Bun.gc(true))
+// Last, once the signal handlers are installed: the runner may signal as soon as it reads this.
+console.log(`LISTENING ${server.url}`)
