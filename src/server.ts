@@ -44,6 +44,7 @@ import { RevocationWatcher } from './transports/revocation-watcher.ts'
 import { SessionOutbox } from './transports/session-outbox.ts'
 import { StreamHub, standaloneStreamId } from './transports/stream-hub.ts'
 import { StreamableHttpTransport } from './transports/streamable-http.ts'
+import type { TransportDeps } from './transports/transport-deps.ts'
 import { WebSocketTransport } from './transports/websocket.ts'
 import { SERVER_NAME, SERVER_VERSION } from './version.ts'
 
@@ -162,47 +163,30 @@ export async function startServer(config: Config): Promise<RunningServer> {
     ...legacyMounts.flatMap(({ stream, messages }) => [[stream, 'sse'], [messages, 'sse']] as [string, TransportKind][]),
     ['/mcp/ws', 'websocket'],
   ])
+  // What all three transports are built from; each adds its own settings.
+  const transportDeps: TransportDeps = { core, sessions, hub, outbox, guard, authenticate, keepAliveMs: config.keepAliveMs, revocations }
   const streamable = new StreamableHttpTransport({
+    ...transportDeps,
     path: '/mcp',
-    core,
-    sessions,
-    hub,
-    outbox,
-    guard,
-    authenticate,
     maxBodyBytes: config.maxBodyBytes,
-    keepAliveMs: config.keepAliveMs,
     sseRetryMs: config.sseRetryMs,
-    revocations,
     stateless: config.stateless,
     meter: metrics,
   })
   const legacySse = new LegacySseTransport({
+    ...transportDeps,
     mounts: legacyMounts,
-    core,
-    sessions,
-    hub,
-    outbox,
-    guard,
-    authenticate,
     maxBodyBytes: config.maxBodyBytes,
-    keepAliveMs: config.keepAliveMs,
     sseRetryMs: config.sseRetryMs,
-    revocations,
   })
   const websocket = new WebSocketTransport({
+    ...transportDeps,
     path: '/mcp/ws',
-    core,
-    sessions,
-    hub,
-    outbox,
-    guard,
+    // Overrides the shared hook: the upgrade alone also takes a ticket (see above).
     authenticate: authenticateUpgrade,
     maxMessageBytes: config.maxBodyBytes,
     maxBufferedBytes: config.wsMaxBufferedBytes,
     idleTimeoutS: config.wsIdleTimeoutS,
-    keepAliveMs: config.keepAliveMs,
-    revocations,
     meter: metrics,
   })
   // Streams must outlive Bun's idle timeout; keep-alive comments keep proxies from cutting them.

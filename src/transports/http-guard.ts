@@ -213,3 +213,18 @@ export async function readBody(request: Request, limit: number): Promise<{ text:
   }
   return { text: Buffer.concat(chunks).toString('utf8') }
 }
+
+/**
+ * A JSON-RPC POST's body (what `readBody` read, with its `limit`) parsed, or the refusal to send
+ * instead: 413 past the limit, 400 (-32700) when it is not JSON, so both transports that take POSTs
+ * refuse alike. Synchronous, so the hot path still awaits only the read; a parsed body is never a
+ * Response, so callers tell the two apart with `instanceof` and no wrapper object is made.
+ */
+export function parseJsonBody(body: { text: string } | { tooLarge: true }, limit: number, cors: Record<string, string>): unknown {
+  if ('tooLarge' in body) return rpcErrorResponse(413, ErrorCode.InvalidRequest, `Payload Too Large: the body exceeds ${limit} bytes`, cors)
+  try {
+    return JSON.parse(body.text)
+  } catch (err) {
+    return rpcErrorResponse(400, ErrorCode.ParseError, `Parse error: the body is not valid JSON (${(err as Error).message})`, cors)
+  }
+}

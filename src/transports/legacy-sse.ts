@@ -10,17 +10,14 @@
 import { Elysia } from 'elysia'
 import { ErrorCode } from '../core/errors.ts'
 import { classify, failure, type Classified, type JsonRpcMessage, type JsonRpcRequest } from '../core/jsonrpc.ts'
-import type { Exchange, McpServer } from '../core/mcp-server.ts'
+import type { Exchange } from '../core/mcp-server.ts'
 import type { SessionState } from '../core/session.ts'
 import type { Principal } from '../core/types.ts'
 import { isSupportedVersion } from '../core/versions.ts'
-import type { SessionStore } from '../store/session-store.ts'
-import type { Authenticate } from './authenticate.ts'
-import type { RevocationWatcher } from './revocation-watcher.ts'
-import { isJsonContentType, readBody, rpcErrorResponse, type HttpGuard } from './http-guard.ts'
-import type { SessionOutbox } from './session-outbox.ts'
+import { isJsonContentType, parseJsonBody, readBody, rpcErrorResponse } from './http-guard.ts'
 import { SseStream, type SseStreamOwner } from './sse-stream.ts'
-import { standaloneStreamId, type Attachment, type StreamHub, type StreamSink } from './stream-hub.ts'
+import { standaloneStreamId, type Attachment, type StreamSink } from './stream-hub.ts'
+import type { TransportDeps } from './transport-deps.ts'
 
 /** One place the transport is mounted: the stream's path and the path its endpoint event names. */
 export interface LegacySseMount {
@@ -28,20 +25,11 @@ export interface LegacySseMount {
   messages: string
 }
 
-export interface LegacySseOptions {
+export interface LegacySseOptions extends TransportDeps {
   mounts: LegacySseMount[]
-  core: McpServer
-  sessions: SessionStore
-  hub: StreamHub
-  outbox: SessionOutbox
-  guard: HttpGuard
-  authenticate: Authenticate
   maxBodyBytes: number
-  keepAliveMs: number
   /** `retry:` hint on the endpoint event: how soon an EventSource reconnects a dropped stream. */
   sseRetryMs: number
-  /** Closes the streams of an auth session when it is revoked (logout). */
-  revocations?: Pick<RevocationWatcher, 'track'>
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json' }
@@ -162,15 +150,8 @@ export class LegacySseTransport {
     const found = await this.#session(request, principal, cors)
     if (found instanceof Response) return found
     const session = found
-    const body = await readBody(request, this.#o.maxBodyBytes)
-    if ('tooLarge' in body)
-      return rpcErrorResponse(413, ErrorCode.InvalidRequest, `Payload Too Large: the body exceeds ${this.#o.maxBodyBytes} bytes`, cors)
-    let parsed: unknown
-    try {
-      parsed = JSON.parse(body.text)
-    } catch (err) {
-      return rpcErrorResponse(400, ErrorCode.ParseError, `Parse error: the body is not valid JSON (${(err as Error).message})`, cors)
-    }
+    const parsed = parseJsonBody(await readBody(request, this.#o.maxBodyBytes), this.#o.maxBodyBytes, cors)
+    if (parsed instanceof Response) return parsed
     if (Array.isArray(parsed))
       return rpcErrorResponse(400, ErrorCode.InvalidRequest, 'Invalid Request: POST one JSON-RPC message at a time; batches are not supported on this transport', cors)
     const item = classify(parsed)

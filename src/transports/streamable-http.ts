@@ -13,19 +13,16 @@
 import { Elysia } from 'elysia'
 import { ErrorCode } from '../core/errors.ts'
 import { classify, failure, type Classified, type JsonRpcMessage, type JsonRpcRequest, type JsonRpcResponse } from '../core/jsonrpc.ts'
-import type { Exchange, McpServer } from '../core/mcp-server.ts'
+import type { Exchange } from '../core/mcp-server.ts'
 import type { SessionState } from '../core/session.ts'
 import type { Principal } from '../core/types.ts'
 import { isSupportedVersion } from '../core/versions.ts'
-import type { SessionStore } from '../store/session-store.ts'
-import type { Authenticate } from './authenticate.ts'
-import { NO_HEADERS, acceptChecker, isJsonContentType, readBody, rpcErrorResponse, type HttpGuard } from './http-guard.ts'
-import type { RevocationWatcher } from './revocation-watcher.ts'
-import type { SessionOutbox } from './session-outbox.ts'
+import { NO_HEADERS, acceptChecker, isJsonContentType, parseJsonBody, readBody, rpcErrorResponse } from './http-guard.ts'
 import { openSseReply, type SseReplyOptions } from './sse-reply.ts'
 import { SlowReplies } from './slow-replies.ts'
 import { SseStream } from './sse-stream.ts'
-import { parseEventId, standaloneStreamId, type StreamHub } from './stream-hub.ts'
+import { parseEventId, standaloneStreamId } from './stream-hub.ts'
+import type { TransportDeps } from './transport-deps.ts'
 
 /** Counts requests and their latency (metrics); native routes bypass the framework's hooks. */
 export interface RequestMeter {
@@ -40,20 +37,10 @@ export interface BunServerHandle {
 
 export type NativeRoute = (request: Request, server: BunServerHandle) => Response | Promise<Response>
 
-export interface StreamableHttpOptions {
+export interface StreamableHttpOptions extends TransportDeps {
   path: string
-  core: McpServer
-  sessions: SessionStore
-  hub: StreamHub
-  /** Told which sessions' GET streams this instance holds, so broadcasts (list_changed) reach them. */
-  outbox: Pick<SessionOutbox, 'hold' | 'release'>
-  guard: HttpGuard
-  authenticate: Authenticate
   maxBodyBytes: number
-  keepAliveMs: number
   sseRetryMs: number
-  /** Closes the open streams of an auth session when it is revoked (logout). */
-  revocations?: Pick<RevocationWatcher, 'track'>
   /**
    * Serve without sessions, like the SDK's `sessionIdGenerator: undefined`: initialize issues no
    * Mcp-Session-Id, every POST stands alone, GET and DELETE are 405, and tools cannot ask the
@@ -172,15 +159,8 @@ export class StreamableHttpTransport {
     let principal = this.#o.authenticate(request)
     if (principal instanceof Promise) principal = await principal
     if (principal instanceof Response) return principal
-    const body = await readBody(request, this.#o.maxBodyBytes)
-    if ('tooLarge' in body)
-      return rpcErrorResponse(413, ErrorCode.InvalidRequest, `Payload Too Large: the body exceeds ${this.#o.maxBodyBytes} bytes`, cors)
-    let parsed: unknown
-    try {
-      parsed = JSON.parse(body.text)
-    } catch (err) {
-      return rpcErrorResponse(400, ErrorCode.ParseError, `Parse error: the body is not valid JSON (${(err as Error).message})`, cors)
-    }
+    const parsed = parseJsonBody(await readBody(request, this.#o.maxBodyBytes), this.#o.maxBodyBytes, cors)
+    if (parsed instanceof Response) return parsed
     const isBatch = Array.isArray(parsed)
     const items = isBatch ? (parsed as unknown[]).map(classify) : [classify(parsed)]
     if (items.length === 0) return rpcErrorResponse(400, ErrorCode.InvalidRequest, 'Invalid Request: an empty batch', cors)

@@ -13,35 +13,22 @@
 import type { ServerWebSocket } from 'bun'
 import { ErrorCode } from '../core/errors.ts'
 import { classify, failure, success, type JsonRpcMessage, type JsonRpcRequest } from '../core/jsonrpc.ts'
-import type { Exchange, McpServer } from '../core/mcp-server.ts'
+import type { Exchange } from '../core/mcp-server.ts'
 import type { SessionState } from '../core/session.ts'
 import type { Principal } from '../core/types.ts'
-import type { SessionStore } from '../store/session-store.ts'
-import type { Authenticate } from './authenticate.ts'
-import { rpcErrorResponse, type HttpGuard } from './http-guard.ts'
-import type { RevocationWatcher } from './revocation-watcher.ts'
-import type { SessionOutbox } from './session-outbox.ts'
-import { standaloneStreamId, type Attachment, type StreamHub } from './stream-hub.ts'
+import { rpcErrorResponse } from './http-guard.ts'
+import { standaloneStreamId, type Attachment } from './stream-hub.ts'
 import type { BunServerHandle, RequestMeter } from './streamable-http.ts'
+import type { TransportDeps } from './transport-deps.ts'
 
-export interface WebSocketOptions {
+export interface WebSocketOptions extends TransportDeps {
   path: string
-  core: McpServer
-  sessions: SessionStore
-  hub: StreamHub
-  outbox: SessionOutbox
-  guard: HttpGuard
-  authenticate: Authenticate
   /** Largest accepted frame; a larger one closes the socket with 1009. */
   maxMessageBytes: number
   /** Bytes a socket may queue for a client that does not read; past it the socket is closed. */
   maxBufferedBytes: number
   /** Seconds without traffic before Bun pings the client; a client that does not pong is dropped. */
   idleTimeoutS: number
-  /** How often an open socket extends its session's idle deadline. */
-  keepAliveMs: number
-  /** Closes the sockets of an auth session when it is revoked (logout). */
-  revocations?: Pick<RevocationWatcher, 'track'>
   meter?: RequestMeter
 }
 

@@ -1,0 +1,33 @@
+/**
+ * @module transports/transport-deps
+ * What every MCP transport is built from. The three transports (Streamable HTTP, legacy SSE,
+ * WebSocket) feed the same core through the same collaborators; their options extend this one
+ * interface so server.ts builds the shared part once and a new collaborator reaches all of them.
+ */
+import type { McpServer } from '../core/mcp-server.ts'
+import type { SessionStore } from '../store/session-store.ts'
+import type { Authenticate } from './authenticate.ts'
+import type { HttpGuard } from './http-guard.ts'
+import type { RevocationWatcher } from './revocation-watcher.ts'
+import type { SessionOutbox } from './session-outbox.ts'
+import type { StreamHub } from './stream-hub.ts'
+
+/** The collaborators every transport shares; each transport's options add its own settings. */
+export interface TransportDeps {
+  core: McpServer
+  sessions: SessionStore
+  hub: StreamHub
+  /** Told which sessions' streams or sockets this instance holds, so broadcasts (list_changed) reach them. */
+  outbox: Pick<SessionOutbox, 'hold' | 'release'>
+  /** Host and Origin checks (DNS rebinding, cross-site requests) before anything else. */
+  guard: HttpGuard
+  /** Called on every HTTP request and WebSocket upgrade, before any session lookup. */
+  authenticate: Authenticate
+  /**
+   * How often an open connection shows it is alive: an SSE stream sends a keep-alive comment (so
+   * proxies do not cut it), and a session's open stream or socket refreshes its idle deadline.
+   */
+  keepAliveMs: number
+  /** Closes the streams and sockets of an auth session when it is revoked (logout). */
+  revocations?: Pick<RevocationWatcher, 'track'>
+}
