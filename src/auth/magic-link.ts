@@ -3,38 +3,43 @@
  * One-time login tokens: 32 random bytes (base64url, 256 bits), stored only as their SHA-256, valid
  * for a bounded time, consumed atomically by the store so concurrent uses yield one session.
  */
-import { createHash, randomBytes } from 'node:crypto'
 import type { AuthStore } from '../store/auth-store.ts'
+import { hashToken, OneTimeTokens } from './one-time-tokens.ts'
 
 /** The exact shape of a token this server issues; anything else is refused before a lookup. */
 export const LOGIN_TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/
 
-export const hashLoginToken = (token: string) => createHash('sha256').update(token).digest('hex')
+/** The SHA-256 (hex) a login token is stored under. */
+export const hashLoginToken = hashToken
 
 export class LoginTokens {
-  readonly #store: AuthStore
-  readonly #ttlMs: number
-  readonly #now: () => number
+  readonly #tokens: OneTimeTokens
 
   constructor(store: AuthStore, ttlMs: number, now: () => number) {
-    this.#store = store
-    this.#ttlMs = ttlMs
-    this.#now = now
+    this.#tokens = new OneTimeTokens({
+      // The login-token table only: a WebSocket ticket must never sign anyone in.
+      table: {
+        put: (hash, email, expiresAt) => store.putLoginToken({ hash, email, expiresAt }),
+        consume: (hash, at) => store.consumeLoginToken(hash, at),
+      },
+      // Bare base64url: a ticket (`wst_…`) or a JWT (dots) never has this shape.
+      prefix: '',
+      pattern: LOGIN_TOKEN_PATTERN,
+      ttlMs,
+      now,
+    })
   }
 
   get ttlMs(): number {
-    return this.#ttlMs
+    return this.#tokens.ttlMs
   }
 
   async issue(email: string): Promise<string> {
-    const token = randomBytes(32).toString('base64url')
-    await this.#store.putLoginToken({ hash: hashLoginToken(token), email, expiresAt: this.#now() + this.#ttlMs })
-    return token
+    return (await this.#tokens.issue(email)).token
   }
 
   /** The email the token was issued for, once; undefined for unknown, expired or used tokens. */
-  async consume(token: unknown): Promise<string | undefined> {
-    if (typeof token !== 'string' || !LOGIN_TOKEN_PATTERN.test(token)) return undefined
-    return this.#store.consumeLoginToken(hashLoginToken(token), this.#now())
+  consume(token: unknown): Promise<string | undefined> {
+    return this.#tokens.consume(token)
   }
 }

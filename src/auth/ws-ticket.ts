@@ -12,8 +12,8 @@
  * the user's tier and the session's MFA verification are read from the store then and on every
  * tool call after, exactly as for the bearer token itself.
  */
-import { createHash, randomBytes } from 'node:crypto'
 import type { AuthStore } from '../store/auth-store.ts'
+import { OneTimeTokens } from './one-time-tokens.ts'
 
 /** Long enough to open a socket right after asking, short enough that a leaked ticket is worthless. */
 export const WS_TICKET_TTL_MS = 30_000
@@ -21,34 +21,35 @@ export const WS_TICKET_TTL_MS = 30_000
 /** The exact shape of a ticket this server issues; anything else is refused before a lookup. */
 export const WS_TICKET_PATTERN = /^wst_[A-Za-z0-9_-]{43}$/
 
-const hashTicket = (ticket: string) => createHash('sha256').update(ticket).digest('hex')
-
 export class WsTickets {
-  readonly #store: AuthStore
-  readonly #ttlMs: number
-  readonly #now: () => number
+  readonly #tickets: OneTimeTokens
 
   constructor(store: AuthStore, ttlMs: number, now: () => number) {
-    this.#store = store
-    this.#ttlMs = ttlMs
-    this.#now = now
+    this.#tickets = new OneTimeTokens({
+      // The ticket table only, never the login tokens': a ticket must not be redeemable as a sign-in.
+      table: {
+        put: (hash, sessionId, expiresAt) => store.putWsTicket({ hash, sessionId, expiresAt }),
+        consume: (hash, at) => store.consumeWsTicket(hash, at),
+      },
+      prefix: 'wst_',
+      pattern: WS_TICKET_PATTERN,
+      ttlMs,
+      now,
+    })
   }
 
   get ttlMs(): number {
-    return this.#ttlMs
+    return this.#tickets.ttlMs
   }
 
   /** A new ticket standing for this auth session. */
   async issue(authSessionId: string): Promise<{ ticket: string; expiresAt: number }> {
-    const ticket = `wst_${randomBytes(32).toString('base64url')}`
-    const expiresAt = this.#now() + this.#ttlMs
-    await this.#store.putWsTicket({ hash: hashTicket(ticket), sessionId: authSessionId, expiresAt })
-    return { ticket, expiresAt }
+    const { token, expiresAt } = await this.#tickets.issue(authSessionId)
+    return { ticket: token, expiresAt }
   }
 
   /** The auth session the ticket was issued from, once; undefined for unknown, expired or used tickets. */
-  async redeem(ticket: string): Promise<string | undefined> {
-    if (!WS_TICKET_PATTERN.test(ticket)) return undefined
-    return this.#store.consumeWsTicket(hashTicket(ticket), this.#now())
+  redeem(ticket: string): Promise<string | undefined> {
+    return this.#tickets.consume(ticket)
   }
 }
