@@ -2,7 +2,8 @@
  * Raw HTTP helpers for driving /mcp without an SDK: JSON-RPC POSTs with the right headers, a
  * session opened by hand, and an SSE reader built on eventsource-parser (what the SDKs use).
  */
-import { createParser, type EventSourceMessage } from 'eventsource-parser'
+import type { EventSourceMessage } from 'eventsource-parser'
+import { readSseBody } from './sse-body.ts'
 
 export const ACCEPT_BOTH = 'application/json, text/event-stream'
 export const LATEST = '2025-11-25'
@@ -66,39 +67,29 @@ export class SseReader {
   #queue: SseEvent[] = []
   #waiters: (() => void)[] = []
   #ended = false
-  readonly #reader: ReturnType<ReadableStream<Uint8Array>['getReader']>
+  readonly #cancel: () => Promise<void>
 
   constructor(response: Response) {
-    if (!response.body) throw new Error('response has no body')
-    const reader = response.body.getReader()
-    this.#reader = reader
-    const parser = createParser({
-      onEvent: (e) => {
-        this.#queue.push({ ...e, json: e.data.trim() === '' ? undefined : (JSON.parse(e.data) as Record<string, unknown>) })
+    this.#cancel = readSseBody(
+      response,
+      {
+        onEvent: (e) => {
+          this.#queue.push({ ...e, json: e.data.trim() === '' ? undefined : (JSON.parse(e.data) as Record<string, unknown>) })
+          this.#wake()
+        },
+        onComment: (c) => {
+          this.comments.push(c.trim())
+          this.#wake()
+        },
+        onRetry: (ms) => {
+          this.retry = ms
+        },
+      },
+      () => {
+        this.#ended = true
         this.#wake()
       },
-      onComment: (c) => {
-        this.comments.push(c.trim())
-        this.#wake()
-      },
-      onRetry: (ms) => {
-        this.retry = ms
-      },
-    })
-    const decoder = new TextDecoder()
-    void (async () => {
-      try {
-        for (;;) {
-          const { done, value } = await reader.read()
-          if (done) break
-          parser.feed(decoder.decode(value as Uint8Array, { stream: true }))
-        }
-      } catch {
-        // Aborted by the test or cut by the server: either way the stream is over.
-      }
-      this.#ended = true
-      this.#wake()
-    })()
+    )
   }
 
   get ended(): boolean {
@@ -146,7 +137,7 @@ export class SseReader {
   }
 
   async cancel(): Promise<void> {
-    await this.#reader.cancel().catch(() => {})
+    await this.#cancel().catch(() => {})
   }
 
   #wake(): void {

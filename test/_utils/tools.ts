@@ -4,6 +4,7 @@
  * see what the server saw (a cancellation, for one), which a tool result cannot tell them.
  */
 import type { Registry } from '../../src/core/registry.ts'
+import { sleep, waitForAbort } from './wait.ts'
 
 export const SEQUENCE_TOOL = 'test_event_sequence'
 export const SLOW_TOOL = 'test_slow_cancellable'
@@ -18,8 +19,6 @@ export interface SlowCallRecord {
 export interface TestTools {
   slowCalls: SlowCallRecord[]
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 /**
  * - `test_event_sequence {steps, delayMs, closeAfter?}`: for i = 1..steps sends progress i/steps and
@@ -58,14 +57,7 @@ export function registerTestTools(registry: Registry): TestTools {
     handler: async (_args, ctx) => {
       const record: SlowCallRecord = { started: Date.now(), aborted: false, finished: false }
       slowCalls.push(record)
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 10_000)
-        ctx.signal.addEventListener('abort', () => {
-          record.aborted = true
-          clearTimeout(timer)
-          resolve()
-        })
-      })
+      await waitForAbort(ctx.signal, 10_000, record)
       record.finished = true
       return { content: [{ type: 'text', text: record.aborted ? 'cancelled' : 'slow call finished' }] }
     },

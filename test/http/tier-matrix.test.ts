@@ -18,8 +18,8 @@ import { registerBuiltinTools } from '../../src/tools/builtin.ts'
 import type { Tier } from '../../src/core/types.ts'
 import { bearer, enrolTotp, mcpCall, mcpSession, restPost, signIn, startHarness, wsTicketUrl, type Harness, type McpSession } from '../_utils/auth.ts'
 import { post } from '../_utils/http.ts'
+import { openLegacyStream, postMessage } from '../_utils/legacy-sse.ts'
 import { McpSocket, upgradeRequest } from '../_utils/ws.ts'
-import { openLegacyStream, postMessage } from '../transports/_sse.ts'
 
 type Caller = 'anonymous' | 'public' | 'user' | 'admin without MFA' | 'admin with MFA'
 const CALLERS: Caller[] = ['anonymous', 'public', 'user', 'admin without MFA', 'admin with MFA']

@@ -20,8 +20,8 @@ import { RevocationWatcher } from '../../src/transports/revocation-watcher.ts'
 import { SessionOutbox } from '../../src/transports/session-outbox.ts'
 import { StreamHub } from '../../src/transports/stream-hub.ts'
 import { WebSocketTransport } from '../../src/transports/websocket.ts'
-import { registerContractTools, WHOAMI_TOOL } from './_contract-tools.ts'
-import { openLegacyStream, postMessage } from './_sse.ts'
+import { registerContractTools, WHOAMI_TOOL } from '../_utils/contract-tools.ts'
+import { openLegacyStream, postMessage } from '../_utils/legacy-sse.ts'
 
 const calls: string[] = []
 const authenticate: Authenticate = async (request) => {

@@ -9,8 +9,8 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js'
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { bearer, restPost, signIn, startHarness, wsTicket, type Harness } from '../_utils/auth.ts'
+import { openLegacyStream, postMessage } from '../_utils/legacy-sse.ts'
 import { McpSocket, upgradeRequest } from '../_utils/ws.ts'
-import { openLegacyStream, postMessage } from './_sse.ts'
 
 let h: Harness
 let token: string

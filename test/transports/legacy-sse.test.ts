@@ -8,9 +8,10 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js'
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import type { MemoryBus } from '../../src/bus/memory-bus.ts'
+import { registerContractTools, WHOAMI_TOOL } from '../_utils/contract-tools.ts'
+import { openLegacyStream, postMessage } from '../_utils/legacy-sse.ts'
 import { startTestServer } from '../_utils/server.ts'
-import { registerContractTools, WHOAMI_TOOL } from './_contract-tools.ts'
-import { openLegacyStream, postMessage } from './_sse.ts'
+import { until } from '../_utils/wait.ts'
 
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'
 const initialize = (id: number) => ({
@@ -19,14 +20,6 @@ const initialize = (id: number) => ({
   method: 'initialize',
   params: { protocolVersion: '2024-11-05', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
 })
-
-async function until(predicate: () => boolean | Promise<boolean>, what: string, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 20))
-  }
-}
 
 let server: Awaited<ReturnType<typeof startTestServer>>
 /** Bus topics the server holds with no client connected (its own subscriptions). */
@@ -65,7 +58,7 @@ describe('the stream', () => {
 
   test('keep-alive comments flow while the stream is idle', async () => {
     const { sse } = await openLegacyStream(`${server.url}/sse`)
-    await until(() => sse.comments.length >= 2, 'two keep-alive comments')
+    await until(() => sse.comments.length >= 2, 5000, 'two keep-alive comments')
     expect(sse.comments[0]).toContain('keepalive')
     await sse.close()
   })
@@ -164,15 +157,15 @@ describe('Origin and Host', () => {
 describe('clean-up', () => {
   test('closing the stream ends the session: its endpoint is 404 and no bus subscription is left', async () => {
     const bus = server.bus as MemoryBus
-    await until(() => bus.topicCount === idleTopics, 'earlier streams to be cleaned up')
+    await until(() => bus.topicCount === idleTopics, 5000, 'earlier streams to be cleaned up')
     const { sse, endpoint } = await openLegacyStream(`${server.url}/sse`)
     const sessionId = new URL(endpoint).searchParams.get('sessionId')!
     expect(await server.sessions.get(sessionId)).toBeDefined()
     expect(bus.topicCount).toBe(idleTopics + 1)
     await sse.close()
-    await until(async () => (await server.sessions.get(sessionId)) === undefined, 'the session to end')
+    await until(async () => (await server.sessions.get(sessionId)) === undefined, 5000, 'the session to end')
     expect((await postMessage(endpoint, { jsonrpc: '2.0', id: 1, method: 'ping' })).status).toBe(404)
-    await until(() => bus.topicCount === idleTopics, 'the stream subscription to go')
+    await until(() => bus.topicCount === idleTopics, 5000, 'the stream subscription to go')
   })
 })
 
@@ -221,14 +214,14 @@ describe('LS-07: the SDK client after its stream drops', () => {
     const first = await whoami()
 
     cuts[0]!()
-    await until(() => cuts.length === 2, 'the EventSource to reconnect')
-    await until(async () => (await server.sessions.get(first)) === undefined, 'the dropped session to end')
+    await until(() => cuts.length === 2, 5000, 'the EventSource to reconnect')
+    await until(async () => (await server.sessions.get(first)) === undefined, 5000, 'the dropped session to end')
     // The endpoint event of the new stream may trail its response headers: retry briefly.
     let second = first
     await until(async () => {
       second = await whoami().catch(() => first)
       return second !== first
-    }, 'a call on the new session')
+    }, 5000, 'a call on the new session')
     expect(second).toMatch(new RegExp(UUID))
     const echo = await client.callTool({ name: 'echo', arguments: { text: 'after the drop' } })
     expect(echo.content).toEqual([{ type: 'text', text: 'after the drop' }])

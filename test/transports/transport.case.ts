@@ -19,8 +19,8 @@ import {
 } from '@modelcontextprotocol/sdk/types.js'
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import type { MemoryBus } from '../../src/bus/memory-bus.ts'
+import { registerContractTools, WAIT_TOOL, WHOAMI_TOOL, type ContractTools } from '../_utils/contract-tools.ts'
 import { startTestServer } from '../_utils/server.ts'
-import { registerContractTools, WAIT_TOOL, WHOAMI_TOOL, type ContractTools } from './_contract-tools.ts'
 
 export interface ContractTarget {
   /**

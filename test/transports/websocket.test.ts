@@ -5,60 +5,16 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import net from 'node:net'
+import { registerContractTools, WHOAMI_TOOL } from '../_utils/contract-tools.ts'
 import { startTestServer } from '../_utils/server.ts'
-import { registerContractTools, WHOAMI_TOOL } from './_contract-tools.ts'
+import { until } from '../_utils/wait.ts'
+import { upgradeRequest, WsPeer } from '../_utils/ws.ts'
 
 const INIT = {
   jsonrpc: '2.0',
   id: 0,
   method: 'initialize',
   params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
-}
-
-async function until(predicate: () => boolean | Promise<boolean>, what: string, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 20))
-  }
-}
-
-/** A Bun WebSocket that keeps every message and its close event. */
-class Peer {
-  readonly ws: WebSocket
-  readonly messages: Record<string, unknown>[] = []
-  closed?: { code: number; reason: string }
-  pings = 0
-
-  constructor(url: string, protocols?: string | string[]) {
-    this.ws = new WebSocket(url, protocols)
-    this.ws.addEventListener('message', (e) => void this.messages.push(JSON.parse(String(e.data)) as Record<string, unknown>))
-    this.ws.addEventListener('close', (e) => void (this.closed = { code: e.code, reason: e.reason }))
-    // Bun's client reports the server's pings (it has already answered them with a pong).
-    this.ws.addEventListener('ping' as 'open', () => void this.pings++)
-  }
-
-  opened(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      if (this.ws.readyState === WebSocket.OPEN) return resolve()
-      this.ws.addEventListener('open', () => resolve(), { once: true })
-      this.ws.addEventListener('error', () => reject(new Error('the WebSocket failed to open')), { once: true })
-    })
-  }
-
-  send(message: unknown): void {
-    this.ws.send(typeof message === 'string' ? message : JSON.stringify(message))
-  }
-
-  async reply(id: unknown): Promise<Record<string, unknown>> {
-    await until(() => this.messages.some((m) => m.id === id), `the reply to ${String(id)}`)
-    return this.messages.find((m) => m.id === id)!
-  }
-
-  async closedWith(): Promise<{ code: number; reason: string }> {
-    await until(() => this.closed !== undefined, 'the socket to close')
-    return this.closed!
-  }
 }
 
 let server: Awaited<ReturnType<typeof startTestServer>>
@@ -70,7 +26,7 @@ beforeAll(async () => {
 })
 afterAll(() => server.stop())
 
-async function session(peer: Peer): Promise<string> {
+async function session(peer: WsPeer): Promise<string> {
   peer.send(INIT)
   await peer.reply(0)
   peer.send({ jsonrpc: '2.0', method: 'notifications/initialized' })
@@ -81,29 +37,20 @@ async function session(peer: Peer): Promise<string> {
 
 describe('the handshake', () => {
   test('the server selects subprotocol mcp when offered, and none when not', async () => {
-    const offered = new Peer(wsUrl, 'mcp')
+    const offered = new WsPeer(wsUrl, 'mcp')
     await offered.opened()
     expect(offered.ws.protocol).toBe('mcp')
-    const among = new Peer(wsUrl, ['chat', 'mcp'])
+    const among = new WsPeer(wsUrl, ['chat', 'mcp'])
     await among.opened()
     expect(among.ws.protocol).toBe('mcp')
-    const none = new Peer(wsUrl)
+    const none = new WsPeer(wsUrl)
     await none.opened()
     expect(none.ws.protocol).toBe('')
     for (const p of [offered, among, none]) p.ws.close()
   })
 
   test('a foreign Origin is refused with 403 before the upgrade (cross-site WebSocket hijacking)', async () => {
-    const response = await fetch(wsUrl.replace('ws', 'http'), {
-      headers: {
-        upgrade: 'websocket',
-        connection: 'Upgrade',
-        'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
-        'sec-websocket-version': '13',
-        'sec-websocket-protocol': 'mcp',
-        origin: 'https://evil.example',
-      },
-    })
+    const response = await upgradeRequest(wsUrl, { origin: 'https://evil.example' })
     expect(response.status).toBe(403)
     expect(await response.json()).toMatchObject({ error: { message: expect.stringContaining('Origin') } })
   })
@@ -122,13 +69,13 @@ describe('the handshake', () => {
 
 describe('frames', () => {
   test('one JSON-RPC message per text frame; invalid JSON is -32700 and the socket stays open', async () => {
-    const peer = new Peer(wsUrl, 'mcp')
+    const peer = new WsPeer(wsUrl, 'mcp')
     await peer.opened()
     peer.send('{"jsonrpc": "2.0", "id": ')
-    await until(() => peer.messages.length === 1, 'the parse error')
+    await until(() => peer.messages.length === 1, 5000, 'the parse error')
     expect(peer.messages[0]).toMatchObject({ jsonrpc: '2.0', id: null, error: { code: -32700 } })
     peer.send([{ jsonrpc: '2.0', id: 1, method: 'ping' }])
-    await until(() => peer.messages.length === 2, 'the batch refusal')
+    await until(() => peer.messages.length === 2, 5000, 'the batch refusal')
     expect(peer.messages[1]).toMatchObject({ id: null, error: { code: -32600 } })
     peer.send({ id: 2, method: 'ping' })
     expect(await peer.reply(2)).toMatchObject({ error: { code: -32600 } })
@@ -140,14 +87,14 @@ describe('frames', () => {
   })
 
   test('a binary frame closes the socket with 1003', async () => {
-    const peer = new Peer(wsUrl, 'mcp')
+    const peer = new WsPeer(wsUrl, 'mcp')
     await peer.opened()
     peer.ws.send(new Uint8Array([0x7b, 0x7d]))
     expect((await peer.closedWith()).code).toBe(1003)
   })
 
   test('a frame over the size limit closes the socket with 1009', async () => {
-    const peer = new Peer(wsUrl, 'mcp')
+    const peer = new WsPeer(wsUrl, 'mcp')
     await peer.opened()
     peer.send({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo', arguments: { text: 'x'.repeat(5000) } } })
     expect((await peer.closedWith()).code).toBe(1009)
@@ -156,7 +103,7 @@ describe('frames', () => {
 
 describe('the session', () => {
   test('before initialize only ping is answered; initialize creates the session once', async () => {
-    const peer = new Peer(wsUrl, 'mcp')
+    const peer = new WsPeer(wsUrl, 'mcp')
     await peer.opened()
     peer.send({ jsonrpc: '2.0', id: 1, method: 'ping' })
     expect(await peer.reply(1)).toMatchObject({ result: {} })
@@ -170,26 +117,26 @@ describe('the session', () => {
   })
 
   test('closing the socket ends its session', async () => {
-    const peer = new Peer(wsUrl, 'mcp')
+    const peer = new WsPeer(wsUrl, 'mcp')
     await peer.opened()
     const id = await session(peer)
     expect(await server.sessions.get(id)).toBeDefined()
     peer.ws.close()
-    await until(async () => (await server.sessions.get(id)) === undefined, 'the session to end')
+    await until(async () => (await server.sessions.get(id)) === undefined, 5000, 'the session to end')
   })
 
   test('the server answers pings and pings a quiet client, which stays connected past the idle timeout', async () => {
-    const peer = new Peer(wsUrl, 'mcp')
+    const peer = new WsPeer(wsUrl, 'mcp')
     await peer.opened()
     await session(peer)
     let pongs = 0
     peer.ws.addEventListener('pong' as 'open', () => void pongs++)
     ;(peer.ws as unknown as { ping(): void }).ping()
-    await until(() => pongs === 1, 'the pong')
+    await until(() => pongs === 1, 5000, 'the pong')
     // The idle timeout is 8 s here: Bun pings before it runs out, the client pongs, and the
     // socket outlives it although the client sends nothing for 10 s.
     const quietSince = Date.now()
-    await until(() => peer.pings > 0, 'a ping from the server', 15_000)
+    await until(() => peer.pings > 0, 15_000, 'a ping from the server')
     await new Promise((r) => setTimeout(r, Math.max(0, 10_000 - (Date.now() - quietSince))))
     expect(peer.closed).toBeUndefined()
     peer.send({ jsonrpc: '2.0', id: 'after', method: 'ping' })
@@ -210,11 +157,11 @@ describe('backpressure', () => {
       `GET /mcp/ws HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
         'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: mcp\r\n\r\n',
     )
-    await until(() => frames.handshake !== undefined, 'the 101 response')
+    await until(() => frames.handshake !== undefined, 5000, 'the 101 response')
     expect(frames.handshake).toContain('101')
     socket.write(maskedText(JSON.stringify(INIT)))
     socket.write(maskedText(JSON.stringify({ jsonrpc: '2.0', id: 'who', method: 'tools/call', params: { name: WHOAMI_TOOL, arguments: {} } })))
-    await until(() => frames.texts.length === 2, 'the replies to initialize and whoami')
+    await until(() => frames.texts.length === 2, 5000, 'the replies to initialize and whoami')
     const id = (JSON.parse(frames.texts[1]!) as { result: { content: { text: string }[] } }).result.content[0]!.text
     expect(await server.sessions.get(id)).toBeDefined()
 
@@ -225,7 +172,7 @@ describe('backpressure', () => {
     for (let i = 1; i <= 4000; i++) {
       socket.write(maskedText(JSON.stringify({ jsonrpc: '2.0', id: i, method: 'tools/call', params: { name: 'echo', arguments: { text } } })))
     }
-    await until(async () => (await server.sessions.get(id)) === undefined, 'the server to drop the session of the client that does not read', 20_000)
+    await until(async () => (await server.sessions.get(id)) === undefined, 20_000, 'the server to drop the session of the client that does not read')
     socket.destroy()
   }, 30_000)
 })

@@ -1,35 +1,31 @@
 /**
- * A raw SSE reader for the legacy transport's tests: events (and comments) as they arrive, parsed
- * with eventsource-parser, the parser the SDK clients use.
+ * Driving the legacy HTTP+SSE transport without an SDK: open a stream and read its endpoint event,
+ * POST messages, and read events (and comments) as they arrive with `LegacySseReader`.
  */
-import { createParser, type EventSourceMessage } from 'eventsource-parser'
+import type { EventSourceMessage } from 'eventsource-parser'
+import { readSseBody } from './sse-body.ts'
 
-export class SseReader {
+/**
+ * Keeps every event of a legacy SSE stream, where replies and notifications share the one stream:
+ * `next(match)` finds one among all received so far without consuming it.
+ */
+export class LegacySseReader {
   readonly events: EventSourceMessage[] = []
   readonly comments: string[] = []
   readonly #cancel: () => Promise<void>
   #ended = false
 
   constructor(response: Response) {
-    const reader = response.body!.getReader()
-    this.#cancel = () => reader.cancel()
-    const parser = createParser({
-      onEvent: (e) => void this.events.push(e),
-      onComment: (c) => void this.comments.push(c),
-    })
-    const decoder = new TextDecoder()
-    void (async () => {
-      try {
-        for (;;) {
-          const { done, value } = await reader.read()
-          if (done) break
-          parser.feed(decoder.decode(value, { stream: true }))
-        }
-      } catch {
-        // Cancelled by the test, or the server went away.
-      }
-      this.#ended = true
-    })()
+    this.#cancel = readSseBody(
+      response,
+      {
+        onEvent: (e) => void this.events.push(e),
+        onComment: (c) => void this.comments.push(c),
+      },
+      () => {
+        this.#ended = true
+      },
+    )
   }
 
   get ended(): boolean {
@@ -60,10 +56,10 @@ export class SseReader {
 }
 
 /** Open a legacy SSE stream at `url`; returns the reader and the endpoint URL its first event names. */
-export async function openLegacyStream(url: string, headers: Record<string, string> = {}): Promise<{ sse: SseReader; endpoint: string; response: Response }> {
+export async function openLegacyStream(url: string, headers: Record<string, string> = {}): Promise<{ sse: LegacySseReader; endpoint: string; response: Response }> {
   const response = await fetch(url, { headers: { accept: 'text/event-stream', ...headers } })
   if (response.status !== 200) throw new Error(`GET ${url} answered ${response.status}: ${await response.text()}`)
-  const sse = new SseReader(response)
+  const sse = new LegacySseReader(response)
   const first = await sse.next()
   if (first.event !== 'endpoint') throw new Error(`the first event is ${first.event}, not endpoint`)
   return { sse, endpoint: new URL(first.data, url).href, response }

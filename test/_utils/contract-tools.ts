@@ -3,6 +3,7 @@
  * see what the server saw (its session id, a cancellation), which an ordinary result cannot.
  */
 import type { Registry } from '../../src/core/registry.ts'
+import { waitForAbort } from './wait.ts'
 
 export const WHOAMI_TOOL = 'contract_whoami'
 export const WAIT_TOOL = 'contract_wait_for_cancel'
@@ -25,14 +26,7 @@ export function registerContractTools(registry: Registry): ContractTools {
     handler: async (_args, ctx) => {
       const record = { aborted: false }
       waits.push(record)
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 10_000)
-        ctx.signal.addEventListener('abort', () => {
-          record.aborted = true
-          clearTimeout(timer)
-          resolve()
-        })
-      })
+      await waitForAbort(ctx.signal, 10_000, record)
       return { content: [{ type: 'text', text: record.aborted ? 'cancelled' : 'not cancelled' }] }
     },
   })
