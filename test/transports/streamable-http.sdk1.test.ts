@@ -384,3 +384,44 @@ describe('with MCPRAG_KEEPALIVE_MS=3000', () => {
     await sdk.client.close()
   }, 30_000)
 })
+
+describe('with MCPRAG_HTTP_IDLE_TIMEOUT_S=6 and no keep-alive within the wait', () => {
+  let server: TestServer
+  beforeAll(async () => {
+    // Keep-alives every 60 s: nothing is written during the wait, so only disabling the idle
+    // timeout for streams can keep them open.
+    server = await startTestServer({ MCPRAG_HTTP_IDLE_TIMEOUT_S: '6', MCPRAG_KEEPALIVE_MS: '60000' })
+  })
+  afterAll(() => server.stop())
+
+  test('a silent GET stream outlives the idle timeout, and a call slower than it is answered as a stream', async () => {
+    server.registry.tool({
+      name: 'slower_than_idle',
+      description: 'Sleeps past the HTTP idle timeout, then answers',
+      handler: async () => {
+        await sleep(8_000)
+        return { content: [{ type: 'text', text: 'done after 8 s' }] }
+      },
+    })
+    const { headers } = await openSession(server.mcpUrl)
+    const get = await fetch(server.mcpUrl, { headers: { accept: 'text/event-stream', ...headers } })
+    expect(get.status).toBe(200)
+    const reader = new SseReader(get)
+    expect((await reader.next(2000))?.data).toBe('')
+    const slow = post(server.mcpUrl, { jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'slower_than_idle', arguments: {} } }, headers)
+
+    await sleep(9_000)
+    expect(reader.ended).toBe(false)
+    expect(reader.comments).toEqual([])
+    server.registry.tool({ name: 'after_silence', handler: () => ({ content: [] }) })
+    expect((await reader.next(2000))?.json).toEqual({ jsonrpc: '2.0', method: 'notifications/tools/list_changed' })
+
+    const answer = await slow
+    expect(answer.status).toBe(200)
+    expect(answer.headers.get('content-type')).toBe('text/event-stream')
+    const body = await answer.text()
+    expect(body).toContain('"id":7')
+    expect(body).toContain('done after 8 s')
+    await reader.cancel()
+  }, 30_000)
+})
