@@ -12,30 +12,17 @@
  */
 import { Elysia } from 'elysia'
 import { ErrorCode } from '../core/errors.ts'
-import { classify, failure, type Classified, type JsonRpcMessage, type JsonRpcRequest, type JsonRpcResponse } from '../core/jsonrpc.ts'
+import { classify, failure, type Classified, type JsonRpcRequest } from '../core/jsonrpc.ts'
 import type { Exchange } from '../core/mcp-server.ts'
 import type { SessionState } from '../core/session.ts'
 import type { Principal } from '../core/types.ts'
 import { isSupportedVersion } from '../core/versions.ts'
-import { NO_HEADERS, acceptChecker, isJsonContentType, parseJsonBody, readBody, rpcErrorResponse } from './http-guard.ts'
+import { acceptChecker, isJsonContentType, parseJsonBody, readBody, rpcErrorResponse } from './http-guard.ts'
+import { meteredRoute, type NativeRoute, type RequestMeter } from './native-route.ts'
+import { PostReplies, json } from './post-replies.ts'
 import { openSseReply, type SseReplyOptions } from './sse-reply.ts'
-import { SlowReplies } from './slow-replies.ts'
-import { SseStream } from './sse-stream.ts'
 import { parseEventId, standaloneStreamId } from './stream-hub.ts'
 import type { TransportDeps } from './transport-deps.ts'
-
-/** Counts requests and their latency (metrics); native routes bypass the framework's hooks. */
-export interface RequestMeter {
-  requestStarted(): number
-  requestFinished(route: string | undefined, method: string, status: number, startedAt: number): void
-}
-
-/** The part of Bun's server a route handler uses. */
-export interface BunServerHandle {
-  timeout(request: Request, seconds: number): void
-}
-
-export type NativeRoute = (request: Request, server: BunServerHandle) => Response | Promise<Response>
 
 export interface StreamableHttpOptions extends TransportDeps {
   path: string
@@ -50,16 +37,9 @@ export interface StreamableHttpOptions extends TransportDeps {
   meter?: RequestMeter
 }
 
-/**
- * A request still running after this long is answered as an SSE stream (with keep-alives and no
- * idle timeout) instead of a silent JSON wait: Bun drops a connection idle past its timeout even
- * while the handler is still working.
- */
-const SLOW_REPLY_MS = 5000
 const ALLOW = 'GET, POST, DELETE'
 const ALLOW_STATELESS = 'POST'
 const SESSION_HEADER = 'mcp-session-id'
-const JSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({ 'content-type': 'application/json' })
 const acceptsPostReplies = acceptChecker(['application/json', 'text/event-stream'])
 const acceptsEventStream = acceptChecker(['text/event-stream'])
 
@@ -70,7 +50,7 @@ export class StreamableHttpTransport {
   readonly #standalone = new Set<string>()
   /** SSE responses open on this instance (GET streams, replies that became streams), for metrics. */
   #openStreams = 0
-  readonly #slow = new SlowReplies(SLOW_REPLY_MS)
+  readonly #replies: PostReplies
 
   constructor(opts: StreamableHttpOptions) {
     this.#o = opts
@@ -85,6 +65,14 @@ export class StreamableHttpTransport {
         if (reply.standalone) this.#releaseStandalone(reply.sessionId)
       },
     }
+    this.#replies = new PostReplies({
+      core: opts.core,
+      hub: opts.hub,
+      keepAliveMs: opts.keepAliveMs,
+      reply: this.#reply,
+      streamOpened: () => void this.#openStreams++,
+      streamClosed: () => void this.#openStreams--,
+    })
   }
 
   get openStreams(): number {
@@ -113,30 +101,7 @@ export class StreamableHttpTransport {
   }
 
   #metered(method: string, handle: NativeRoute): NativeRoute {
-    const { meter, path } = this.#o
-    const fail = (err: unknown) => {
-      console.error(`[streamable-http] ${method} failed:`, err)
-      return rpcErrorResponse(500, ErrorCode.InternalError, 'Internal error')
-    }
-    if (!meter)
-      return async (request, server) => {
-        try {
-          return await handle(request, server)
-        } catch (err) {
-          return fail(err)
-        }
-      }
-    return async (request, server) => {
-      const started = meter.requestStarted()
-      let response: Response
-      try {
-        response = await handle(request, server)
-      } catch (err) {
-        response = fail(err)
-      }
-      meter.requestFinished(path, method, response.status, started)
-      return response
-    }
+    return meteredRoute(this.#o.path, method, handle, this.#o.meter)
   }
 
   #refuse(request: Request): Response {
@@ -202,8 +167,8 @@ export class StreamableHttpTransport {
     }
     if (!requests) return new Response(null, { status: 202, headers: cors })
     return session
-      ? this.#answer(requests, isBatch, session, principal, cors, disableIdleTimeout)
-      : this.#answerStateless(requests[0]!, principal, cors, disableIdleTimeout)
+      ? this.#replies.inSession(requests, isBatch, session, principal, cors, disableIdleTimeout)
+      : this.#replies.stateless(requests[0]!, principal, cors, disableIdleTimeout)
   }
 
   async #initialize(request: JsonRpcRequest, principal: Principal, cors: Readonly<Record<string, string>>): Promise<Response> {
@@ -228,110 +193,6 @@ export class StreamableHttpTransport {
     // Not awaited: the idle deadline may move a moment later without harm, the answer should not wait.
     void this.#o.sessions.touch(id)
     return session
-  }
-
-  /**
-   * Run the requests. If they all finish before sending anything related, answer with JSON;
-   * otherwise switch to an SSE stream whose events are logged for resumption.
-   */
-  async #answer(
-    requests: JsonRpcRequest[],
-    isBatch: boolean,
-    session: SessionState,
-    principal: Principal,
-    cors: Readonly<Record<string, string>>,
-    disableIdleTimeout: () => void,
-  ): Promise<Response> {
-    const { core, hub } = this.#o
-    let streamId: string | undefined
-    let upgrade: (() => void) | undefined
-    const upgraded = new Promise<'sse'>((resolve) => (upgrade = () => resolve('sse')))
-    // The connection, once the reply has become a stream; `drop` asks for it to be closed early.
-    let connection: SseStream | undefined
-    let drop = false
-    const ensureStream = (): string => {
-      if (streamId === undefined) {
-        streamId = crypto.randomUUID()
-        void hub.open(streamId, session.id)
-        upgrade!()
-      }
-      return streamId
-    }
-    const exchange: Exchange = {
-      session,
-      principal,
-      transport: 'streamable-http',
-      send: (message: JsonRpcMessage) => hub.write(ensureStream(), message).then(() => {}),
-      closeStream: () => {
-        ensureStream()
-        drop = true
-        connection?.close()
-      },
-    }
-    const all = requests.length === 1 ? core.handleRequest(requests[0]!, exchange).then((r) => [r]) : Promise.all(requests.map((r) => core.handleRequest(r, exchange)))
-    const slow = this.#slow.watch(ensureStream)
-    const first = await Promise.race([all, upgraded])
-    this.#slow.unwatch(slow)
-    if (first !== 'sse') return jsonReply(first, isBatch, cors)
-    disableIdleTimeout()
-    const id = streamId!
-    void all.then(async (responses) => {
-      for (const r of responses) if (r) await hub.write(id, r)
-      await hub.end(id)
-    })
-    this.#openStreams++
-    return openSseReply(this.#reply, {
-      streamId: id,
-      session,
-      principal,
-      afterSeq: 0,
-      headers: cors,
-      prime: true,
-      onOpen: (sse) => {
-        connection = sse
-        if (drop) sse.close()
-      },
-    })
-  }
-
-  /**
-   * A request with no session: JSON unless it sends something related, then an SSE stream
-   * written directly (nothing to resume: without a session no GET can come back for it).
-   */
-  async #answerStateless(
-    request: JsonRpcRequest,
-    principal: Principal,
-    cors: Readonly<Record<string, string>>,
-    disableIdleTimeout: () => void,
-  ): Promise<Response> {
-    let sse: SseStream | undefined
-    let upgrade: (() => void) | undefined
-    const upgraded = new Promise<'sse'>((resolve) => (upgrade = () => resolve('sse')))
-    const stream = (): SseStream => {
-      if (!sse) {
-        this.#openStreams++
-        sse = new SseStream({ keepAliveMs: this.#o.keepAliveMs, onClose: () => this.#openStreams-- })
-        sse.comment('open')
-        upgrade!()
-      }
-      return sse
-    }
-    const exchange: Exchange = {
-      principal,
-      transport: 'streamable-http',
-      send: (message: JsonRpcMessage) => stream().event(JSON.stringify(message), { event: 'message' }),
-    }
-    const done = this.#o.core.handleRequest(request, exchange).then((r) => [r])
-    const slow = this.#slow.watch(stream)
-    const first = await Promise.race([done, upgraded])
-    this.#slow.unwatch(slow)
-    if (first !== 'sse') return jsonReply(first, false, cors)
-    disableIdleTimeout()
-    void done.then(([response]) => {
-      if (response) sse!.event(JSON.stringify(response), { event: 'message' })
-      sse!.close()
-    })
-    return sse!.response(cors)
   }
 
   async get(request: Request, disableIdleTimeout: () => void): Promise<Response> {
@@ -419,20 +280,4 @@ export class StreamableHttpTransport {
 
 function unsupportedVersion(version: string, cors: Readonly<Record<string, string>>): Response {
   return rpcErrorResponse(400, ErrorCode.ConnectionClosed, `Bad Request: unsupported MCP-Protocol-Version "${version}" (supported: 2025-11-25, 2025-06-18, 2025-03-26, 2024-11-05)`, cors)
-}
-
-/** The JSON answer to the requests of one POST; 202 when every one was cancelled (no response is due). */
-function jsonReply(responses: (JsonRpcResponse | undefined)[], isBatch: boolean, cors: Readonly<Record<string, string>>): Response {
-  if (!isBatch) {
-    const only = responses[0]
-    return only === undefined ? new Response(null, { status: 202, headers: cors }) : json(200, only, cors)
-  }
-  const answered = responses.filter((r): r is JsonRpcResponse => r !== undefined)
-  return answered.length === 0 ? new Response(null, { status: 202, headers: cors }) : json(200, answered, cors)
-}
-
-function json(status: number, body: unknown, headers: Readonly<Record<string, string>>): Response {
-  // The common case (no CORS headers) reuses one frozen header record.
-  const all = headers === NO_HEADERS ? JSON_HEADERS : { ...JSON_HEADERS, ...headers }
-  return new Response(JSON.stringify(body), { status, headers: all })
 }

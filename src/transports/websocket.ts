@@ -18,7 +18,7 @@ import type { SessionState } from '../core/session.ts'
 import type { Principal } from '../core/types.ts'
 import { rpcErrorResponse } from './http-guard.ts'
 import { standaloneStreamId, type Attachment } from './stream-hub.ts'
-import type { BunServerHandle, RequestMeter } from './streamable-http.ts'
+import type { BunServerHandle, RequestMeter } from './native-route.ts'
 import type { TransportDeps } from './transport-deps.ts'
 
 export interface WebSocketOptions extends TransportDeps {

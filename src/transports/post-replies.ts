@@ -1,0 +1,162 @@
+/**
+ * @module transports/post-replies
+ * How Streamable HTTP answers the requests of one POST: JSON when they finish without sending
+ * anything related, otherwise (or when they run long) an SSE stream — resumable through the
+ * StreamHub inside a session, written directly when there is no session to resume with.
+ */
+import type { JsonRpcMessage, JsonRpcRequest, JsonRpcResponse } from '../core/jsonrpc.ts'
+import type { Exchange, McpServer } from '../core/mcp-server.ts'
+import type { SessionState } from '../core/session.ts'
+import type { Principal } from '../core/types.ts'
+import { NO_HEADERS } from './http-guard.ts'
+import { SlowReplies } from './slow-replies.ts'
+import { openSseReply, type SseReplyOptions } from './sse-reply.ts'
+import { SseStream } from './sse-stream.ts'
+import type { StreamHub } from './stream-hub.ts'
+
+/**
+ * A request still running after this long is answered as an SSE stream (with keep-alives and no
+ * idle timeout) instead of a silent JSON wait: Bun drops a connection idle past its timeout even
+ * while the handler is still working.
+ */
+const SLOW_REPLY_MS = 5000
+const JSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({ 'content-type': 'application/json' })
+
+export interface PostRepliesOptions {
+  core: McpServer
+  hub: StreamHub
+  keepAliveMs: number
+  reply: SseReplyOptions
+  /** Counted for metrics: a reply became a stream, and such a (session-less) stream closed. */
+  streamOpened(): void
+  streamClosed(): void
+}
+
+export class PostReplies {
+  readonly #o: PostRepliesOptions
+  readonly #slow = new SlowReplies(SLOW_REPLY_MS)
+
+  constructor(opts: PostRepliesOptions) {
+    this.#o = opts
+  }
+
+  /**
+   * Run the requests. If they all finish before sending anything related, answer with JSON;
+   * otherwise switch to an SSE stream whose events are logged for resumption.
+   */
+  async inSession(
+    requests: JsonRpcRequest[],
+    isBatch: boolean,
+    session: SessionState,
+    principal: Principal,
+    cors: Readonly<Record<string, string>>,
+    disableIdleTimeout: () => void,
+  ): Promise<Response> {
+    const { core, hub } = this.#o
+    let streamId: string | undefined
+    let upgrade: (() => void) | undefined
+    const upgraded = new Promise<'sse'>((resolve) => (upgrade = () => resolve('sse')))
+    // The connection, once the reply has become a stream; `drop` asks for it to be closed early.
+    let connection: SseStream | undefined
+    let drop = false
+    const ensureStream = (): string => {
+      if (streamId === undefined) {
+        streamId = crypto.randomUUID()
+        void hub.open(streamId, session.id)
+        upgrade!()
+      }
+      return streamId
+    }
+    const exchange: Exchange = {
+      session,
+      principal,
+      transport: 'streamable-http',
+      send: (message: JsonRpcMessage) => hub.write(ensureStream(), message).then(() => {}),
+      closeStream: () => {
+        ensureStream()
+        drop = true
+        connection?.close()
+      },
+    }
+    const all = requests.length === 1 ? core.handleRequest(requests[0]!, exchange).then((r) => [r]) : Promise.all(requests.map((r) => core.handleRequest(r, exchange)))
+    const slow = this.#slow.watch(ensureStream)
+    const first = await Promise.race([all, upgraded])
+    this.#slow.unwatch(slow)
+    if (first !== 'sse') return jsonReply(first, isBatch, cors)
+    disableIdleTimeout()
+    const id = streamId!
+    void all.then(async (responses) => {
+      for (const r of responses) if (r) await hub.write(id, r)
+      await hub.end(id)
+    })
+    this.#o.streamOpened()
+    return openSseReply(this.#o.reply, {
+      streamId: id,
+      session,
+      principal,
+      afterSeq: 0,
+      headers: cors,
+      prime: true,
+      onOpen: (sse) => {
+        connection = sse
+        if (drop) sse.close()
+      },
+    })
+  }
+
+  /**
+   * A request with no session: JSON unless it sends something related, then an SSE stream
+   * written directly (nothing to resume: without a session no GET can come back for it).
+   */
+  async stateless(
+    request: JsonRpcRequest,
+    principal: Principal,
+    cors: Readonly<Record<string, string>>,
+    disableIdleTimeout: () => void,
+  ): Promise<Response> {
+    let sse: SseStream | undefined
+    let upgrade: (() => void) | undefined
+    const upgraded = new Promise<'sse'>((resolve) => (upgrade = () => resolve('sse')))
+    const stream = (): SseStream => {
+      if (!sse) {
+        this.#o.streamOpened()
+        sse = new SseStream({ keepAliveMs: this.#o.keepAliveMs, onClose: this.#o.streamClosed })
+        sse.comment('open')
+        upgrade!()
+      }
+      return sse
+    }
+    const exchange: Exchange = {
+      principal,
+      transport: 'streamable-http',
+      send: (message: JsonRpcMessage) => stream().event(JSON.stringify(message), { event: 'message' }),
+    }
+    const done = this.#o.core.handleRequest(request, exchange).then((r) => [r])
+    const slow = this.#slow.watch(stream)
+    const first = await Promise.race([done, upgraded])
+    this.#slow.unwatch(slow)
+    if (first !== 'sse') return jsonReply(first, false, cors)
+    disableIdleTimeout()
+    void done.then(([response]) => {
+      if (response) sse!.event(JSON.stringify(response), { event: 'message' })
+      sse!.close()
+    })
+    return sse!.response(cors)
+  }
+}
+
+/** The JSON answer to the requests of one POST; 202 when every one was cancelled (no response is due). */
+function jsonReply(responses: (JsonRpcResponse | undefined)[], isBatch: boolean, cors: Readonly<Record<string, string>>): Response {
+  if (!isBatch) {
+    const only = responses[0]
+    return only === undefined ? new Response(null, { status: 202, headers: cors }) : json(200, only, cors)
+  }
+  const answered = responses.filter((r): r is JsonRpcResponse => r !== undefined)
+  return answered.length === 0 ? new Response(null, { status: 202, headers: cors }) : json(200, answered, cors)
+}
+
+export function json(status: number, body: unknown, headers: Readonly<Record<string, string>>): Response {
+  // The common case (no CORS headers) reuses one frozen header record.
+  const all = headers === NO_HEADERS ? JSON_HEADERS : { ...JSON_HEADERS, ...headers }
+  return new Response(JSON.stringify(body), { status, headers: all })
+}
