@@ -81,6 +81,8 @@ export class AuditLog implements ToolCallObserver {
   #timer: ReturnType<typeof setTimeout> | undefined
   #immediate: ReturnType<typeof setImmediate> | undefined
   #closed = false
+  /** Set when the last batch could not be stored; cleared by the next one that could. */
+  #failing = false
   readonly #flushNow = () => void this.flush()
 
   constructor(opts: AuditLogOptions) {
@@ -119,12 +121,28 @@ export class AuditLog implements ToolCallObserver {
         console.error('[audit] could not write the audit lines:', err)
       }
     }
-    try {
-      return this.#o.store.appendAudit(records).catch((err) => console.error(`[audit] could not store the audit records (${records.length}):`, err))
-    } catch (err) {
+    const failed = (err: unknown) => {
+      this.#failing = true
       console.error(`[audit] could not store the audit records (${records.length}):`, err)
+    }
+    try {
+      return this.#o.store.appendAudit(records).then(() => {
+        this.#failing = false
+      }, failed)
+    } catch (err) {
+      failed(err)
       return Promise.resolve()
     }
+  }
+
+  /**
+   * Whether records can be stored right now: what is queued is written, and the answer is whether
+   * that worked. Admin tools run only when it is true (ASVS 16.5.3: no privileged action that
+   * would go unrecorded).
+   */
+  async writable(): Promise<boolean> {
+    await this.flush()
+    return !this.#failing
   }
 
   /** Records matching `q`, newest first, including every record made before this call. */

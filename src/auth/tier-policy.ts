@@ -28,6 +28,8 @@ export interface TierPolicyOptions {
   now: () => number
   /** What authenticating this principal read from the store, while it is recent enough to stand. */
   recent?: (principal: Principal) => ResolvedState | undefined
+  /** Whether the audit log can record right now; admin tools are refused while it cannot. */
+  auditWritable?: () => Promise<boolean>
 }
 
 export class TierPolicy implements ToolAccess {
@@ -65,6 +67,11 @@ export class TierPolicy implements ToolAccess {
         `Tool "${name}" is an admin tool and needs a fresh TOTP verification on this session: POST /auth/verify-mfa with {"user_id", "totp_code"} using this same bearer token, then call it again`,
         { reason: 'mfa_required', required_tier: 'admin' },
       )
+    if (tool.tier === 'admin' && this.#o.auditWritable && !(await this.#o.auditWritable()))
+      return forbidden(`Tool "${name}" is an admin tool and the audit log cannot be written right now: it is refused until the audit store recovers (see the server log)`, {
+        reason: 'audit_unavailable',
+        required_tier: 'admin',
+      })
     return undefined
   }
 

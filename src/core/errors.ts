@@ -42,7 +42,7 @@ export class McpError extends Error {
 }
 
 export const invalidParams = (message: string, data?: unknown) => new McpError(ErrorCode.InvalidParams, message, data)
-export type ForbiddenReason = 'insufficient_tier' | 'mfa_required' | 'session_expired'
+export type ForbiddenReason = 'insufficient_tier' | 'mfa_required' | 'session_expired' | 'audit_unavailable'
 /** A refused call: `data` carries the machine-readable reason and the tier the tool needs. */
 export const forbidden = (message: string, data: { reason: ForbiddenReason; required_tier?: string }) =>
   new McpError(ErrorCode.Forbidden, message, data)

@@ -98,6 +98,8 @@ function toHttp(
     const d = (data ?? {}) as { reason?: string; required_tier?: string; retry_after_s?: number }
     if (code === ErrorCode.Forbidden) {
       if (d.reason === 'session_expired') return unauthenticated()
+      // The server, not the caller, is at fault: retryable once the audit store recovers.
+      if (d.reason === 'audit_unavailable') return restError(503, 'audit_unavailable', message, { required_tier: d.required_tier }, { ...cors, 'retry-after': '5' })
       return restError(403, d.reason ?? 'forbidden', message, { required_tier: d.required_tier }, cors)
     }
     if (code === ErrorCode.RateLimited)

@@ -176,3 +176,20 @@ test('SQLite writes a batch all or nothing, without a sync, and goes back to FUL
   expect((await store.queryAudit({ limit: 10 })).map((r) => r.kind)).toEqual(['b', 'a'])
   await store.close()
 })
+
+test('writable() says whether records can be stored, recovering once the store does', async () => {
+  const store = new MemoryAuthStore()
+  const log = new AuditLog({ store, now: Date.now, tierOf: () => 'admin' })
+  const event = { tool: 'audit_query', principal, transport: 'rest', arguments: {}, outcome: 'ok' as const, latencyMs: 1 }
+  log.onToolCall(event)
+  expect(await log.writable()).toBe(true)
+  const append = store.appendAudit.bind(store)
+  store.appendAudit = async () => {
+    throw new Error('disk full')
+  }
+  log.onToolCall(event)
+  expect(await log.writable()).toBe(false)
+  store.appendAudit = append
+  log.onToolCall(event)
+  expect(await log.writable()).toBe(true)
+})

@@ -56,6 +56,27 @@ describe('POST /mcp/tool/{name}', () => {
     expect(await mfa.json()).toMatchObject({ error: 'mfa_required', required_tier: 'admin' })
   })
 
+  test('an admin tool is refused (503) while the audit log cannot be written, and runs again once it can', async () => {
+    const store = h.server.auth!.store
+    const append = store.appendAudit.bind(store)
+    store.appendAudit = async () => {
+      throw new Error('disk full')
+    }
+    try {
+      // Any record fails to store: the next admin call finds the audit log failing.
+      await call('echo', { text: 'x' }, user.token)
+      const refused = await call('audit_query', {}, admin.token)
+      expect(refused.status).toBe(503)
+      expect(refused.headers.get('retry-after')).toBe('5')
+      expect(await refused.json()).toMatchObject({ error: 'audit_unavailable', required_tier: 'admin' })
+      // Tools below admin are not held back by it.
+      expect((await call('echo', { text: 'x' }, user.token)).status).toBe(200)
+    } finally {
+      store.appendAudit = append
+    }
+    expect((await call('audit_query', {}, admin.token)).status).toBe(200)
+  })
+
   test('404 for an unknown tool, and for names that only look like one (T-E10)', async () => {
     for (const name of ['nope', 'Audit_Query', 'AUDIT_QUERY', 'audit_query%00', '..%2faudit_query', 'audit_query%2f', 'audit_quer%C3%BD', '%E2%80%8Baudit_query', 'audit_query%20', '%61udit_query%2F..'])
       expect({ name, status: (await call(name, {}, admin.token)).status }).toEqual({ name, status: 404 })
