@@ -4,13 +4,10 @@
  * for a bounded time, consumed atomically by the store so concurrent uses yield one session.
  */
 import type { AuthStore } from '../store/auth-store.ts'
-import { hashToken, OneTimeTokens } from './one-time-tokens.ts'
+import { OneTimeTokens } from './one-time-tokens.ts'
 
 /** The exact shape of a token this server issues; anything else is refused before a lookup. */
 export const LOGIN_TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/
-
-/** The SHA-256 (hex) a login token is stored under. */
-export const hashLoginToken = hashToken
 
 export class LoginTokens {
   readonly #tokens: OneTimeTokens

@@ -95,10 +95,3 @@ export function failure(id: RequestId | null, error: JsonRpcErrorObject): JsonRp
 export function notification(method: string, params?: Params): JsonRpcNotification {
   return params === undefined ? { jsonrpc: '2.0', method } : { jsonrpc: '2.0', method, params }
 }
-
-export function isRequest(m: JsonRpcMessage): m is JsonRpcRequest {
-  return 'method' in m && 'id' in m && m.id !== undefined
-}
-export function isResponse(m: JsonRpcMessage): m is JsonRpcResponse {
-  return !('method' in m)
-}

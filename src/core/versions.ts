@@ -22,3 +22,8 @@ export function negotiateVersion(requested: unknown): ProtocolVersion {
 export function versionAtLeast(v: string, min: ProtocolVersion): boolean {
   return v >= min
 }
+
+/** JSON-RPC batches were part of one revision only: 2025-03-26 added them, 2025-06-18 removed them. */
+export function allowsBatches(v: string): boolean {
+  return v === '2025-03-26'
+}

@@ -5,6 +5,7 @@
  * Rejections are JSON-RPC error bodies with the HTTP status the spec and SDK clients expect.
  */
 import { ErrorCode } from '../core/errors.ts'
+import { SUPPORTED_PROTOCOL_VERSIONS, isSupportedVersion } from '../core/versions.ts'
 
 export interface GuardOptions {
   allowedHosts: string[]
@@ -227,4 +228,19 @@ export function parseJsonBody(body: { text: string } | { tooLarge: true }, limit
   } catch (err) {
     return rpcErrorResponse(400, ErrorCode.ParseError, `Parse error: the body is not valid JSON (${(err as Error).message})`, cors)
   }
+}
+
+/**
+ * The MCP-Protocol-Version rule every HTTP transport applies after initialize: absent is allowed
+ * (the session's negotiated version stands), present and unsupported is 400.
+ */
+export function protocolVersionProblem(request: Request, cors: Readonly<Record<string, string>>): Response | undefined {
+  const version = request.headers.get('mcp-protocol-version')
+  if (version === null || isSupportedVersion(version)) return undefined
+  return rpcErrorResponse(
+    400,
+    ErrorCode.ConnectionClosed,
+    `Bad Request: unsupported MCP-Protocol-Version "${version}" (supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`,
+    cors,
+  )
 }

@@ -13,8 +13,7 @@ import { classify, failure, type Classified, type JsonRpcMessage, type JsonRpcRe
 import type { Exchange } from '../core/mcp-server.ts'
 import type { SessionState } from '../core/session.ts'
 import type { Principal } from '../core/types.ts'
-import { isSupportedVersion } from '../core/versions.ts'
-import { isJsonContentType, parseJsonBody, readBody, rpcErrorResponse } from './http-guard.ts'
+import { isJsonContentType, parseJsonBody, protocolVersionProblem, readBody, rpcErrorResponse } from './http-guard.ts'
 import { SseStream, type SseStreamOwner } from './sse-stream.ts'
 import { standaloneStreamId, type Attachment, type StreamSink } from './stream-hub.ts'
 import type { TransportDeps } from './transport-deps.ts'
@@ -73,9 +72,9 @@ export class LegacySseTransport {
   /** Open a stream: a new session, announced by the `endpoint` event, attached to its standalone stream. */
   async open(request: Request, messagesPath: string, disableIdleTimeout: () => void): Promise<Response> {
     const { guard, core } = this.#o
-    const denied = guard.check(request)
-    if (denied) return denied
-    const cors = guard.cors(request)
+    const admitted = guard.admit(request)
+    if (admitted instanceof Response) return admitted
+    const cors = admitted
     const principal = await this.#o.authenticate(request)
     if (principal instanceof Response) return principal
 
@@ -139,10 +138,9 @@ export class LegacySseTransport {
 
   /** One client message. The answer is always on the stream; the POST only says whether it was taken. */
   async post(request: Request): Promise<Response> {
-    const { guard } = this.#o
-    const denied = guard.check(request)
-    if (denied) return denied
-    const cors = guard.cors(request)
+    const admitted = this.#o.guard.admit(request)
+    if (admitted instanceof Response) return admitted
+    const cors = admitted
     if (!isJsonContentType(request))
       return rpcErrorResponse(415, ErrorCode.ConnectionClosed, 'Unsupported Media Type: Content-Type must be application/json', cors)
     const principal = await this.#o.authenticate(request)
@@ -195,7 +193,7 @@ export class LegacySseTransport {
   }
 
   /** The session the query names, if it is a live legacy SSE session of this principal. */
-  async #session(request: Request, principal: Principal, cors: Record<string, string>): Promise<SessionState | Response> {
+  async #session(request: Request, principal: Principal, cors: Readonly<Record<string, string>>): Promise<SessionState | Response> {
     const id = new URL(request.url).searchParams.get('sessionId')
     if (!id)
       return rpcErrorResponse(400, ErrorCode.ConnectionClosed, 'Bad Request: the sessionId query parameter is required; POST to the URI of the stream\'s endpoint event', cors)
@@ -203,10 +201,10 @@ export class LegacySseTransport {
     // Another principal's session, or a Streamable HTTP one, is reported like a missing one.
     if (!session || session.ownerId !== principal.id || session.transport !== 'sse')
       return rpcErrorResponse(404, ErrorCode.SessionNotFound, 'Session not found: its stream closed or it expired; open a new stream', cors)
-    const version = request.headers.get('mcp-protocol-version')
-    if (version !== null && !isSupportedVersion(version))
-      return rpcErrorResponse(400, ErrorCode.ConnectionClosed, `Bad Request: unsupported MCP-Protocol-Version "${version}" (supported: 2025-11-25, 2025-06-18, 2025-03-26, 2024-11-05)`, cors)
-    await this.#o.sessions.touch(id)
+    const badVersion = protocolVersionProblem(request, cors)
+    if (badVersion) return badVersion
+    // Not awaited, as on the other transports: the answer need not wait for the idle deadline.
+    void this.#o.sessions.touch(id)
     return session
   }
 }

@@ -16,8 +16,8 @@ import { classify, failure, type Classified, type JsonRpcRequest } from '../core
 import type { Exchange } from '../core/mcp-server.ts'
 import type { SessionState } from '../core/session.ts'
 import type { Principal } from '../core/types.ts'
-import { isSupportedVersion } from '../core/versions.ts'
-import { acceptChecker, isJsonContentType, parseJsonBody, readBody, rpcErrorResponse } from './http-guard.ts'
+import { allowsBatches } from '../core/versions.ts'
+import { acceptChecker, isJsonContentType, parseJsonBody, protocolVersionProblem, readBody, rpcErrorResponse } from './http-guard.ts'
 import { meteredRoute, type NativeRoute, type RequestMeter } from './native-route.ts'
 import { PostReplies, json } from './post-replies.ts'
 import { openSseReply, type SseReplyOptions } from './sse-reply.ts'
@@ -143,14 +143,14 @@ export class StreamableHttpTransport {
 
     let session: SessionState | undefined
     if (this.#o.stateless) {
-      const version = request.headers.get('mcp-protocol-version')
-      if (version !== null && !isSupportedVersion(version)) return unsupportedVersion(version, cors)
+      const badVersion = protocolVersionProblem(request, cors)
+      if (badVersion) return badVersion
       if (isBatch) return rpcErrorResponse(400, ErrorCode.InvalidRequest, 'Invalid Request: JSON-RPC batches are not supported; POST one message at a time', cors)
     } else {
       const found = await this.#session(request, principal, cors)
       if (found instanceof Response) return found
       session = found
-      if (isBatch && session.protocolVersion !== '2025-03-26')
+      if (isBatch && !allowsBatches(session.protocolVersion))
         return rpcErrorResponse(400, ErrorCode.InvalidRequest, `Invalid Request: JSON-RPC batches are only part of protocol 2025-03-26; this session speaks ${session.protocolVersion}`, cors)
     }
 
@@ -188,8 +188,8 @@ export class StreamableHttpTransport {
     // Another principal's session is reported exactly like a missing one: ids are not credentials.
     if (!session || session.ownerId !== principal.id)
       return rpcErrorResponse(404, ErrorCode.SessionNotFound, 'Session not found: it ended or expired; initialize a new session', cors)
-    const version = request.headers.get('mcp-protocol-version')
-    if (version !== null && !isSupportedVersion(version)) return unsupportedVersion(version, cors)
+    const badVersion = protocolVersionProblem(request, cors)
+    if (badVersion) return badVersion
     // Not awaited: the idle deadline may move a moment later without harm, the answer should not wait.
     void this.#o.sessions.touch(id)
     return session
@@ -276,8 +276,4 @@ export class StreamableHttpTransport {
     await hub.log.dropSession(found.id)
     return new Response(null, { status: 200, headers: admitted })
   }
-}
-
-function unsupportedVersion(version: string, cors: Readonly<Record<string, string>>): Response {
-  return rpcErrorResponse(400, ErrorCode.ConnectionClosed, `Bad Request: unsupported MCP-Protocol-Version "${version}" (supported: 2025-11-25, 2025-06-18, 2025-03-26, 2024-11-05)`, cors)
 }

@@ -5,11 +5,12 @@
  */
 import { expect, test } from 'bun:test'
 import { AuditLog } from '../../src/auth/audit.ts'
-import { createAuth, type AuthSettings } from '../../src/auth/auth.ts'
+import { createAuth } from '../../src/auth/auth.ts'
 import { MemoryCounters, RateLimiter } from '../../src/auth/rate-limit.ts'
 import type { RegisteredTool } from '../../src/core/registry.ts'
 import { ConsoleMailer } from '../../src/mail/console-mailer.ts'
 import { MemoryAuthStore } from '../../src/store/memory-auth-store.ts'
+import { testAuthSettings } from '../_utils/auth-settings.ts'
 
 test('memory counters count within a window and restart after it, per key', () => {
   const c = new MemoryCounters()
@@ -46,18 +47,7 @@ test('the limiter answers the seconds to wait once over the limit', async () => 
 })
 
 const limit = (max: number) => ({ max, windowMs: 60_000 })
-const settings: AuthSettings = {
-  jwtSecret: 's'.repeat(48),
-  totpKey: 't'.repeat(48),
-  signup: 'invite',
-  adminEmails: [],
-  sessionTokenTtlMs: 3_600_000,
-  loginTokenTtlMs: 600_000,
-  mfaWindowMs: 900_000,
-  mfaMaxFailures: 5,
-  mfaLockMs: 900_000,
-  rateLimits: { loginPerEmail: limit(5), authPerAddress: limit(100), toolCallsPerUser: limit(3), requestsPerAddress: limit(4) },
-}
+const settings = testAuthSettings({ loginPerEmail: limit(5), authPerAddress: limit(100), toolCallsPerUser: limit(3), requestsPerAddress: limit(4) })
 
 test('requests and tool calls are counted in memory, not in the store; sign-in budgets in the store', async () => {
   const store = new MemoryAuthStore()

@@ -6,7 +6,7 @@
  */
 import { beforeEach, expect, test } from 'bun:test'
 import { AuditLog } from '../../src/auth/audit.ts'
-import { createAuth, type Auth, type AuthSettings } from '../../src/auth/auth.ts'
+import { createAuth, type Auth } from '../../src/auth/auth.ts'
 import { RESOLVED_FRESH_MS } from '../../src/auth/sessions.ts'
 import { MemoryBus } from '../../src/bus/memory-bus.ts'
 import type { RegisteredTool } from '../../src/core/registry.ts'
@@ -14,20 +14,10 @@ import type { Principal } from '../../src/core/types.ts'
 import { ConsoleMailer } from '../../src/mail/console-mailer.ts'
 import { MemoryAuthStore } from '../../src/store/memory-auth-store.ts'
 import { RevocationWatcher } from '../../src/transports/revocation-watcher.ts'
+import { testAuthSettings } from '../_utils/auth-settings.ts'
 
 const limit = { max: 1e9, windowMs: 60_000 }
-const settings: AuthSettings = {
-  jwtSecret: 's'.repeat(48),
-  totpKey: 't'.repeat(48),
-  signup: 'invite',
-  adminEmails: [],
-  sessionTokenTtlMs: 3_600_000,
-  loginTokenTtlMs: 600_000,
-  mfaWindowMs: 900_000,
-  mfaMaxFailures: 5,
-  mfaLockMs: 900_000,
-  rateLimits: { loginPerEmail: limit, authPerAddress: limit, toolCallsPerUser: limit, requestsPerAddress: limit },
-}
+const settings = testAuthSettings({ loginPerEmail: limit, authPerAddress: limit, toolCallsPerUser: limit, requestsPerAddress: limit })
 const userTool = { tier: 'user', definition: { name: 'user_tool' } } as unknown as RegisteredTool
 const adminTool = { tier: 'admin', definition: { name: 'admin_tool' } } as unknown as RegisteredTool
 

@@ -2,7 +2,7 @@
  * `classify`: the one gate every incoming JSON value passes before the core sees it.
  */
 import { describe, expect, test } from 'bun:test'
-import { classify, failure, isRequest, isResponse, notification, success } from '../../src/core/jsonrpc.ts'
+import { classify, failure, notification, success } from '../../src/core/jsonrpc.ts'
 
 describe('classify', () => {
   test('a message with method and a string or integer id is a request, id 0 included', () => {
@@ -75,13 +75,5 @@ describe('message builders', () => {
     expect(notification('notifications/tools/list_changed')).toEqual({ jsonrpc: '2.0', method: 'notifications/tools/list_changed' })
     expect('params' in notification('n')).toBe(false)
     expect(notification('n', { a: 1 })).toEqual({ jsonrpc: '2.0', method: 'n', params: { a: 1 } })
-  })
-
-  test('isRequest and isResponse tell requests, notifications and responses apart', () => {
-    const req = { jsonrpc: '2.0' as const, id: 0, method: 'ping' }
-    const note = notification('n')
-    const res = success(0, {})
-    expect([isRequest(req), isRequest(note), isRequest(res)]).toEqual([true, false, false])
-    expect([isResponse(req), isResponse(note), isResponse(res)]).toEqual([false, false, true])
   })
 })
