@@ -10,15 +10,13 @@
  *   user revoke <email>                              sign a user out everywhere
  *   user reset-totp <email>                          forget a user's authenticator (they enrol again)
  */
-import { mkdirSync } from 'node:fs'
-import { join } from 'node:path'
 import { sessionTokens } from './auth/auth.ts'
 import { MAX_TOKEN_TTL_S } from './auth/jwt.ts'
 import { parseEmail } from './auth/login.ts'
 import { AuthSessions } from './auth/sessions.ts'
 import { ConfigError, loadConfig } from './config.ts'
 import type { Tier } from './core/types.ts'
-import { SqliteAuthStore } from './store/sqlite-auth-store.ts'
+import { openAuthStores } from './stores/open-stores.ts'
 
 const USAGE = `usage: bun run mcprag user <command>
   user create <email> [--tier public|user|admin]
@@ -67,24 +65,23 @@ async function main(argv: string[]): Promise<number> {
   const config = loadConfig()
   if (!config.auth) throw new UsageError('MCPRAG_AUTH=off: there are no users to manage')
   for (const note of config.auth.notes) console.error(`note: ${note}`)
-  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
-  const store = new SqliteAuthStore(join(config.dataDir, 'mcprag.db'))
+  const stores = openAuthStores(config)
   try {
     const user = async (email: string | undefined) => {
-      const u = await store.getUserByEmail(parseEmail(email))
+      const u = await stores.users.getByEmail(parseEmail(email))
       if (!u) throw new UsageError(`no user ${email}: create it with "user create ${email}"`)
       return u
     }
     switch (command) {
       case 'create': {
-        const u = await store.createUser({ email: parseEmail(positional[0]), tier: tierOf(options.tier ?? 'user'), now: Date.now() })
+        const u = await stores.users.create({ email: parseEmail(positional[0]), tier: tierOf(options.tier ?? 'user'), now: Date.now() })
         console.log(`created ${u.email} (tier ${u.tier}, id ${u.id})`)
         return 0
       }
       case 'set-tier': {
         const u = await user(positional[0])
         const tier = tierOf(positional[1])
-        await store.setUserTier(u.id, tier)
+        await stores.users.setTier(u.id, tier)
         console.log(`${u.email}: tier ${u.tier} -> ${tier}`)
         return 0
       }
@@ -93,7 +90,7 @@ async function main(argv: string[]): Promise<number> {
         const publicUrl = config.auth.publicUrl
         if (!publicUrl) throw new UsageError('set MCPRAG_PUBLIC_URL (or PORT) to the server\'s URL: tokens are bound to it')
         const sessions = new AuthSessions({
-          store,
+          store: stores.authSessions,
           tokens: sessionTokens(config.auth.jwtSecret, () => publicUrl),
           now: Date.now,
           ttlMs: config.auth.sessionTokenTtlMs,
@@ -106,21 +103,26 @@ async function main(argv: string[]): Promise<number> {
         return 0
       }
       case 'list': {
-        for (const u of await store.listUsers()) {
-          const totp = (await store.getTotp(u.id))?.confirmed ? 'totp' : '-'
-          console.log(`${u.email}\t${u.tier}\t${totp}\t${u.id}\t${new Date(u.createdAt).toISOString()}`)
-        }
+        let after: string | undefined
+        do {
+          const page = await stores.users.list({ limit: 500, after })
+          for (const u of page.users) {
+            const totp = (await stores.totp.get(u.id))?.confirmed ? 'totp' : '-'
+            console.log(`${u.email}\t${u.tier}\t${totp}\t${u.id}\t${new Date(u.createdAt).toISOString()}`)
+          }
+          after = page.next
+        } while (after !== undefined)
         return 0
       }
       case 'revoke': {
         const u = await user(positional[0])
-        const ids = await store.revokeUserSessions(u.id, Date.now())
+        const ids = await stores.authSessions.revokeUser(u.id, Date.now())
         console.log(`${u.email}: revoked ${ids.length} session(s)`)
         return 0
       }
       case 'reset-totp': {
         const u = await user(positional[0])
-        await store.deleteTotp(u.id)
+        await stores.totp.delete(u.id)
         console.log(`${u.email}: authenticator removed; they enrol again with POST /auth/totp/enroll`)
         return 0
       }
@@ -128,7 +130,7 @@ async function main(argv: string[]): Promise<number> {
         throw new UsageError(USAGE)
     }
   } finally {
-    await store.close()
+    await stores.close()
   }
 }
 

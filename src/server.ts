@@ -1,17 +1,14 @@
 /**
  * @module server
- * The composition root: the only file that picks implementations (bus, stores) and mounts the
- * transports and routes. Everything else receives its collaborators as arguments.
+ * The composition root: builds every part from the configuration, in order, each registering its
+ * own teardown on one stack (so stopping undoes the build in reverse), mounts the transports and
+ * routes, and listens. Which implementations back the seams is decided in `stores/open-stores.ts`.
  */
 import { Elysia } from 'elysia'
-import { mkdirSync } from 'node:fs'
-import { join } from 'node:path'
 import { AuditLog } from './auth/audit.ts'
 import { createAuth, type Auth } from './auth/auth.ts'
 import { mcpAuthenticate } from './auth/bearer.ts'
 import { AuthError } from './auth/errors.ts'
-import type { Bus } from './bus/bus.ts'
-import { MemoryBus } from './bus/memory-bus.ts'
 import type { Config } from './config.ts'
 import { McpServer } from './core/mcp-server.ts'
 import { allowAll } from './core/ports.ts'
@@ -29,20 +26,13 @@ import { wellKnownRoutes } from './http/well-known.ts'
 import { ConsoleMailer } from './mail/console-mailer.ts'
 import { SmtpMailer } from './mail/smtp-mailer.ts'
 import { ServerMetrics } from './metrics/server-metrics.ts'
-import type { AuthStore } from './store/auth-store.ts'
-import { MemoryAuthStore } from './store/memory-auth-store.ts'
-import { MemoryEventLog } from './store/memory-event-log.ts'
-import { MemorySessionStore } from './store/memory-session-store.ts'
-import type { SessionStore } from './store/session-store.ts'
-import { SqliteAuthStore } from './store/sqlite-auth-store.ts'
+import { openStores, type Stores } from './stores/open-stores.ts'
 import { registerBuiltinTools } from './tools/builtin.ts'
 import { ANONYMOUS, noAuthentication } from './transports/authenticate.ts'
 import { ClientAddresses } from './transports/client-address.ts'
 import { HttpGuard } from './transports/http-guard.ts'
 import { LegacySseTransport } from './transports/legacy-sse.ts'
 import { RevocationWatcher } from './transports/revocation-watcher.ts'
-import { SessionOutbox } from './transports/session-outbox.ts'
-import { StreamHub, standaloneStreamId } from './transports/stream-hub.ts'
 import { StreamableHttpTransport } from './transports/streamable-http.ts'
 import type { TransportDeps } from './transports/transport-deps.ts'
 import { WebSocketTransport } from './transports/websocket.ts'
@@ -52,11 +42,12 @@ export interface RunningServer {
   /** Base URL, e.g. http://127.0.0.1:3000 */
   url: string
   port: number
+  /** Random per process: tells instances sharing a store apart (`/metrics`, server request ids). */
+  instanceId: string
   core: McpServer
   registry: Registry
-  /** Exposed so tests can check that closed connections release their sessions and subscriptions. */
-  sessions: SessionStore
-  bus: Bus
+  /** The seams' implementations, exposed so tests can check that closed connections release what they held. */
+  stores: Stores
   /** The auth services; undefined when `MCPRAG_AUTH=off`. */
   auth?: Auth
   /**
@@ -66,77 +57,70 @@ export interface RunningServer {
   stop(): Promise<void>
 }
 
-type BunServerLike = { timeout(request: Request, seconds: number): void } | null
-
 /** A readiness check slower than this fails: a probe must answer within its own timeout. */
 const READY_CHECK_TIMEOUT_MS = 2000
+/** Expired tokens, sessions and counters are dropped at boot and then this often, in bounded batches. */
+const PURGE_EVERY_MS = 3_600_000
+const PURGE_BATCH = 1000
+
+const legacyMounts = [
+  // `/sse` is where legacy clients look; `/mcp/sse` is also the REST API's event stream.
+  { stream: '/sse', messages: '/messages' },
+  { stream: '/mcp/sse', messages: '/mcp/messages' },
+]
+/** The MCP transports' routes: metrics label them by transport, and the REST docs leave them out. */
+const transportRoutes = new Map<string, TransportKind>([
+  ['/mcp', 'streamable-http'],
+  ...legacyMounts.flatMap(({ stream, messages }) => [[stream, 'sse'], [messages, 'sse']] as [string, TransportKind][]),
+  ['/mcp/ws', 'websocket'],
+])
 
 /** Build every part, start listening, and return a handle that can stop it all. */
 export async function startServer(config: Config): Promise<RunningServer> {
+  const stack = new AsyncDisposableStack()
+  try {
+    return await build(config, stack)
+  } catch (err) {
+    await stack.disposeAsync()
+    throw err
+  }
+}
+
+async function build(config: Config, stack: AsyncDisposableStack): Promise<RunningServer> {
   const startedAt = Date.now()
   const instanceId = crypto.randomUUID().slice(0, 8)
-  const bus = new MemoryBus()
-  const log = new MemoryEventLog({ retentionMs: config.streamRetentionMs })
-  const hub = new StreamHub(log, bus)
-  const outbox = new SessionOutbox(hub, bus)
+  const stores = await openStores(config, stack)
   const registry = new Registry()
   // Shutdown sets it: /ready answers 503 from then on while in-flight work finishes.
   let draining = false
-  // The gauges are read at scrape time from parts built below.
+  // The gauges are read at scrape time (after listening) from the transports built below.
   const metrics: ServerMetrics = new ServerMetrics({
     version: SERVER_VERSION,
     transportOf: (route) => transportRoutes.get(route),
-    sessions: () => sessions.countByTransport(),
-    streams: () => ({ 'streamable-http': streamable.openStreams, sse: legacySse.openStreams, websocket: websocket.openSockets }),
+    sessions: () => transports.sessions(),
+    streams: () => transports.streams(),
     draining: () => draining,
   })
-
-  // Identity: a SQLite store when auth is on; with auth off nothing needs to outlive the process.
+  // The emailed links, token issuer and audience; known once listening when not configured.
   let publicUrl = config.auth?.publicUrl ?? ''
-  if (config.auth) mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
-  const authStore: AuthStore = config.auth ? new SqliteAuthStore(join(config.dataDir, 'mcprag.db')) : new MemoryAuthStore()
-  const audit = new AuditLog({
-    store: authStore,
-    now: Date.now,
-    // One write per batch of records (a line each), not one per record.
-    writeLines: config.auditStdout ? (lines) => console.log(lines.join('\n')) : undefined,
-    tierOf: (name) => registry.getTool(name)?.tier,
-    onRecord: (record) => metrics.onAuditRecord(record),
-  })
   const addresses = new ClientAddresses(config.auth?.trustedProxies ?? 0)
-  const mailer = config.auth?.smtpUrl ? new SmtpMailer(config.auth.smtpUrl, config.auth.mailFrom) : new ConsoleMailer()
-  const auth = config.auth
-    ? createAuth({
-        settings: config.auth,
-        store: authStore,
-        mailer,
-        audit,
-        publicUrl: () => publicUrl,
-        addressOf: (request) => addresses.of(request),
-        publishRevoked: (ids) => RevocationWatcher.publish(bus, ids),
-      })
-    : undefined
-  const revocations = new RevocationWatcher({ bus, isActive: auth && ((id) => auth.sessions.isActive(id)), onRevoked: auth && (() => auth.sessions.invalidate()) })
-  // Without auth there is nothing to revoke (and no bus topic to hold).
-  if (auth) await revocations.start()
+  const { auth, audit } = buildAuth(config, stores, registry, metrics, addresses, () => publicUrl, stack)
+
   registerBuiltinTools(registry, { audit })
   if (config.fixtures === 'conformance') registerConformanceFixtures(registry)
 
-  // The store calls back when a session idles out; `core` exists before any session does.
-  const sessions = new MemorySessionStore({
-    ttlMs: config.sessionTtlMs,
-    onExpire: (id) => {
-      void hub.end(standaloneStreamId(id)).then(() => log.dropSession(id))
-      void core.endSession(id)
-    },
-  })
-  const core: McpServer = new McpServer({
+  const revocations = new RevocationWatcher({ bus: stores.bus, isActive: auth && ((id) => auth.sessions.isActive(id)), onRevoked: auth && (() => auth.sessions.invalidate()) })
+  // Without auth there is nothing to revoke (and no bus topic to hold).
+  if (auth) await revocations.start()
+  stack.defer(() => revocations.close())
+
+  const core = new McpServer({
     info: { name: SERVER_NAME, version: SERVER_VERSION, title: 'mcprag' },
     instructions: 'mcprag serves code-retrieval tools over MCP.',
     registry,
-    sessions,
-    bus,
-    outbox,
+    sessions: stores.sessions,
+    streams: stores.streams,
+    bus: stores.bus,
     instanceId,
     cursorSecret: config.secret,
     pageSize: config.pageSize,
@@ -145,92 +129,22 @@ export async function startServer(config: Config): Promise<RunningServer> {
     observers: [audit, metrics],
   })
   await core.start()
-  await outbox.start()
+  stack.defer(() => core.close())
+  if (config.fixtures === 'conformance') stack.defer(watchConformanceResource(core))
 
   const guard = new HttpGuard({ allowedHosts: config.allowedHosts, allowedOrigins: config.allowedOrigins })
-  // Every transport and REST route authenticates through this one hook (bearer token, or nobody when auth is off).
-  const authenticate = auth ? mcpAuthenticate(auth.bearer, auth.resourceMetadataUrl, (r) => guard.cors(r)) : noAuthentication
-  // The WebSocket upgrade alone also takes a single-use ticket in its URL (browsers cannot set headers there).
-  const authenticateUpgrade = auth ? mcpAuthenticate(auth.bearer, auth.resourceMetadataUrl, (r) => guard.cors(r), { webSocketTicket: true }) : noAuthentication
-  const legacyMounts = [
-    // `/sse` is where legacy clients look; `/mcp/sse` is also the REST API's event stream.
-    { stream: '/sse', messages: '/messages' },
-    { stream: '/mcp/sse', messages: '/mcp/messages' },
-  ]
-  // The MCP transports' routes: metrics label them by transport, and the REST docs leave them out.
-  const transportRoutes = new Map<string, TransportKind>([
-    ['/mcp', 'streamable-http'],
-    ...legacyMounts.flatMap(({ stream, messages }) => [[stream, 'sse'], [messages, 'sse']] as [string, TransportKind][]),
-    ['/mcp/ws', 'websocket'],
-  ])
-  // What all three transports are built from; each adds its own settings.
-  const transportDeps: TransportDeps = { core, sessions, hub, outbox, guard, authenticate, keepAliveMs: config.keepAliveMs, revocations }
-  const streamable = new StreamableHttpTransport({
-    ...transportDeps,
-    path: '/mcp',
-    maxBodyBytes: config.maxBodyBytes,
-    sseRetryMs: config.sseRetryMs,
-    stateless: config.stateless,
-    meter: metrics,
+  const transports = buildTransports(config, { core, streams: stores.streams, guard, revocations, keepAliveMs: config.keepAliveMs, authenticate: noAuthentication }, auth, metrics)
+  const app = buildApp(config, { core, registry, guard, auth, metrics, stores, transports, isDraining: () => draining, startedAt, publicUrl: () => publicUrl })
+  app.listen({
+    port: config.port,
+    hostname: config.host,
+    maxRequestBodySize: Math.max(config.maxBodyBytes * 2, 1 << 20),
+    idleTimeout: config.httpIdleTimeoutS,
+    websocket: transports.websocket.serverOptions(),
   })
-  const legacySse = new LegacySseTransport({
-    ...transportDeps,
-    mounts: legacyMounts,
-    maxBodyBytes: config.maxBodyBytes,
-    sseRetryMs: config.sseRetryMs,
-  })
-  const websocket = new WebSocketTransport({
-    ...transportDeps,
-    path: '/mcp/ws',
-    // Overrides the shared hook: the upgrade alone also takes a ticket (see above).
-    authenticate: authenticateUpgrade,
-    maxMessageBytes: config.maxBodyBytes,
-    maxBufferedBytes: config.wsMaxBufferedBytes,
-    idleTimeoutS: config.wsIdleTimeoutS,
-    meter: metrics,
-  })
-  // Streams must outlive Bun's idle timeout; keep-alive comments keep proxies from cutting them.
-  const disableIdleTimeout = (request: Request, server: BunServerLike) => server?.timeout(request, 0)
-
-  // Streamable HTTP's POST/GET/DELETE are Bun-native routes: the hot path skips the framework's
-  // per-request context and hooks (measured in BENCHMARKS.md); everything else is Elysia.
-  const app = new Elysia({ serve: { routes: { ...streamable.routes(), ...websocket.routes() } as Record<string, never> } })
-    .onError(({ code, error }) => {
-      if (code === 'NOT_FOUND') return jsonResponse(404, { error: 'not_found', message: 'No such route' })
-      console.error('[http] unhandled error:', error)
-      return jsonResponse(500, { error: 'internal_error', message: 'Internal server error' })
-    })
-    // First, so its request hooks time every route.
-    .use(metricsRoutes({ metrics, token: config.metricsToken }))
-    .use(healthRoutes({ version: SERVER_VERSION, startedAt }))
-    .use(readinessRoutes({ checks: [{ name: 'auth_store', run: () => authStore.ping() }], isDraining: () => draining, timeoutMs: READY_CHECK_TIMEOUT_MS }))
-    .use(openApiRoutes({ registry, version: SERVER_VERSION, authRequired: auth !== undefined, mcpPaths: [...transportRoutes.keys()] }))
-    .use(toolRoutes({
-      core,
-      access: auth?.policy ?? allowAll,
-      guard,
-      authenticate: auth ? (r) => restAuthenticate(auth, r, guard) : async () => ANONYMOUS,
-      unauthenticated: (r) => restError(401, 'invalid_token', 'The session has ended: sign in again with POST /auth/login', {}, {
-        ...guard.cors(r),
-        'www-authenticate': `Bearer resource_metadata="${auth?.resourceMetadataUrl() ?? ''}", error="invalid_token"`,
-      }),
-      maxBodyBytes: config.maxBodyBytes,
-      authRequired: auth !== undefined,
-    }))
-    .use(streamable.plugin())
-    .use(legacySse.plugin(disableIdleTimeout))
-  if (auth) app.use(wellKnownRoutes(() => publicUrl)).use(authRoutes({ auth, guard }))
-  app
-    .listen({
-      port: config.port,
-      hostname: config.host,
-      maxRequestBodySize: Math.max(config.maxBodyBytes * 2, 1 << 20),
-      idleTimeout: config.httpIdleTimeoutS,
-      websocket: websocket.serverOptions(),
-    })
-
-  const stopWatch = config.fixtures === 'conformance' ? watchConformanceResource(core) : () => {}
   const server = app.server!
+  // Stops listening and closes every connection, before anything the requests use is closed.
+  stack.defer(async () => void (await app.stop(true)))
   // Rate limits and audit records ask the server for a request's peer address when they need it.
   addresses.attach(server)
   const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host
@@ -239,11 +153,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
   // The docs page's "Try it out" fetches from the page's own origin: allow exactly that one.
   guard.allowOrigin(url)
   guard.allowOrigin(publicUrl)
-  // Expired login tokens, sessions and counters are dropped at boot and then hourly.
-  const purgeExpired = () => void authStore.purgeExpired(Date.now()).catch((err) => console.error('[auth] purge failed:', err))
-  purgeExpired()
-  const purge = setInterval(purgeExpired, 3_600_000)
-  purge.unref?.()
+  schedulePurge(stores, stack)
+
   let stopping: Promise<void> | undefined
   const shutdown = async () => {
     draining = true
@@ -254,34 +165,164 @@ export async function startServer(config: Config): Promise<RunningServer> {
     const idle = () => metrics.requestsInFlight === 0 && core.inFlight === 0
     if (!(await waitFor(idle, config.shutdownGraceMs)))
       console.warn(`[shutdown] ${metrics.requestsInFlight} HTTP and ${core.inFlight} MCP request(s) still running after ${config.shutdownGraceMs / 1000} s (MCPRAG_SHUTDOWN_GRACE_S): closing them`)
-    stopWatch()
-    clearInterval(purge)
-    revocations.close()
-    await app.stop(true)
-    await core.close()
-    outbox.close()
-    await sessions.close()
-    await log.close()
-    await bus.close()
-    await auth?.login.flush()
-    await mailer.close()
-    // Queued audit records are written before the store closes.
-    await audit.close()
-    await authStore.close()
+    await stack.disposeAsync()
   }
   return {
     url,
     port: server.port!,
+    instanceId,
     core,
     registry,
-    sessions,
-    bus,
+    stores,
     auth,
     stop() {
       stopping ??= shutdown()
       return stopping
     },
   }
+}
+
+/** The audit log always (tool calls are recorded with auth off too); the auth services when auth is on. */
+function buildAuth(
+  config: Config,
+  stores: Stores,
+  registry: Registry,
+  metrics: ServerMetrics,
+  addresses: ClientAddresses,
+  publicUrl: () => string,
+  stack: AsyncDisposableStack,
+): { auth?: Auth; audit: AuditLog } {
+  const audit = new AuditLog({
+    store: stores.auth.audit,
+    now: Date.now,
+    // One write per batch of records (a line each), not one per record.
+    writeLines: config.auditStdout ? (lines) => console.log(lines.join('\n')) : undefined,
+    tierOf: (name) => registry.getTool(name)?.tier,
+    onRecord: (record) => metrics.onAuditRecord(record),
+  })
+  // Queued records are written before the stores close (they were opened, so close, first).
+  stack.defer(() => audit.close())
+  if (!config.auth) return { audit }
+  const mailer = config.auth.smtpUrl ? new SmtpMailer(config.auth.smtpUrl, config.auth.mailFrom) : new ConsoleMailer()
+  stack.defer(() => mailer.close())
+  const auth = createAuth({
+    settings: config.auth,
+    stores: stores.auth,
+    mailer,
+    audit,
+    publicUrl,
+    addressOf: (request) => addresses.of(request),
+    publishRevoked: (ids) => RevocationWatcher.publish(stores.bus, ids),
+  })
+  stack.defer(() => auth.login.flush())
+  return { auth, audit }
+}
+
+interface Transports {
+  streamable: StreamableHttpTransport
+  legacySse: LegacySseTransport
+  websocket: WebSocketTransport
+  /** Sessions with a connection on this instance, per transport (metrics). */
+  sessions(): Partial<Record<TransportKind, number>>
+  /** Open SSE responses and WebSockets on this instance, per transport (metrics). */
+  streams(): Partial<Record<TransportKind, number>>
+}
+
+function buildTransports(config: Config, shared: TransportDeps, auth: Auth | undefined, metrics: ServerMetrics): Transports {
+  const { guard } = shared
+  // Every transport and REST route authenticates through this one hook (bearer token, or nobody when auth is off).
+  const authenticate = auth ? mcpAuthenticate(auth.bearer, auth.resourceMetadataUrl, (r) => guard.cors(r)) : noAuthentication
+  const deps: TransportDeps = { ...shared, authenticate }
+  const streamable = new StreamableHttpTransport({
+    ...deps,
+    path: '/mcp',
+    maxBodyBytes: config.maxBodyBytes,
+    sseRetryMs: config.sseRetryMs,
+    stateless: config.stateless,
+    meter: metrics,
+  })
+  const legacySse = new LegacySseTransport({ ...deps, mounts: legacyMounts, maxBodyBytes: config.maxBodyBytes, sseRetryMs: config.sseRetryMs })
+  const websocket = new WebSocketTransport({
+    ...deps,
+    path: '/mcp/ws',
+    // The upgrade alone also takes a single-use ticket in its URL (browsers cannot set headers there).
+    authenticate: auth ? mcpAuthenticate(auth.bearer, auth.resourceMetadataUrl, (r) => guard.cors(r), { webSocketTicket: true }) : noAuthentication,
+    maxMessageBytes: config.maxBodyBytes,
+    maxBufferedBytes: config.wsMaxBufferedBytes,
+    idleTimeoutS: config.wsIdleTimeoutS,
+    meter: metrics,
+  })
+  return {
+    streamable,
+    legacySse,
+    websocket,
+    sessions: () => ({ 'streamable-http': streamable.heldSessions, sse: legacySse.openStreams, websocket: websocket.openSessions }),
+    streams: () => ({ 'streamable-http': streamable.openStreams, sse: legacySse.openStreams, websocket: websocket.openSockets }),
+  }
+}
+
+interface AppParts {
+  core: McpServer
+  registry: Registry
+  guard: HttpGuard
+  auth?: Auth
+  metrics: ServerMetrics
+  stores: Stores
+  transports: Transports
+  isDraining(): boolean
+  startedAt: number
+  publicUrl(): string
+}
+
+function buildApp(config: Config, p: AppParts) {
+  const { auth, guard, transports } = p
+  // Streamable HTTP's POST/GET/DELETE and the WebSocket upgrade are Bun-native routes: the hot
+  // path skips the framework's per-request context and hooks (measured in BENCHMARKS.md).
+  const nativeRoutes = { ...transports.streamable.routes(), ...transports.websocket.routes() }
+  // Streams must outlive Bun's idle timeout; keep-alive comments keep proxies from cutting them.
+  const disableIdleTimeout = (request: Request, server: { timeout(request: Request, seconds: number): void } | null) => server?.timeout(request, 0)
+  const app = new Elysia({ serve: { routes: nativeRoutes as Record<string, never> } })
+    .onError(({ code, error }) => {
+      if (code === 'NOT_FOUND') return jsonResponse(404, { error: 'not_found', message: 'No such route' })
+      console.error('[http] unhandled error:', error)
+      return jsonResponse(500, { error: 'internal_error', message: 'Internal server error' })
+    })
+    // First, so its request hooks time every route.
+    .use(metricsRoutes({ metrics: p.metrics, token: config.metricsToken }))
+    .use(healthRoutes({ version: SERVER_VERSION, startedAt: p.startedAt }))
+    .use(readinessRoutes({ checks: p.stores.checks, isDraining: p.isDraining, timeoutMs: READY_CHECK_TIMEOUT_MS }))
+    .use(openApiRoutes({ registry: p.registry, version: SERVER_VERSION, authRequired: auth !== undefined, mcpPaths: [...transportRoutes.keys()] }))
+    .use(toolRoutes({
+      core: p.core,
+      access: auth?.policy ?? allowAll,
+      guard,
+      authenticate: auth ? (r) => restAuthenticate(auth, r, guard) : async () => ANONYMOUS,
+      unauthenticated: (r) => restError(401, 'invalid_token', 'The session has ended: sign in again with POST /auth/login', {}, {
+        ...guard.cors(r),
+        'www-authenticate': `Bearer resource_metadata="${auth?.resourceMetadataUrl() ?? ''}", error="invalid_token"`,
+      }),
+      maxBodyBytes: config.maxBodyBytes,
+      authRequired: auth !== undefined,
+    }))
+    .use(transports.streamable.plugin())
+    .use(transports.legacySse.plugin(disableIdleTimeout))
+  if (auth) app.use(wellKnownRoutes(p.publicUrl)).use(authRoutes({ auth, guard }))
+  return app
+}
+
+/** Drop expired identity records at boot and then hourly, in bounded batches (a large backlog never blocks). */
+function schedulePurge(stores: Stores, stack: AsyncDisposableStack): void {
+  const purge = async () => {
+    try {
+      while ((await stores.auth.purgeExpired(Date.now(), PURGE_BATCH)) === PURGE_BATCH) await Bun.sleep(0)
+    } catch (err) {
+      console.error('[auth] purge failed:', err)
+    }
+  }
+  void purge()
+  const timer = setInterval(() => void purge(), PURGE_EVERY_MS)
+  timer.unref?.()
+  stack.defer(() => clearInterval(timer))
 }
 
 /** Poll until `condition` holds (true) or `timeoutMs` passes (false). */

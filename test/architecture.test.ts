@@ -18,7 +18,7 @@ test('the protocol core imports no framework, runtime, database or adapter', asy
   const bad = (await importsOf('src/core')).filter(
     ({ spec }) =>
       /^(elysia|@elysiajs\/|redis|bun($|:)|nodemailer)/.test(spec) ||
-      /\/(transports|http|auth|mail)\//.test(spec) ||
+      /\/(transports|http|auth|mail|stores)\//.test(spec) ||
       /\.\.\/(server|config)\.ts$/.test(spec),
   )
   expect(bad).toEqual([])
@@ -43,10 +43,14 @@ test('only config.ts reads the environment', async () => {
   expect(offenders).toEqual([])
 })
 
-test('only the composition root picks implementations of the seams', async () => {
+test('only stores/open-stores.ts picks implementations of the seams', async () => {
   const picks = (await importsOf('src')).filter(
-    ({ file, spec }) =>
-      /\/(memory|redis|sqlite)-[a-z-]+\.ts$/.test(spec) && file !== 'src/server.ts' && !file.startsWith('src/cli'),
+    ({ file, spec }) => /\/(memory|redis|sqlite)-[a-z-]+\.ts$/.test(spec) && !file.startsWith('src/stores/'),
   )
   expect(picks).toEqual([])
+})
+
+test('the seams the core owns are interfaces in the core; implementations live under stores/', async () => {
+  const reversed = (await importsOf('src/core')).filter(({ spec }) => /\/stores\//.test(spec))
+  expect(reversed).toEqual([])
 })

@@ -32,7 +32,7 @@ afterAll(async () => {
 
 test('user create, set-tier and list manage the server\'s users; bad input exits 2 with a reason', async () => {
   expect((await cli('user', 'create', 'Ops@Example.com', '--tier', 'user')).code).toBe(0)
-  expect(await server.auth!.store.getUserByEmail('ops@example.com')).toMatchObject({ tier: 'user' })
+  expect(await server.auth!.stores.users.getByEmail('ops@example.com')).toMatchObject({ tier: 'user' })
   const dup = await cli('user', 'create', 'ops@example.com')
   expect(dup.code).not.toBe(0)
   expect(dup.err).toContain('already exists')

@@ -13,7 +13,7 @@
  */
 import type { ToolCallEvent, ToolCallObserver } from '../core/ports.ts'
 import type { Tier } from '../core/types.ts'
-import type { AuditQuery, AuditRecord, AuthStore } from '../store/auth-store.ts'
+import type { AuditQuery, AuditRecord, AuditStore } from './stores.ts'
 
 /** Arguments nested deeper than this are digested as a marker (and cannot blow the stack). */
 const MAX_DIGEST_DEPTH = 32
@@ -61,7 +61,7 @@ interface Queued {
 }
 
 export interface AuditLogOptions {
-  store: AuthStore
+  store: AuditStore
   now: () => number
   /** Write each batch's records, one JSON line each, here (stdout in the server); undefined to disable. */
   writeLines?: (lines: string[]) => void
@@ -126,7 +126,7 @@ export class AuditLog implements ToolCallObserver {
       console.error(`[audit] could not store the audit records (${records.length}):`, err)
     }
     try {
-      return this.#o.store.appendAudit(records).then(() => {
+      return this.#o.store.append(records).then(() => {
         this.#failing = false
       }, failed)
     } catch (err) {
@@ -148,7 +148,7 @@ export class AuditLog implements ToolCallObserver {
   /** Records matching `q`, newest first, including every record made before this call. */
   async query(q: AuditQuery): Promise<AuditRecord[]> {
     await this.flush()
-    return this.#o.store.queryAudit(q)
+    return this.#o.store.query(q)
   }
 
   /** Write what is queued; records made afterwards are written at once (shutdown). */

@@ -1,10 +1,9 @@
 /**
  * @module auth/auth
- * Wires the auth services together from the implementations the composition root picked (store,
+ * Wires the auth services together from the implementations the composition root picked (stores,
  * mailer) and the configuration. The HTTP routes and transports receive the resulting `Auth`.
  */
 import type { Mailer } from '../mail/mailer.ts'
-import type { AuthStore } from '../store/auth-store.ts'
 import type { AuditLog } from './audit.ts'
 import { BearerAuth } from './bearer.ts'
 import { SessionTokens } from './jwt.ts'
@@ -13,6 +12,7 @@ import { LoginTokens } from './magic-link.ts'
 import { MemoryCounters, RateLimiter, type RateLimits } from './rate-limit.ts'
 import { SecretBox } from './secret-box.ts'
 import { AuthSessions } from './sessions.ts'
+import type { AuthStores } from './stores.ts'
 import { TierPolicy } from './tier-policy.ts'
 import { TotpService } from './totp.ts'
 import { WS_TICKET_TTL_MS, WsTickets } from './ws-ticket.ts'
@@ -33,7 +33,7 @@ export interface AuthSettings {
 
 export interface AuthDeps {
   settings: AuthSettings
-  store: AuthStore
+  stores: AuthStores
   mailer: Mailer
   audit: AuditLog
   /** The server's public base URL (no trailing slash); resolved on use. */
@@ -45,7 +45,7 @@ export interface AuthDeps {
 }
 
 export interface Auth {
-  store: AuthStore
+  stores: AuthStores
   audit: AuditLog
   sessions: AuthSessions
   login: LoginFlow
@@ -72,11 +72,11 @@ export function createAuth(d: AuthDeps): Auth {
   const now = d.now ?? Date.now
   const s = d.settings
   // Sign-in budgets are rare and guard email flooding: counted in the store (shared, durable).
-  const limiter = new RateLimiter(d.store, now)
+  const limiter = new RateLimiter(d.stores.counters, now)
   // Per-request and per-tool-call budgets run on every request: counted in memory, per instance.
   const requestLimiter = new RateLimiter(new MemoryCounters(), now)
   const sessions = new AuthSessions({
-    store: d.store,
+    store: d.stores.authSessions,
     tokens: sessionTokens(s.jwtSecret, d.publicUrl),
     now,
     ttlMs: s.sessionTokenTtlMs,
@@ -84,8 +84,8 @@ export function createAuth(d: AuthDeps): Auth {
     onRevoked: d.publishRevoked,
   })
   const login = new LoginFlow({
-    store: d.store,
-    links: new LoginTokens(d.store, s.loginTokenTtlMs, now),
+    users: d.stores.users,
+    links: new LoginTokens(d.stores.oneTimeTokens('login'), s.loginTokenTtlMs, now),
     sessions,
     mailer: d.mailer,
     audit: d.audit,
@@ -94,16 +94,16 @@ export function createAuth(d: AuthDeps): Auth {
     callbackUrl: () => `${d.publicUrl()}/auth/callback`,
     now,
   })
-  const tickets = new WsTickets(d.store, WS_TICKET_TTL_MS, now)
-  const totp = new TotpService(d.store, new SecretBox(s.totpKey), { issuer: 'mcprag', maxFailures: s.mfaMaxFailures, lockMs: s.mfaLockMs, now })
+  const tickets = new WsTickets(d.stores.oneTimeTokens('ws_ticket'), WS_TICKET_TTL_MS, now)
+  const totp = new TotpService(d.stores.totp, new SecretBox(s.totpKey), { issuer: 'mcprag', maxFailures: s.mfaMaxFailures, lockMs: s.mfaLockMs, now })
   return {
-    store: d.store,
+    stores: d.stores,
     audit: d.audit,
     sessions,
     login,
     totp,
     policy: new TierPolicy({
-      store: d.store,
+      store: d.stores.authSessions,
       limiter: requestLimiter,
       limits: s.rateLimits,
       now,

@@ -6,15 +6,18 @@
  * `MCPRAG_SIGNUP=open` anyone (new users get tier `public`); addresses in `MCPRAG_ADMIN_EMAILS`
  * always (created as `admin` the first time).
  */
-import { normaliseEmail, type AuthStore, type User } from '../store/auth-store.ts'
 import { loginMail, type Mailer } from '../mail/mailer.ts'
 import type { AuditLog } from './audit.ts'
 import { AuthError } from './errors.ts'
 import type { LoginTokens } from './magic-link.ts'
 import type { AuthSessions } from './sessions.ts'
+import type { User, UserStore } from './stores.ts'
 
 /** RFC 5321 caps a path at 254 characters; CR/LF and spaces are never part of an address here. */
 const EMAIL_PATTERN = /^[^\s@"<>(),;:\\[\]]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/
+
+/** The one normal form of an address: what is stored, looked up and audited. */
+export const normaliseEmail = (email: string) => email.trim().toLowerCase()
 
 export function parseEmail(value: unknown): string {
   if (typeof value !== 'string' || value.length > 254 || !EMAIL_PATTERN.test(value.trim()))
@@ -23,7 +26,7 @@ export function parseEmail(value: unknown): string {
 }
 
 export interface LoginFlowOptions {
-  store: AuthStore
+  users: UserStore
   links: LoginTokens
   sessions: AuthSessions
   mailer: Mailer
@@ -55,8 +58,8 @@ export class LoginFlow {
 
   /** Send a sign-in email if the address may sign in. Resolves before the email is sent. */
   async request(email: string, clientAddress: string): Promise<void> {
-    const { store, adminEmails, signup } = this.#o
-    const user = await store.getUserByEmail(email)
+    const { users, adminEmails, signup } = this.#o
+    const user = await users.getByEmail(email)
     const allowed = user !== undefined || signup === 'open' || adminEmails.includes(email)
     this.#o.audit.record({ kind: 'login_requested', outcome: allowed ? 'sent' : 'ignored', userId: user?.id, email, clientAddress })
     if (!allowed) return
@@ -93,16 +96,16 @@ export class LoginFlow {
   }
 
   async #userFor(email: string): Promise<User | undefined> {
-    const { store, adminEmails, signup, now } = this.#o
-    const existing = await store.getUserByEmail(email)
+    const { users, adminEmails, signup, now } = this.#o
+    const existing = await users.getByEmail(email)
     if (existing) return existing
     const tier = adminEmails.includes(email) ? 'admin' : signup === 'open' ? 'public' : undefined
     if (!tier) return undefined
     try {
-      return await store.createUser({ email, tier, now: now() })
+      return await users.create({ email, tier, now: now() })
     } catch {
       // Two first sign-ins raced: the other one created the user.
-      return store.getUserByEmail(email)
+      return users.getByEmail(email)
     }
   }
 }

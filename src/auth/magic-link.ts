@@ -3,7 +3,7 @@
  * One-time login tokens: 32 random bytes (base64url, 256 bits), stored only as their SHA-256, valid
  * for a bounded time, consumed atomically by the store so concurrent uses yield one session.
  */
-import type { AuthStore } from '../store/auth-store.ts'
+import type { OneTimeTokenTable } from './stores.ts'
 import { OneTimeTokens } from './one-time-tokens.ts'
 
 /** The exact shape of a token this server issues; anything else is refused before a lookup. */
@@ -12,13 +12,10 @@ export const LOGIN_TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/
 export class LoginTokens {
   readonly #tokens: OneTimeTokens
 
-  constructor(store: AuthStore, ttlMs: number, now: () => number) {
+  /** `table` is the login-token table only: a WebSocket ticket must never sign anyone in. */
+  constructor(table: OneTimeTokenTable, ttlMs: number, now: () => number) {
     this.#tokens = new OneTimeTokens({
-      // The login-token table only: a WebSocket ticket must never sign anyone in.
-      table: {
-        put: (hash, email, expiresAt) => store.putLoginToken({ hash, email, expiresAt }),
-        consume: (hash, at) => store.consumeLoginToken(hash, at),
-      },
+      table,
       // Bare base64url: a ticket (`wst_…`) or a JWT (dots) never has this shape.
       prefix: '',
       pattern: LOGIN_TOKEN_PATTERN,

@@ -6,16 +6,10 @@
  * would let a token of one kind be redeemed as the other (a ticket as a sign-in).
  */
 import { createHash, randomBytes } from 'node:crypto'
+import type { OneTimeTokenTable } from './stores.ts'
 
 /** The SHA-256 (hex) a token is stored under; the token itself is never stored. */
 export const hashToken = (token: string) => createHash('sha256').update(token).digest('hex')
-
-/** Where one kind of token is kept: the store's table for that kind and no other. */
-export interface OneTimeTokenTable {
-  put(hash: string, value: string, expiresAt: number): Promise<void>
-  /** Delete and return the value in one atomic step, if the hash is there and not expired. */
-  consume(hash: string, now: number): Promise<string | undefined>
-}
 
 export interface OneTimeTokensOptions {
   table: OneTimeTokenTable

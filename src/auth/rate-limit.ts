@@ -7,7 +7,7 @@
  * budgets, which run on every request and must not cost a database commit each; they count per
  * instance until a shared store exists).
  */
-import type { CounterHit } from '../store/auth-store.ts'
+import type { CounterHit } from './stores.ts'
 
 export interface Limit {
   max: number

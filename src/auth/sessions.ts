@@ -12,7 +12,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import type { Principal, Tier } from '../core/types.ts'
-import type { AuthStore, User } from '../store/auth-store.ts'
+import type { AuthSessionStore, User } from './stores.ts'
 import type { SessionTokens } from './jwt.ts'
 
 export interface IssuedSession {
@@ -37,7 +37,7 @@ export interface ResolvedState {
 }
 
 export interface AuthSessionsOptions {
-  store: AuthStore
+  store: AuthSessionStore
   tokens: SessionTokens
   now: () => number
   ttlMs: number
@@ -82,7 +82,7 @@ export class AuthSessions {
     // 256 random bits: session ids must not be guessable (a UUID has only 122).
     const sessionId = randomBytes(32).toString('base64url')
     const expiresAt = now + ttlMs
-    await this.#o.store.createSession({ id: sessionId, userId: user.id, createdAt: now, expiresAt })
+    await this.#o.store.create({ id: sessionId, userId: user.id, createdAt: now, expiresAt })
     const token = await this.#o.tokens.sign({ userId: user.id, sessionId, expiresAt })
     return { token, sessionId, expiresAt }
   }
@@ -103,7 +103,7 @@ export class AuthSessions {
   }
 
   async #principal(sessionId: string, userId?: string): Promise<Principal | { rejected: TokenRejection }> {
-    const found = await this.#o.store.getSessionWithUser(sessionId)
+    const found = await this.#o.store.getWithUser(sessionId)
     const session = found?.session
     if (!session || (userId !== undefined && session.userId !== userId)) return { rejected: 'unknown_session' }
     if (session.revokedAt !== undefined) return { rejected: 'revoked' }
@@ -123,33 +123,33 @@ export class AuthSessions {
 
   /** Whether a session may still be used (open streams are re-checked with this). */
   async isActive(sessionId: string): Promise<boolean> {
-    const s = await this.#o.store.getSession(sessionId)
+    const s = await this.#o.store.get(sessionId)
     return s !== undefined && s.revokedAt === undefined && s.expiresAt > this.#o.now()
   }
 
   /** Mark this one session MFA-verified for the configured window; returns until when (epoch ms). */
   async markMfaVerified(sessionId: string): Promise<number> {
     const until = this.#o.now() + this.#o.mfaWindowMs
-    await this.#o.store.setSessionMfa(sessionId, until)
+    await this.#o.store.setMfa(sessionId, until)
     this.#epoch++
     return until
   }
 
   async mfaVerifiedUntil(sessionId: string): Promise<number | undefined> {
-    const s = await this.#o.store.getSession(sessionId)
+    const s = await this.#o.store.get(sessionId)
     const until = s?.mfaVerifiedUntil
     return until !== undefined && until > this.#o.now() ? until : undefined
   }
 
   async revoke(sessionId: string): Promise<boolean> {
-    const done = await this.#o.store.revokeSession(sessionId, this.#o.now())
+    const done = await this.#o.store.revoke(sessionId, this.#o.now())
     this.#epoch++
     if (done) this.#o.onRevoked([sessionId])
     return done
   }
 
   async revokeAll(userId: string): Promise<number> {
-    const ids = await this.#o.store.revokeUserSessions(userId, this.#o.now())
+    const ids = await this.#o.store.revokeUser(userId, this.#o.now())
     this.#epoch++
     if (ids.length) this.#o.onRevoked(ids)
     return ids.length

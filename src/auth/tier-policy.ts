@@ -13,16 +13,16 @@ import { forbidden, rateLimited, type McpError } from '../core/errors.ts'
 import type { ToolAccess } from '../core/ports.ts'
 import type { RegisteredTool } from '../core/registry.ts'
 import type { Principal, Tier } from '../core/types.ts'
-import type { AuthStore } from '../store/auth-store.ts'
 import type { RateLimiter, RateLimits } from './rate-limit.ts'
 import type { ResolvedState } from './sessions.ts'
+import type { AuthSessionStore } from './stores.ts'
 
 const RANK: Record<Tier, number> = { public: 0, user: 1, admin: 2 }
 
 export const tierAllows = (have: Tier, need: Tier) => RANK[have] >= RANK[need]
 
 export interface TierPolicyOptions {
-  store: AuthStore
+  store: Pick<AuthSessionStore, 'getWithUser'>
   limiter: RateLimiter
   limits: Pick<RateLimits, 'toolCallsPerUser'>
   now: () => number
@@ -77,7 +77,7 @@ export class TierPolicy implements ToolAccess {
 
   /** The session's state from the store; undefined when it or its user is gone, or it was revoked. */
   async #read(authSessionId: string): Promise<ResolvedState | undefined> {
-    const found = await this.#o.store.getSessionWithUser(authSessionId)
+    const found = await this.#o.store.getWithUser(authSessionId)
     const session = found?.session
     const user = found?.user
     if (!session || !user || session.revokedAt !== undefined) return undefined

@@ -8,7 +8,7 @@
  * - the seed is 20 random bytes, stored only inside a `SecretBox` bound to the user id.
  */
 import { Secret, TOTP } from 'otpauth'
-import type { AuthStore, TotpState } from '../store/auth-store.ts'
+import type { TotpState, TotpStore } from './stores.ts'
 import { AuthError } from './errors.ts'
 import type { SecretBox } from './secret-box.ts'
 
@@ -43,39 +43,39 @@ export function matchStep(totp: TOTP, code: string, nowMs: number): { step: numb
 }
 
 export class TotpService {
-  readonly #store: AuthStore
+  readonly #store: TotpStore
   readonly #box: SecretBox
   readonly #opts: TotpOptions
 
-  constructor(store: AuthStore, box: SecretBox, opts: TotpOptions) {
+  constructor(store: TotpStore, box: SecretBox, opts: TotpOptions) {
     this.#store = store
     this.#box = box
     this.#opts = opts
   }
 
   async isEnrolled(userId: string): Promise<boolean> {
-    return (await this.#store.getTotp(userId))?.confirmed === true
+    return (await this.#store.get(userId))?.confirmed === true
   }
 
   /** Start enrolment with a fresh secret; returns the otpauth:// URI (show once, it holds the secret). */
   async enrol(user: { id: string; email: string }): Promise<{ uri: string; secret: string }> {
     const secret = new Secret({ size: 20 }).base32
-    await this.#store.putTotp(user.id, this.#box.seal(secret, user.id))
+    await this.#store.put(user.id, this.#box.seal(secret, user.id))
     return { uri: totpFor(secret, user.email, this.#opts.issuer).toString(), secret }
   }
 
   /** Confirm a pending enrolment with a first code. */
   async confirm(userId: string, code: unknown): Promise<void> {
-    const state = await this.#store.getTotp(userId)
+    const state = await this.#store.get(userId)
     if (!state) throw new AuthError(400, 'not_enrolled', 'No enrolment is pending: POST /auth/totp/enroll first')
     if (state.confirmed) throw new AuthError(409, 'already_enrolled', 'The authenticator is already confirmed; use POST /auth/verify-mfa')
     await this.#check(state, code)
-    await this.#store.confirmTotp(userId)
+    await this.#store.confirm(userId)
   }
 
   /** Verify a code of a confirmed authenticator. Throws `AuthError` (400/401/429) when refused. */
   async verify(userId: string, code: unknown): Promise<void> {
-    const state = await this.#store.getTotp(userId)
+    const state = await this.#store.get(userId)
     if (!state?.confirmed)
       throw new AuthError(400, 'not_enrolled', 'No authenticator is enrolled for this user: POST /auth/totp/enroll, then /auth/totp/confirm')
     await this.#check(state, code)
@@ -90,12 +90,12 @@ export class TotpService {
     if (secret === undefined) throw new Error(`TOTP secret of user ${state.userId} does not open: was MCPRAG_TOTP_KEY changed?`)
     const match = matchStep(totpFor(secret), code, now)
     let rejection: TotpRejection | undefined = 'rejected' in match ? match.rejected : undefined
-    if ('step' in match && !(await this.#store.claimTotpStep(state.userId, match.step))) rejection = 'replayed'
+    if ('step' in match && !(await this.#store.claimStep(state.userId, match.step))) rejection = 'replayed'
     if (rejection === undefined) {
-      if (state.failures > 0) await this.#store.resetTotpFailures(state.userId)
+      if (state.failures > 0) await this.#store.resetFailures(state.userId)
       return
     }
-    const { failures, lockedUntil } = await this.#store.recordTotpFailure(state.userId, now, this.#opts.maxFailures, this.#opts.lockMs)
+    const { failures, lockedUntil } = await this.#store.recordFailure(state.userId, now, this.#opts.maxFailures, this.#opts.lockMs)
     if (lockedUntil !== undefined) throw this.#locked(lockedUntil, now, rejection)
     const left = this.#opts.maxFailures - failures
     throw new AuthError(401, 'invalid_code', `The code is wrong or was already used: enter the next code from your authenticator (${left} attempt${left === 1 ? '' : 's'} left before a lock)`, {

@@ -12,7 +12,7 @@
  * the user's tier and the session's MFA verification are read from the store then and on every
  * tool call after, exactly as for the bearer token itself.
  */
-import type { AuthStore } from '../store/auth-store.ts'
+import type { OneTimeTokenTable } from './stores.ts'
 import { OneTimeTokens } from './one-time-tokens.ts'
 
 /** Long enough to open a socket right after asking, short enough that a leaked ticket is worthless. */
@@ -24,13 +24,10 @@ export const WS_TICKET_PATTERN = /^wst_[A-Za-z0-9_-]{43}$/
 export class WsTickets {
   readonly #tickets: OneTimeTokens
 
-  constructor(store: AuthStore, ttlMs: number, now: () => number) {
+  /** `table` is the ticket table only, never the login tokens': a ticket must not be redeemable as a sign-in. */
+  constructor(table: OneTimeTokenTable, ttlMs: number, now: () => number) {
     this.#tickets = new OneTimeTokens({
-      // The ticket table only, never the login tokens': a ticket must not be redeemable as a sign-in.
-      table: {
-        put: (hash, sessionId, expiresAt) => store.putWsTicket({ hash, sessionId, expiresAt }),
-        consume: (hash, at) => store.consumeWsTicket(hash, at),
-      },
+      table,
       prefix: 'wst_',
       pattern: WS_TICKET_PATTERN,
       ttlMs,

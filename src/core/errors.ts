@@ -3,7 +3,13 @@
  * Wire errors: `McpError` carries a numeric JSON-RPC code and is serialised as-is. `ToolError` is a
  * tool's business failure and becomes an `isError: true` result, never a JSON-RPC error (SEP-1303).
  */
-import type { JsonRpcErrorObject } from './jsonrpc.ts'
+
+/** The `error` member of a JSON-RPC failure. */
+export interface JsonRpcErrorObject {
+  code: number
+  message: string
+  data?: unknown
+}
 
 /** JSON-RPC and MCP error codes used on the wire. The only place these numbers appear. */
 export const ErrorCode = {

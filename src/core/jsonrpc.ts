@@ -3,7 +3,7 @@
  * JSON-RPC 2.0 message shapes and the one classifier every transport runs incoming bodies through.
  * Id `0` is a real id: every check here is `!== undefined`, never truthiness.
  */
-import { ErrorCode } from './errors.ts'
+import { ErrorCode, type JsonRpcErrorObject } from './errors.ts'
 
 export type RequestId = string | number
 export type Params = Record<string, unknown>
@@ -24,11 +24,7 @@ export interface JsonRpcSuccess {
   id: RequestId
   result: Params
 }
-export interface JsonRpcErrorObject {
-  code: number
-  message: string
-  data?: unknown
-}
+export type { JsonRpcErrorObject }
 export interface JsonRpcFailure {
   jsonrpc: '2.0'
   /** `null` only when the request id could not be read (parse errors); never in a 200 body. */

@@ -4,8 +4,7 @@
  * transport, framework, runtime or database; transports hand it messages through an `Exchange`
  * and it returns responses as values.
  */
-import type { Bus, Unsubscribe } from '../bus/bus.ts'
-import type { SessionStore } from '../store/session-store.ts'
+import type { Bus, Unsubscribe } from './bus.ts'
 import { Call, type CallDeps, type Exchange } from './call.ts'
 import { Paginator } from './cursor.ts'
 import { ErrorCode, McpError, invalidParams, methodNotFound } from './errors.ts'
@@ -25,9 +24,13 @@ import { getPrompt, listPrompts } from './methods/prompts.ts'
 import { listResourceTemplates, listResources, readResource, subscribe, unsubscribe } from './methods/resources.ts'
 import { callTool, listTools } from './methods/tools.ts'
 import { PendingRequests } from './outbound.ts'
-import { allowAll, type Outbox, type ToolAccess, type ToolCallObserver } from './ports.ts'
+import { SessionOutbox } from './outbox.ts'
+import { allowAll, type ToolAccess, type ToolCallObserver } from './ports.ts'
 import type { Registry } from './registry.ts'
+import type { SessionStore } from './session-store.ts'
 import type { SessionState } from './session.ts'
+import type { Streams } from './streams.ts'
+import { CANCEL, SESSION_ENDED, instanceInbox } from './topics.ts'
 import { isLogLevel, type ClientCapabilities, type Implementation, type Principal, type TransportKind } from './types.ts'
 import { DEFAULT_NEGOTIATED_VERSION, negotiateVersion } from './versions.ts'
 
@@ -38,8 +41,8 @@ export interface McpServerOptions {
   instructions?: string
   registry: Registry
   sessions: SessionStore
+  streams: Streams
   bus: Bus
-  outbox: Outbox
   /** Identifies this process among instances sharing a bus. */
   instanceId: string
   cursorSecret: string
@@ -51,8 +54,6 @@ export interface McpServerOptions {
   newSessionId?: () => string
 }
 
-const CANCEL_TOPIC = 'mcprag:cancel'
-const instanceTopic = (id: string) => `mcprag:instance:${id}`
 const inflightKey = (sessionId: string | undefined, id: RequestId) => `${sessionId ?? ''}\u0000${typeof id}:${id}`
 
 // A Map, not an object literal: a method named "constructor" must not find Object.prototype.
@@ -80,6 +81,8 @@ export class McpServer {
   readonly #unsubscribes: Unsubscribe[] = []
   readonly #capabilities: Params
   readonly #callDeps: CallDeps
+  /** Where messages that belong to no request go; transports tell it which sessions they hold. */
+  readonly outbox: SessionOutbox
 
   constructor(opts: McpServerOptions) {
     this.#opts = opts
@@ -87,6 +90,7 @@ export class McpServer {
     this.info = opts.info
     this.#now = opts.now ?? Date.now
     this.#pending = new PendingRequests(opts.instanceId)
+    this.outbox = new SessionOutbox(opts.streams, opts.bus)
     this.#deps = {
       registry: opts.registry,
       paginator: new Paginator(opts.cursorSecret, opts.pageSize ?? 100),
@@ -107,28 +111,35 @@ export class McpServer {
       logging: {},
       completions: {},
     }
+    // Tools, resources and prompts are registered at boot on every instance alike; a change
+    // announced here reaches the sessions every instance holds.
     opts.registry.onChange((kind) => {
-      void opts.outbox.broadcast(notification(`notifications/${kind}/list_changed`))
+      void this.outbox.broadcast(notification(`notifications/${kind}/list_changed`))
     })
   }
 
-  /** Join the bus: replies and cancellations that reached another instance are forwarded here. */
+  /** Join the bus: replies, cancellations and session ends that reached another instance come here. */
   async start(): Promise<void> {
-    const { bus, instanceId } = this.#opts
+    const { bus, instanceId, sessions } = this.#opts
     this.#unsubscribes.push(
-      await bus.subscribe(instanceTopic(instanceId), (p) => {
-        const { sessionId, response } = p as { sessionId: string; response: JsonRpcResponse }
-        this.#pending.settle(sessionId, response)
+      await bus.subscribe(instanceInbox(instanceId), ({ sessionId, response }) => {
+        if (response.id === null || !this.#pending.settle(sessionId, response)) return
+        // Settled from the wake-up: the kept copy is no longer needed.
+        void sessions.takeReply(sessionId, response.id).catch(() => {})
       }),
-      await bus.subscribe(CANCEL_TOPIC, (p) => {
-        const { sessionId, requestId } = p as { sessionId: string; requestId: RequestId }
+      await bus.subscribe(CANCEL, ({ sessionId, requestId }) => {
         this.#inflight.get(inflightKey(sessionId, requestId))?.cancel()
       }),
+      await bus.subscribe(SESSION_ENDED, ({ sessionId }) => this.#endLocally(sessionId)),
+      // Wake-ups published while the bus was away are lost: collect the kept replies instead.
+      bus.onReconnect(() => void this.#collectReplies()),
     )
+    await this.outbox.start()
   }
 
   async close(): Promise<void> {
     for (const u of this.#unsubscribes.splice(0)) u()
+    this.outbox.close()
     for (const c of this.#inflight.values()) c.cancel()
     this.#inflight.clear()
   }
@@ -248,7 +259,7 @@ export class McpServer {
         if (typeof requestId !== 'string' && typeof requestId !== 'number') return
         const local = this.#inflight.get(inflightKey(session?.id, requestId))
         if (local) local.cancel()
-        else if (session) await this.#opts.bus.publish(CANCEL_TOPIC, { sessionId: session.id, requestId })
+        else if (session) await this.#opts.bus.publish(CANCEL, { sessionId: session.id, requestId })
         return
       }
       default:
@@ -256,34 +267,76 @@ export class McpServer {
     }
   }
 
-  /** Handle the client's answer to one of our requests, wherever it was issued. */
+  /**
+   * Handle the client's answer to one of our requests, wherever it was issued: the instance that
+   * asked may be another one (its id is in the request id). The answer is kept in the session
+   * store first and then announced, so a lost announcement delays it instead of losing it.
+   */
   async handleResponse(response: JsonRpcResponse, exchange: Exchange): Promise<void> {
     const session = exchange.session
     if (!session || response.id === null) return
     if (this.#pending.settle(session.id, response)) return
     const owner = PendingRequests.instanceOf(response.id)
-    if (owner && owner !== this.#opts.instanceId)
-      await this.#opts.bus.publish(instanceTopic(owner), { sessionId: session.id, response })
+    if (!owner || owner === this.#opts.instanceId) return
+    await this.#opts.sessions.putReply(session.id, response.id, response, this.#callDeps.clientRequestTimeoutMs)
+    await this.#opts.bus.publish(instanceInbox(owner), { sessionId: session.id, response })
   }
 
-  /** End a session: cancel its work, fail what it waits for, forget it. */
+  /**
+   * The session `id` names, if it is live, belongs to `principal` and was opened on `transport`;
+   * its idle deadline moves on. Anything else is undefined, reported alike by every transport
+   * (404): session ids are not credentials, and an id of one transport means nothing on another.
+   */
+  async ownedSession(id: string, principal: Principal, transport: TransportKind): Promise<SessionState | undefined> {
+    const session = await this.#opts.sessions.get(id, { touch: true })
+    return session && session.ownerId === principal.id && session.transport === transport ? session : undefined
+  }
+
+  /** Keep a session from idling out (an open stream's or socket's keep-alive tick). */
+  async touch(sessionId: string): Promise<void> {
+    await this.#opts.sessions.touch(sessionId)
+  }
+
+  /**
+   * End a session, wherever it ran: cancel its work and fail what it waits for (here and, through
+   * the bus, on every instance), end its streams (their connections close) and forget it.
+   * Idempotent: every transport calls it when its connection or the client ends the session.
+   */
   async endSession(sessionId: string): Promise<boolean> {
+    this.#endLocally(sessionId)
+    const existed = await this.#opts.sessions.delete(sessionId)
+    await this.#opts.streams.dropSession(sessionId)
+    await this.#opts.bus.publish(SESSION_ENDED, { sessionId })
+    return existed
+  }
+
+  #endLocally(sessionId: string): void {
     const prefix = `${sessionId}\u0000`
     for (const [key, c] of this.#inflight) if (key.startsWith(prefix)) c.cancel()
     this.#pending.failSession(sessionId)
-    return this.#opts.sessions.delete(sessionId)
+  }
+
+  async #collectReplies(): Promise<void> {
+    for (const { sessionId, id } of this.#pending.waiting()) {
+      try {
+        const response = await this.#opts.sessions.takeReply(sessionId, id)
+        if (response) this.#pending.settle(sessionId, response)
+      } catch (err) {
+        console.error('[core] collecting a kept reply failed:', err instanceof Error ? err.message : err)
+      }
+    }
   }
 
   /** Send `notifications/resources/updated` to every session subscribed to `uri`. */
   async resourceUpdated(uri: string): Promise<void> {
     const ids = await this.#opts.sessions.subscribers(uri)
     const message = notification('notifications/resources/updated', { uri })
-    await Promise.all(ids.map((id) => this.#opts.outbox.toSession(id, message)))
+    await Promise.all(ids.map((id) => this.outbox.toSession(id, message)))
   }
 
   /** Send a message that belongs to no request to one session. */
-  notifySession(sessionId: string, method: string, params?: Params): Promise<void> {
-    return this.#opts.outbox.toSession(sessionId, notification(method, params))
+  async notifySession(sessionId: string, method: string, params?: Params): Promise<void> {
+    await this.outbox.toSession(sessionId, notification(method, params))
   }
 
   async #setLevel(request: JsonRpcRequest, exchange: Exchange): Promise<JsonRpcResponse> {

@@ -60,6 +60,14 @@ export class PendingRequests {
     return true
   }
 
+  /** Every request still waiting for an answer. */
+  *waiting(): Iterable<{ sessionId: string; id: string }> {
+    for (const key of this.#pending.keys()) {
+      const cut = key.indexOf('\u0000')
+      yield { sessionId: key.slice(0, cut), id: key.slice(cut + 1) }
+    }
+  }
+
   /** Fail everything a session waits for (the session ended). */
   failSession(sessionId: string): void {
     const prefix = `${sessionId}\u0000`

@@ -4,17 +4,9 @@
  * (`src/server.ts`) plugs in implementations; tests plug in fakes.
  */
 import type { McpError } from './errors.ts'
-import type { JsonRpcMessage } from './jsonrpc.ts'
 import type { RegisteredTool } from './registry.ts'
 import type { SessionState } from './session.ts'
 import type { Principal } from './types.ts'
-
-/** Delivery of messages that belong to no request: they travel on a session's standalone stream. */
-export interface Outbox {
-  toSession(sessionId: string, message: JsonRpcMessage): Promise<void>
-  /** To every live session on every instance (list_changed notifications). */
-  broadcast(message: JsonRpcMessage): Promise<void>
-}
 
 /** Who may see and call which tool. The default lets everyone do everything (auth off). */
 export interface ToolAccess {

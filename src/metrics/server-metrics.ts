@@ -9,7 +9,7 @@
 import type { ToolCallEvent, ToolCallObserver } from '../core/ports.ts'
 import type { TransportKind } from '../core/types.ts'
 import { Counter, Gauge, Histogram, MetricRegistry, observe, type CounterSeries, type HistogramSeries } from '../lib/prometheus.ts'
-import type { AuditRecord } from '../store/auth-store.ts'
+import type { AuditRecord } from '../auth/stores.ts'
 
 /** Seconds; from a cached JSON reply (sub-millisecond) to a slow tool. */
 const LATENCY_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]

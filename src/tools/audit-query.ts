@@ -5,7 +5,8 @@
  */
 import { ToolError } from '../core/errors.ts'
 import { defineTool } from '../core/registry.ts'
-import type { AuditQuery, AuditRecord } from '../store/auth-store.ts'
+import { normaliseEmail } from '../auth/login.ts'
+import type { AuditQuery, AuditRecord } from '../auth/stores.ts'
 
 export interface AuditReader {
   query(q: AuditQuery): Promise<AuditRecord[]>
@@ -58,7 +59,7 @@ export function auditQueryTool(audit: AuditReader) {
       }
       const q: AuditQuery = { limit: args.limit ?? 50, since: time(args.since, 'since'), until: time(args.until, 'until'), kind: args.kind, tool: args.tool, outcome: args.outcome }
       if (args.user !== undefined) {
-        if (args.user.includes('@')) q.email = args.user
+        if (args.user.includes('@')) q.email = normaliseEmail(args.user)
         else q.userId = args.user
       }
       const records = (await audit.query(q)).map((r) => ({ ...r, at: new Date(r.at).toISOString() }))

@@ -12,10 +12,10 @@ import { ErrorCode } from '../core/errors.ts'
 import { classify, failure, type Classified, type JsonRpcMessage, type JsonRpcRequest } from '../core/jsonrpc.ts'
 import type { Exchange } from '../core/mcp-server.ts'
 import type { SessionState } from '../core/session.ts'
+import { STANDALONE_STREAM, type Attachment, type StreamSink } from '../core/streams.ts'
 import type { Principal } from '../core/types.ts'
 import { isJsonContentType, parseJsonBody, protocolVersionProblem, readBody, rpcErrorResponse } from './http-guard.ts'
 import { SseStream, type SseStreamOwner } from './sse-stream.ts'
-import { standaloneStreamId, type Attachment, type StreamSink } from './stream-hub.ts'
 import type { TransportDeps } from './transport-deps.ts'
 
 /** One place the transport is mounted: the stream's path and the path its endpoint event names. */
@@ -91,10 +91,11 @@ export class LegacySseTransport {
    * long-lived is created in a scope that holds the Request (closures keep their whole scope).
    */
   async #follow(session: SessionState, principal: Principal, messagesPath: string): Promise<SseStream> {
-    const { hub, outbox } = this.#o
-    const streamId = standaloneStreamId(session.id)
-    await hub.open(streamId, session.id)
-    outbox.hold(session.id)
+    const { streams, core } = this.#o
+    const ref = { sessionId: session.id, streamId: STANDALONE_STREAM }
+    // This transport cannot resume (a reconnect is a new session): delivered messages are not kept.
+    await streams.open(ref, { ephemeral: true })
+    core.outbox.hold(session.id)
     this.#streams.add(session.id)
     const follower = new LegacyStream(this, session.id)
     const sse = follower.sse
@@ -102,9 +103,10 @@ export class LegacySseTransport {
     // session (logout) closes it.
     if (this.#o.revocations && principal.authSessionId !== undefined) follower.untrack = this.#o.revocations.track(principal, follower.end.bind(follower))
     sse.event(`${messagesPath}?sessionId=${session.id}`, { event: 'endpoint', retryMs: this.#o.sseRetryMs })
-    // From seq 0, not 'live': a reply written before the attach completes is replayed, not lost.
-    follower.attachment = await hub.attach(streamId, 0, follower)
-    if (sse.closed) follower.attachment.detach()
+    // The client learns where to POST only once this returns, after the attach: nothing written
+    // to the session can come before it.
+    follower.attachment = await streams.attach(ref, 'live', follower)
+    if (sse.closed) follower.attachment?.detach()
     return sse
   }
 
@@ -115,7 +117,7 @@ export class LegacySseTransport {
 
   /** Called by a LegacyStream on each keep-alive tick. */
   touch(sessionId: string): void {
-    void this.#o.sessions.touch(sessionId)
+    void this.#o.core.touch(sessionId).catch(() => {})
   }
 
   get keepAliveMs(): number {
@@ -124,13 +126,11 @@ export class LegacySseTransport {
 
   /** The stream closed: the session ends with it, and so does everything it was waiting for. */
   async #end(sessionId: string): Promise<void> {
-    const { core, hub, outbox } = this.#o
+    const { core } = this.#o
     if (!this.#streams.delete(sessionId)) return
-    outbox.release(sessionId)
+    core.outbox.release(sessionId)
     try {
-      await hub.end(standaloneStreamId(sessionId))
       await core.endSession(sessionId)
-      await hub.log.dropSession(sessionId)
     } catch (err) {
       console.error(`[sse] clean-up of session ${sessionId} failed:`, err)
     }
@@ -183,12 +183,12 @@ export class LegacySseTransport {
     }
   }
 
-  /** Write to the session's stream; a failure means the session ended, and then nobody listens. */
+  /** Write to the session's stream, wherever its connection is held. */
   async #write(sessionId: string, message: JsonRpcMessage): Promise<void> {
     try {
-      await this.#o.hub.write(standaloneStreamId(sessionId), message)
-    } catch {
-      // The stream closed meanwhile.
+      await this.#o.streams.write({ sessionId, streamId: STANDALONE_STREAM }, [message])
+    } catch (err) {
+      console.error(`[sse] writing to session ${sessionId} failed:`, err instanceof Error ? err.message : err)
     }
   }
 
@@ -197,14 +197,10 @@ export class LegacySseTransport {
     const id = new URL(request.url).searchParams.get('sessionId')
     if (!id)
       return rpcErrorResponse(400, ErrorCode.ConnectionClosed, 'Bad Request: the sessionId query parameter is required; POST to the URI of the stream\'s endpoint event', cors)
-    const session = await this.#o.sessions.get(id)
-    // Another principal's session, or a Streamable HTTP one, is reported like a missing one.
-    if (!session || session.ownerId !== principal.id || session.transport !== 'sse')
-      return rpcErrorResponse(404, ErrorCode.SessionNotFound, 'Session not found: its stream closed or it expired; open a new stream', cors)
+    const session = await this.#o.core.ownedSession(id, principal, 'sse')
+    if (!session) return rpcErrorResponse(404, ErrorCode.SessionNotFound, 'Session not found: its stream closed or it expired; open a new stream', cors)
     const badVersion = protocolVersionProblem(request, cors)
     if (badVersion) return badVersion
-    // Not awaited, as on the other transports: the answer need not wait for the idle deadline.
-    void this.#o.sessions.touch(id)
     return session
   }
 }

@@ -1,18 +1,19 @@
 /**
  * @module transports/post-replies
  * How Streamable HTTP answers the requests of one POST: JSON when they finish without sending
- * anything related, otherwise (or when they run long) an SSE stream — resumable through the
- * StreamHub inside a session, written directly when there is no session to resume with.
+ * anything related, otherwise (or when they run long) an SSE stream — resumable through
+ * `Streams` inside a session, written directly when there is no session to resume with.
  */
-import type { JsonRpcMessage, JsonRpcRequest, JsonRpcResponse } from '../core/jsonrpc.ts'
+import { ErrorCode } from '../core/errors.ts'
+import { failure, type JsonRpcMessage, type JsonRpcRequest, type JsonRpcResponse } from '../core/jsonrpc.ts'
 import type { Exchange, McpServer } from '../core/mcp-server.ts'
 import type { SessionState } from '../core/session.ts'
+import type { StreamRef, Streams } from '../core/streams.ts'
 import type { Principal } from '../core/types.ts'
 import { NO_HEADERS } from './http-guard.ts'
 import { SlowReplies } from './slow-replies.ts'
 import { openSseReply, type SseReplyOptions } from './sse-reply.ts'
 import { SseStream } from './sse-stream.ts'
-import type { StreamHub } from './stream-hub.ts'
 
 /**
  * A request still running after this long is answered as an SSE stream (with keep-alives and no
@@ -24,7 +25,7 @@ const JSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({ 'content-
 
 export interface PostRepliesOptions {
   core: McpServer
-  hub: StreamHub
+  streams: Streams
   keepAliveMs: number
   reply: SseReplyOptions
   /** Counted for metrics: a reply became a stream, and such a (session-less) stream closed. */
@@ -52,26 +53,27 @@ export class PostReplies {
     cors: Readonly<Record<string, string>>,
     disableIdleTimeout: () => void,
   ): Promise<Response> {
-    const { core, hub } = this.#o
-    let streamId: string | undefined
+    const { core, streams } = this.#o
+    let stream: StreamRef | undefined
     let upgrade: (() => void) | undefined
     const upgraded = new Promise<'sse'>((resolve) => (upgrade = () => resolve('sse')))
     // The connection, once the reply has become a stream; `drop` asks for it to be closed early.
     let connection: SseStream | undefined
     let drop = false
-    const ensureStream = (): string => {
-      if (streamId === undefined) {
-        streamId = crypto.randomUUID()
-        void hub.open(streamId, session.id)
+    const ensureStream = (): StreamRef => {
+      if (stream === undefined) {
+        stream = { sessionId: session.id, streamId: crypto.randomUUID() }
+        // Not awaited: writes on the same stream are issued after it, in order, on one connection.
+        streams.open(stream, { requestIds: requests.map((r) => r.id) }).catch((err) => console.error('[streamable-http] opening a reply stream failed:', err))
         upgrade!()
       }
-      return streamId
+      return stream
     }
     const exchange: Exchange = {
       session,
       principal,
       transport: 'streamable-http',
-      send: (message: JsonRpcMessage) => hub.write(ensureStream(), message).then(() => {}),
+      send: (message: JsonRpcMessage) => streams.write(ensureStream(), [message]).then(() => {}),
       closeStream: () => {
         ensureStream()
         drop = true
@@ -84,14 +86,17 @@ export class PostReplies {
     this.#slow.unwatch(slow)
     if (first !== 'sse') return jsonReply(first, isBatch, cors)
     disableIdleTimeout()
-    const id = streamId!
-    void all.then(async (responses) => {
-      for (const r of responses) if (r) await hub.write(id, r)
-      await hub.end(id)
-    })
+    const ref = stream!
+    void all
+      .then(async (responses) => {
+        const answered = responses.filter((r): r is JsonRpcResponse => r !== undefined)
+        if (answered.length) await streams.write(ref, answered)
+        await streams.end(ref)
+      })
+      .catch((err) => console.error('[streamable-http] writing the final responses failed:', err))
     this.#o.streamOpened()
-    return openSseReply(this.#o.reply, {
-      streamId: id,
+    const reply = await openSseReply(this.#o.reply, {
+      streamId: ref.streamId,
       session,
       principal,
       afterSeq: 0,
@@ -102,6 +107,8 @@ export class PostReplies {
         if (drop) sse.close()
       },
     })
+    // The stream was opened just above: only a store that lost it (a flushed Redis) gets here.
+    return reply ?? json(503, failure(null, { code: ErrorCode.InternalError, message: 'The reply stream was lost: retry the request' }), { ...cors, 'retry-after': '1' })
   }
 
   /**

@@ -5,11 +5,9 @@
  * the bus (from any instance) closes them at once, and a periodic sweep catches sessions that
  * expired or were revoked by another process (the operator CLI) without a bus event.
  */
-import type { Bus, Unsubscribe } from '../bus/bus.ts'
+import type { Bus, Unsubscribe } from '../core/bus.ts'
+import { AUTH_REVOKED } from '../core/topics.ts'
 import type { Principal } from '../core/types.ts'
-
-/** Payload: `{ authSessionId: string }`. */
-export const AUTH_REVOKED_TOPIC = 'mcprag:auth:revoked'
 
 export interface RevocationWatcherOptions {
   bus: Bus
@@ -34,12 +32,11 @@ export class RevocationWatcher {
   /** Tell every instance that these auth sessions were revoked. */
   static publish(bus: Bus, authSessionIds: string[]): void {
     for (const authSessionId of authSessionIds)
-      bus.publish(AUTH_REVOKED_TOPIC, { authSessionId }).catch((err) => console.error('[auth] could not publish a revocation:', err))
+      bus.publish(AUTH_REVOKED, { authSessionId }).catch((err) => console.error('[auth] could not publish a revocation:', err))
   }
 
   async start(): Promise<void> {
-    this.#unsubscribe = await this.#o.bus.subscribe(AUTH_REVOKED_TOPIC, (p) => {
-      const id = (p as { authSessionId?: unknown }).authSessionId
+    this.#unsubscribe = await this.#o.bus.subscribe(AUTH_REVOKED, ({ authSessionId: id }) => {
       if (typeof id !== 'string') return
       this.#o.onRevoked?.(id)
       this.#closeAll(id)

@@ -1,19 +1,19 @@
 /**
  * @module transports/sse-reply
- * An SSE response that follows one resumable stream of the StreamHub: it replays the log after
- * a position, then delivers live events, each with an id (`<stream>:<seq>`) a client can resume
- * from. Used for POST replies that became streams, GET streams and Last-Event-ID resumption.
+ * An SSE response that follows one resumable stream: it replays the log after a position, then
+ * delivers live events, each with an id (`<stream>:<seq>`) a client can resume from. Used for POST
+ * replies that became streams, GET streams and Last-Event-ID resumption.
  */
 import type { JsonRpcMessage } from '../core/jsonrpc.ts'
 import type { SessionState } from '../core/session.ts'
+import { formatEventId, type Attachment, type StreamSink, type Streams } from '../core/streams.ts'
 import type { Principal } from '../core/types.ts'
 import { versionAtLeast } from '../core/versions.ts'
 import type { RevocationWatcher } from './revocation-watcher.ts'
 import { SseStream, type SseStreamOwner } from './sse-stream.ts'
-import { formatEventId, type Attachment, type StreamHub, type StreamSink } from './stream-hub.ts'
 
 export interface SseReplyOptions {
-  hub: StreamHub
+  streams: Streams
   keepAliveMs: number
   sseRetryMs: number
   revocations?: Pick<RevocationWatcher, 'track'>
@@ -38,8 +38,8 @@ export interface SseReplyRequest {
 }
 
 /**
- * One open reply: the hub's sink and the SSE stream's owner at once. A class with methods, not a
- * nest of closures: idle streams are held by the thousand, and closures are what they cost most.
+ * One open reply: the stream's sink and the SSE stream's owner at once. A class with methods, not
+ * a nest of closures: idle streams are held by the thousand, and closures are what they cost most.
  */
 class SseReply implements StreamSink, SseStreamOwner {
   readonly sse: SseStream
@@ -47,12 +47,18 @@ class SseReply implements StreamSink, SseStreamOwner {
   untrack: (() => void) | undefined
   readonly #o: SseReplyOptions
   readonly #streamId: string
+  readonly #afterSeq: number | 'live'
+  /** The priming event's version rule, decided once. */
+  readonly #prime: boolean
   readonly sessionId: string
   readonly standalone: boolean
 
   constructor(o: SseReplyOptions, r: SseReplyRequest) {
     this.#o = o
     this.#streamId = r.streamId
+    this.#afterSeq = r.afterSeq
+    // Clients older than 2025-11-25 choke on the priming event's empty data line.
+    this.#prime = r.prime && versionAtLeast(r.session.protocolVersion, '2025-11-25')
     this.sessionId = r.session.id
     this.standalone = r.standalone ?? false
     this.sse = new SseStream({ keepAliveMs: o.keepAliveMs, owner: this })
@@ -63,6 +69,13 @@ class SseReply implements StreamSink, SseStreamOwner {
     this.sse.close()
   }
 
+  ready(position: number): void {
+    // Priming (SEP-1699): an id the client can resume from before any message arrives.
+    if (this.#prime) this.sse.event('', { id: formatEventId(this.#streamId, this.#afterSeq === 'live' ? position : this.#afterSeq), retryMs: this.#o.sseRetryMs })
+    // Bun sends the status line and headers with the first body bytes: without this comment a
+    // GET would stay unanswered until the first event or keep-alive.
+    else this.sse.comment('open')
+  }
   event(seq: number, message: JsonRpcMessage): void {
     this.sse.event(JSON.stringify(message), { id: formatEventId(this.#streamId, seq), event: 'message' })
   }
@@ -82,25 +95,25 @@ class SseReply implements StreamSink, SseStreamOwner {
   }
 }
 
-export async function openSseReply(o: SseReplyOptions, r: SseReplyRequest): Promise<Response> {
-  const { hub } = o
-  const { streamId, session } = r
+/** The SSE response following `r.streamId`, or undefined when the session has no such stream. */
+export async function openSseReply(o: SseReplyOptions, r: SseReplyRequest): Promise<Response | undefined> {
   const reply = new SseReply(o, r)
   const sse = reply.sse
   // A revoked auth session (logout) closes its streams; the client's next request gets 401.
   if (o.revocations && r.principal.authSessionId !== undefined) reply.untrack = o.revocations.track(r.principal, reply.close.bind(reply))
-  // Priming (SEP-1699): an id the client can resume from before any message arrives. Clients
-  // older than 2025-11-25 choke on an empty data line, so they get none.
-  if (r.prime && versionAtLeast(session.protocolVersion, '2025-11-25')) {
-    const at = r.afterSeq === 'live' ? ((await hub.log.info(streamId))?.lastSeq ?? 0) : r.afterSeq
-    sse.event('', { id: formatEventId(streamId, at), retryMs: o.sseRetryMs })
-  } else {
-    // Bun sends the status line and headers with the first body bytes: without this comment a
-    // GET would stay unanswered until the first event or keep-alive.
-    sse.comment('open')
+  let attachment: Attachment | undefined
+  try {
+    attachment = await o.streams.attach({ sessionId: r.session.id, streamId: r.streamId }, r.afterSeq, reply)
+  } catch (err) {
+    sse.close()
+    throw err
   }
-  reply.attachment = await hub.attach(streamId, r.afterSeq, reply)
-  if (sse.closed) reply.attachment.detach()
+  if (!attachment) {
+    sse.close()
+    return undefined
+  }
+  reply.attachment = attachment
+  if (sse.closed) attachment.detach()
   r.onOpen?.(sse)
   return sse.response(r.headers)
 }

@@ -15,13 +15,13 @@ import { ErrorCode } from '../core/errors.ts'
 import { classify, failure, type Classified, type JsonRpcRequest } from '../core/jsonrpc.ts'
 import type { Exchange } from '../core/mcp-server.ts'
 import type { SessionState } from '../core/session.ts'
+import { STANDALONE_STREAM, parseEventId } from '../core/streams.ts'
 import type { Principal } from '../core/types.ts'
 import { allowsBatches } from '../core/versions.ts'
 import { acceptChecker, isJsonContentType, parseJsonBody, protocolVersionProblem, readBody, rpcErrorResponse } from './http-guard.ts'
 import { meteredRoute, type NativeRoute, type RequestMeter } from './native-route.ts'
 import { PostReplies, json } from './post-replies.ts'
 import { openSseReply, type SseReplyOptions } from './sse-reply.ts'
-import { parseEventId, standaloneStreamId } from './stream-hub.ts'
 import type { TransportDeps } from './transport-deps.ts'
 
 export interface StreamableHttpOptions extends TransportDeps {
@@ -46,28 +46,30 @@ const acceptsEventStream = acceptChecker(['text/event-stream'])
 export class StreamableHttpTransport {
   readonly #o: StreamableHttpOptions
   readonly #reply: SseReplyOptions
-  /** Sessions whose standalone GET stream is held by this instance (a second one is 409). */
-  readonly #standalone = new Set<string>()
   /** SSE responses open on this instance (GET streams, replies that became streams), for metrics. */
   #openStreams = 0
+  #heldSessions = 0
   readonly #replies: PostReplies
 
   constructor(opts: StreamableHttpOptions) {
     this.#o = opts
     this.#reply = {
-      hub: opts.hub,
+      streams: opts.streams,
       keepAliveMs: opts.keepAliveMs,
       sseRetryMs: opts.sseRetryMs,
       revocations: opts.revocations,
-      touch: (id) => void opts.sessions.touch(id),
+      touch: (id) => void opts.core.touch(id).catch(() => {}),
       closed: (reply) => {
         this.#openStreams--
-        if (reply.standalone) this.#releaseStandalone(reply.sessionId)
+        // Without the hold, broadcasts (list_changed) would reach no Streamable HTTP session at all.
+        if (!reply.standalone) return
+        this.#heldSessions--
+        opts.core.outbox.release(reply.sessionId)
       },
     }
     this.#replies = new PostReplies({
       core: opts.core,
-      hub: opts.hub,
+      streams: opts.streams,
       keepAliveMs: opts.keepAliveMs,
       reply: this.#reply,
       streamOpened: () => void this.#openStreams++,
@@ -77,6 +79,11 @@ export class StreamableHttpTransport {
 
   get openStreams(): number {
     return this.#openStreams
+  }
+
+  /** Sessions whose GET stream this instance holds (metrics: sessions with a connection here). */
+  get heldSessions(): number {
+    return this.#heldSessions
   }
 
   /** Bun-native routes for POST, GET and DELETE at `path` (mount them with Bun.serve's `routes`). */
@@ -175,7 +182,6 @@ export class StreamableHttpTransport {
     const createSession = !this.#o.stateless
     const { response, session } = await this.#o.core.initialize(request, { principal, transport: 'streamable-http', createSession })
     if (!session) return json(200, response, cors)
-    await this.#o.hub.open(standaloneStreamId(session.id), session.id)
     return json(200, response, { ...cors, [SESSION_HEADER]: session.id })
   }
 
@@ -184,14 +190,10 @@ export class StreamableHttpTransport {
     const id = request.headers.get(SESSION_HEADER)
     if (!id)
       return rpcErrorResponse(400, ErrorCode.ConnectionClosed, 'Bad Request: Mcp-Session-Id header is required (send initialize first to get one)', cors)
-    const session = await this.#o.sessions.get(id)
-    // Another principal's session is reported exactly like a missing one: ids are not credentials.
-    if (!session || session.ownerId !== principal.id)
-      return rpcErrorResponse(404, ErrorCode.SessionNotFound, 'Session not found: it ended or expired; initialize a new session', cors)
+    const session = await this.#o.core.ownedSession(id, principal, 'streamable-http')
+    if (!session) return rpcErrorResponse(404, ErrorCode.SessionNotFound, 'Session not found: it ended or expired; initialize a new session', cors)
     const badVersion = protocolVersionProblem(request, cors)
     if (badVersion) return badVersion
-    // Not awaited: the idle deadline may move a moment later without harm, the answer should not wait.
-    void this.#o.sessions.touch(id)
     return session
   }
 
@@ -208,20 +210,20 @@ export class StreamableHttpTransport {
     if (found instanceof Response) return found
     const session = found
     const lastEventId = request.headers.get('last-event-id')
-    let streamId = standaloneStreamId(session.id)
+    let streamId = STANDALONE_STREAM
     let afterSeq: number | 'live' = 'live'
     if (lastEventId !== null) {
       const at = parseEventId(lastEventId)
-      const info = at && (await this.#o.hub.log.info(at.streamId))
-      if (!at || !info || info.sessionId !== session.id)
-        return rpcErrorResponse(400, ErrorCode.InvalidRequest, 'Bad Request: Last-Event-ID does not name an event of this session', cors)
+      if (!at) return unknownEvent(cors)
       streamId = at.streamId
       afterSeq = at.seq
-    } else if (this.#standalone.has(session.id)) {
-      return rpcErrorResponse(409, ErrorCode.ConnectionClosed, 'Conflict: this session already has an open GET stream', cors)
     }
+    // A second GET for a stream takes it over (the first connection closes), on any instance
+    // alike: a client reconnecting through a proxy must not wait for its dead connection to time out.
+    const stream = await this.#follow(streamId, session, principal, afterSeq, cors)
+    if (!stream) return unknownEvent(cors)
     disableIdleTimeout()
-    return this.#follow(streamId, session, principal, afterSeq, cors)
+    return stream
   }
 
   /**
@@ -234,9 +236,12 @@ export class StreamableHttpTransport {
     principal: Principal,
     afterSeq: number | 'live',
     cors: Readonly<Record<string, string>>,
-  ): Promise<Response> {
-    const standalone = streamId === standaloneStreamId(session.id)
-    if (standalone) this.#holdStandalone(session.id)
+  ): Promise<Response | undefined> {
+    const standalone = streamId === STANDALONE_STREAM
+    if (standalone) {
+      this.#heldSessions++
+      this.#o.core.outbox.hold(session.id)
+    }
     this.#openStreams++
     return openSseReply(this.#reply, {
       streamId,
@@ -250,30 +255,19 @@ export class StreamableHttpTransport {
     })
   }
 
-  /** Mark a session's GET stream as held here, until `#releaseStandalone` (when it closes). */
-  #holdStandalone(sessionId: string): void {
-    this.#standalone.add(sessionId)
-    // Without this, broadcasts (list_changed) would reach no Streamable HTTP session at all.
-    this.#o.outbox.hold(sessionId)
-  }
-
-  #releaseStandalone(sessionId: string): void {
-    this.#standalone.delete(sessionId)
-    this.#o.outbox.release(sessionId)
-  }
-
   async delete(request: Request): Promise<Response> {
     if (this.#o.stateless) return this.#refuse(request)
-    const { guard, core, hub } = this.#o
+    const { guard, core } = this.#o
     const admitted = guard.admit(request)
     if (admitted instanceof Response) return admitted
     const principal = await this.#o.authenticate(request)
     if (principal instanceof Response) return principal
     const found = await this.#session(request, principal, admitted)
     if (found instanceof Response) return found
-    await hub.end(standaloneStreamId(found.id))
     await core.endSession(found.id)
-    await hub.log.dropSession(found.id)
     return new Response(null, { status: 200, headers: admitted })
   }
 }
+
+const unknownEvent = (cors: Readonly<Record<string, string>>) =>
+  rpcErrorResponse(400, ErrorCode.InvalidRequest, 'Bad Request: Last-Event-ID does not name an event of this session', cors)

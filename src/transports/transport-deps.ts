@@ -5,20 +5,16 @@
  * interface so server.ts builds the shared part once and a new collaborator reaches all of them.
  */
 import type { McpServer } from '../core/mcp-server.ts'
-import type { SessionStore } from '../store/session-store.ts'
+import type { Streams } from '../core/streams.ts'
 import type { Authenticate } from './authenticate.ts'
 import type { HttpGuard } from './http-guard.ts'
 import type { RevocationWatcher } from './revocation-watcher.ts'
-import type { SessionOutbox } from './session-outbox.ts'
-import type { StreamHub } from './stream-hub.ts'
 
 /** The collaborators every transport shares; each transport's options add its own settings. */
 export interface TransportDeps {
+  /** The protocol core: sessions (find, end, keep alive), dispatch, and the outbox of unrelated messages. */
   core: McpServer
-  sessions: SessionStore
-  hub: StreamHub
-  /** Told which sessions' streams or sockets this instance holds, so broadcasts (list_changed) reach them. */
-  outbox: Pick<SessionOutbox, 'hold' | 'release'>
+  streams: Streams
   /** Host and Origin checks (DNS rebinding, cross-site requests) before anything else. */
   guard: HttpGuard
   /** Called on every HTTP request and WebSocket upgrade, before any session lookup. */

@@ -15,9 +15,9 @@ import { ErrorCode } from '../core/errors.ts'
 import { classify, failure, success, type JsonRpcMessage, type JsonRpcRequest } from '../core/jsonrpc.ts'
 import type { Exchange } from '../core/mcp-server.ts'
 import type { SessionState } from '../core/session.ts'
+import { STANDALONE_STREAM, type Attachment } from '../core/streams.ts'
 import type { Principal } from '../core/types.ts'
 import { rpcErrorResponse } from './http-guard.ts'
-import { standaloneStreamId, type Attachment } from './stream-hub.ts'
 import type { BunServerHandle, RequestMeter } from './native-route.ts'
 import type { TransportDeps } from './transport-deps.ts'
 
@@ -80,6 +80,13 @@ export class WebSocketTransport {
   /** Sockets open on this instance, for metrics. */
   get openSockets(): number {
     return this.#connections.size
+  }
+
+  /** Sockets that carry a session (initialized), for metrics. */
+  get openSessions(): number {
+    let n = 0
+    for (const c of this.#connections) if (c.session) n++
+    return n
   }
 
   /** The Bun-native route accepting upgrades at `path` (mount it with Bun.serve's `routes`). */
@@ -152,7 +159,7 @@ export class WebSocketTransport {
         this.#keepAlive = undefined
         return
       }
-      for (const c of this.#connections) if (c.session) void this.#o.sessions.touch(c.session.id)
+      for (const c of this.#connections) if (c.session) void this.#o.core.touch(c.session.id).catch(() => {})
     }, this.#o.keepAliveMs)
     this.#keepAlive.unref?.()
   }
@@ -186,7 +193,7 @@ export class WebSocketTransport {
   }
 
   async #request(conn: Connection, request: JsonRpcRequest): Promise<void> {
-    const { core, sessions } = this.#o
+    const { core } = this.#o
     try {
       if (request.method === 'initialize' && !conn.session) {
         if (!conn.initializing) return await this.#initialize(conn, request)
@@ -199,7 +206,7 @@ export class WebSocketTransport {
             : failure(request.id, { code: ErrorCode.InvalidRequest, message: 'Invalid Request: send initialize first; this connection has no session yet' })
         return this.#send(conn, response)
       }
-      void sessions.touch(conn.session.id)
+      void core.touch(conn.session.id).catch(() => {})
       const response = await core.handleRequest(request, conn.exchange)
       if (response) this.#send(conn, response)
     } catch (err) {
@@ -209,7 +216,7 @@ export class WebSocketTransport {
   }
 
   async #initialize(conn: Connection, request: JsonRpcRequest): Promise<void> {
-    const { core, hub, outbox } = this.#o
+    const { core, streams } = this.#o
     conn.initializing = true
     try {
       const { response, session } = await core.initialize(request, { principal: conn.principal, transport: 'websocket', createSession: true })
@@ -219,12 +226,13 @@ export class WebSocketTransport {
           await core.endSession(session.id)
           return
         }
-        const streamId = standaloneStreamId(session.id)
-        await hub.open(streamId, session.id)
-        outbox.hold(session.id)
+        const ref = { sessionId: session.id, streamId: STANDALONE_STREAM }
+        // The socket is the session: nothing to resume, so delivered messages are not kept.
+        await streams.open(ref, { ephemeral: true })
+        core.outbox.hold(session.id)
         conn.session = session
         conn.exchange = { session, principal: conn.principal, transport: 'websocket', send: (message) => this.#send(conn, message) }
-        conn.attachment = await hub.attach(streamId, 0, {
+        conn.attachment = await streams.attach(ref, 'live', {
           event: (_seq, message) => this.#send(conn, message),
           end: () => conn.socket?.close(CLOSE_NORMAL, 'The session ended'),
           takenOver: () => conn.socket?.close(CLOSE_NORMAL, 'The session was taken over by another connection'),
@@ -264,12 +272,10 @@ export class WebSocketTransport {
     conn.session = undefined
     conn.exchange = undefined
     if (!session) return
-    const { core, hub, outbox } = this.#o
-    outbox.release(session.id)
+    const { core } = this.#o
+    core.outbox.release(session.id)
     try {
-      await hub.end(standaloneStreamId(session.id))
       await core.endSession(session.id)
-      await hub.log.dropSession(session.id)
     } catch (err) {
       console.error(`[ws] clean-up of session ${session.id} failed:`, err)
     }

@@ -48,8 +48,8 @@ export function restPost(url: string, body: unknown, headers: Record<string, str
 
 /** Create the user unless it exists (invite mode). */
 export async function ensureUser(h: Harness, email: string, tier: Tier): Promise<void> {
-  const store = h.server.auth!.store
-  if (!(await store.getUserByEmail(email))) await store.createUser({ email, tier, now: Date.now() })
+  const users = h.server.auth!.stores.users
+  if (!(await users.getByEmail(email))) await users.create({ email, tier, now: Date.now() })
 }
 
 /** POST /auth/login and return the next sign-in email's token and link. */

@@ -8,9 +8,9 @@ import { expect, test } from 'bun:test'
 import { createHash } from 'node:crypto'
 import { AuditLog, argumentsDigest } from '../../src/auth/audit.ts'
 import type { ToolCallEvent } from '../../src/core/ports.ts'
-import type { AuditRecord } from '../../src/store/auth-store.ts'
-import { MAX_AUDIT, MemoryAuthStore } from '../../src/store/memory-auth-store.ts'
-import { SqliteAuthStore } from '../../src/store/sqlite-auth-store.ts'
+import type { AuditRecord } from '../../src/auth/stores.ts'
+import { MAX_AUDIT, MemoryAuthStores } from '../../src/stores/memory/memory-auth-stores.ts'
+import { SqliteAuthStores } from '../../src/stores/sqlite/sqlite-auth-stores.ts'
 
 const principal = { id: 'u1', tier: 'user' as const, email: 'ada@example.com', authSessionId: 's1' }
 
@@ -27,7 +27,7 @@ test('arguments nested 100 000 deep are digested without throwing', () => {
 })
 
 test('a tool call becomes one stored record and one JSON line, with a digest and no argument values', async () => {
-  const store = new MemoryAuthStore()
+  const store = new MemoryAuthStores().audit
   const lines: string[] = []
   const log = new AuditLog({ store, now: () => Date.UTC(2026, 0, 2, 3, 4, 5), writeLines: (l) => lines.push(...l), tierOf: () => 'user' })
   log.onToolCall({
@@ -46,13 +46,13 @@ test('a tool call becomes one stored record and one JSON line, with a digest and
   const line = JSON.parse(lines[0]!)
   expect(line).toMatchObject({ audit: '2026-01-02T03:04:05.000Z', kind: 'tool_call', outcome: 'ok', userId: 'u1', email: 'ada@example.com', tier: 'user', tool: 'echo', toolTier: 'user', transport: 'rest', latencyMs: 1.23 })
   expect(line.argsDigest).toBe(argumentsDigest({ text: 'sk-secret-value\r\n{"audit":"forged"}' }))
-  const [stored] = await store.queryAudit({ limit: 10 })
+  const [stored] = await store.query({ limit: 10 })
   expect(stored).toMatchObject({ kind: 'tool_call', tool: 'echo', argsDigest: line.argsDigest })
 })
 
 test('a failing store does not make recording throw, and details are capped', async () => {
-  const store = new MemoryAuthStore()
-  store.appendAudit = () => Promise.reject(new Error('disk full'))
+  const store = new MemoryAuthStores().audit
+  store.append = () => Promise.reject(new Error('disk full'))
   const lines: string[] = []
   const log = new AuditLog({ store, now: Date.now, writeLines: (l) => lines.push(...l), tierOf: () => undefined })
   const errors: unknown[] = []
@@ -86,10 +86,10 @@ const call = (i: number, outcome: ToolCallEvent['outcome'] = 'ok'): ToolCallEven
 })
 
 test('the request path only queues; one batch is one store write and one stdout write', async () => {
-  const store = new MemoryAuthStore()
+  const store = new MemoryAuthStores().audit
   const batches: number[] = []
-  const append = store.appendAudit.bind(store)
-  store.appendAudit = (records) => {
+  const append = store.append.bind(store)
+  store.append = (records) => {
     batches.push(records.length)
     return append(records)
   }
@@ -117,79 +117,80 @@ test('the request path only queues; one batch is one store write and one stdout 
 })
 
 test('queued records are written within flushMs without anyone asking', async () => {
-  const store = new MemoryAuthStore()
+  const store = new MemoryAuthStores().audit
   const log = new AuditLog({ store, now: Date.now, tierOf: () => 'public', flushMs: 5 })
   log.onToolCall(call(1))
-  expect(await store.queryAudit({ limit: 5 })).toEqual([])
+  expect(await store.query({ limit: 5 })).toEqual([])
   await Bun.sleep(30)
   expect(log.queued).toBe(0)
-  expect(await store.queryAudit({ limit: 5 })).toHaveLength(1)
+  expect(await store.query({ limit: 5 })).toHaveLength(1)
 })
 
 test('a long queue is written at the next turn of the event loop, not after the timer', async () => {
-  const store = new MemoryAuthStore()
+  const store = new MemoryAuthStores().audit
   const log = new AuditLog({ store, now: Date.now, tierOf: () => 'public', flushMs: 60_000 })
   for (let i = 0; i < 1024; i++) log.onToolCall(call(i))
   await new Promise((resolve) => setImmediate(resolve))
   await Bun.sleep(0)
   expect(log.queued).toBe(0)
-  expect(await store.queryAudit({ limit: 2000 })).toHaveLength(1024)
+  expect(await store.query({ limit: 2000 })).toHaveLength(1024)
 })
 
 test('close writes what is queued, and records made afterwards are written at once', async () => {
-  const store = new MemoryAuthStore()
+  const store = new MemoryAuthStores().audit
   const log = new AuditLog({ store, now: Date.now, tierOf: () => 'public', flushMs: 60_000 })
   log.onToolCall(call(1))
   await log.close()
-  expect(await store.queryAudit({ limit: 5 })).toHaveLength(1)
+  expect(await store.query({ limit: 5 })).toHaveLength(1)
   log.record({ kind: 'logout', outcome: 'ok' })
   expect(log.queued).toBe(0)
-  expect((await store.queryAudit({ limit: 5 }))[0]).toMatchObject({ kind: 'logout' })
+  expect((await store.query({ limit: 5 }))[0]).toMatchObject({ kind: 'logout' })
 })
 
 test('the memory store keeps the newest records in a ring, newest first', async () => {
-  const store = new MemoryAuthStore()
+  const store = new MemoryAuthStores().audit
   const rec = (i: number): AuditRecord => ({ at: i, kind: i % 2 ? 'odd' : 'even', outcome: 'ok' })
   const total = MAX_AUDIT + 2_345
-  for (let i = 1; i <= total; i += 1000) await store.appendAudit(Array.from({ length: Math.min(1000, total - i + 1) }, (_, k) => rec(i + k)))
-  const all = await store.queryAudit({ limit: MAX_AUDIT + 10 })
+  for (let i = 1; i <= total; i += 1000) await store.append(Array.from({ length: Math.min(1000, total - i + 1) }, (_, k) => rec(i + k)))
+  const all = await store.query({ limit: MAX_AUDIT + 10 })
   expect(all).toHaveLength(MAX_AUDIT)
   expect(all[0]).toEqual({ id: total, at: total, kind: total % 2 ? 'odd' : 'even', outcome: 'ok' })
   expect(all.at(-1)!.id).toBe(total - MAX_AUDIT + 1)
   expect(all.every((r, i) => r.id === total - i && r.at === r.id)).toBe(true)
-  expect((await store.queryAudit({ limit: 3, kind: 'odd' })).map((r) => r.id)).toEqual(all.filter((r) => r.kind === 'odd').slice(0, 3).map((r) => r.id))
-  expect(await store.queryAudit({ limit: 5, since: total - MAX_AUDIT - 5, until: total - MAX_AUDIT + 2 })).toEqual([
+  expect((await store.query({ limit: 3, kind: 'odd' })).map((r) => r.id)).toEqual(all.filter((r) => r.kind === 'odd').slice(0, 3).map((r) => r.id))
+  expect(await store.query({ limit: 5, since: total - MAX_AUDIT - 5, until: total - MAX_AUDIT + 2 })).toEqual([
     { id: total - MAX_AUDIT + 2, at: total - MAX_AUDIT + 2, kind: (total - MAX_AUDIT + 2) % 2 ? 'odd' : 'even', outcome: 'ok' },
     { id: total - MAX_AUDIT + 1, at: total - MAX_AUDIT + 1, kind: (total - MAX_AUDIT + 1) % 2 ? 'odd' : 'even', outcome: 'ok' },
   ])
 })
 
 test('SQLite writes a batch all or nothing, without a sync, and goes back to FULL sync for everything else', async () => {
-  const store = new SqliteAuthStore(':memory:')
-  expect(store.synchronous).toBe(2)
-  await store.appendAudit([{ at: 1, kind: 'a', outcome: 'ok' }, { at: 2, kind: 'b', outcome: 'ok' }])
-  expect(store.synchronous).toBe(2)
+  const stores = new SqliteAuthStores(':memory:')
+  const store = stores.audit
+  expect(stores.synchronous).toBe(2)
+  await store.append([{ at: 1, kind: 'a', outcome: 'ok' }, { at: 2, kind: 'b', outcome: 'ok' }])
+  expect(stores.synchronous).toBe(2)
   // The second record breaks a NOT NULL column: the first is not kept either.
   const broken = [{ at: 3, kind: 'c', outcome: 'ok' }, { at: 4, kind: null, outcome: 'ok' }] as unknown as AuditRecord[]
-  await expect(store.appendAudit(broken)).rejects.toThrow()
-  expect(store.synchronous).toBe(2)
-  expect((await store.queryAudit({ limit: 10 })).map((r) => r.kind)).toEqual(['b', 'a'])
-  await store.close()
+  await expect(store.append(broken)).rejects.toThrow()
+  expect(stores.synchronous).toBe(2)
+  expect((await store.query({ limit: 10 })).map((r) => r.kind)).toEqual(['b', 'a'])
+  await stores.close()
 })
 
 test('writable() says whether records can be stored, recovering once the store does', async () => {
-  const store = new MemoryAuthStore()
+  const store = new MemoryAuthStores().audit
   const log = new AuditLog({ store, now: Date.now, tierOf: () => 'admin' })
   const event = { tool: 'audit_query', principal, transport: 'rest', arguments: {}, outcome: 'ok' as const, latencyMs: 1 }
   log.onToolCall(event)
   expect(await log.writable()).toBe(true)
-  const append = store.appendAudit.bind(store)
-  store.appendAudit = async () => {
+  const append = store.append.bind(store)
+  store.append = async () => {
     throw new Error('disk full')
   }
   log.onToolCall(event)
   expect(await log.writable()).toBe(false)
-  store.appendAudit = append
+  store.append = append
   log.onToolCall(event)
   expect(await log.writable()).toBe(true)
 })

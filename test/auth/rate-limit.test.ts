@@ -9,7 +9,7 @@ import { createAuth } from '../../src/auth/auth.ts'
 import { MemoryCounters, RateLimiter } from '../../src/auth/rate-limit.ts'
 import type { RegisteredTool } from '../../src/core/registry.ts'
 import { ConsoleMailer } from '../../src/mail/console-mailer.ts'
-import { MemoryAuthStore } from '../../src/store/memory-auth-store.ts'
+import { MemoryAuthStores } from '../../src/stores/memory/memory-auth-stores.ts'
 import { testAuthSettings } from '../_utils/auth-settings.ts'
 
 test('memory counters count within a window and restart after it, per key', () => {
@@ -50,16 +50,16 @@ const limit = (max: number) => ({ max, windowMs: 60_000 })
 const settings = testAuthSettings({ loginPerEmail: limit(5), authPerAddress: limit(100), toolCallsPerUser: limit(3), requestsPerAddress: limit(4) })
 
 test('requests and tool calls are counted in memory, not in the store; sign-in budgets in the store', async () => {
-  const store = new MemoryAuthStore()
+  const stores = new MemoryAuthStores()
   const hits: string[] = []
-  const hit = store.hit.bind(store)
-  store.hit = (key, windowMs, now) => {
+  const hit = stores.counters.hit.bind(stores.counters)
+  stores.counters.hit = (key, windowMs, now) => {
     hits.push(key)
     return hit(key, windowMs, now)
   }
-  const audit = new AuditLog({ store, now: Date.now, tierOf: () => 'public' })
-  const auth = createAuth({ settings, store, mailer: new ConsoleMailer(), audit, publicUrl: () => 'http://127.0.0.1:1', addressOf: () => '192.0.2.1', publishRevoked: () => {} })
-  const user = await store.createUser({ email: 'a@example.com', tier: 'user', now: Date.now() })
+  const audit = new AuditLog({ store: stores.audit, now: Date.now, tierOf: () => 'public' })
+  const auth = createAuth({ settings, stores, mailer: new ConsoleMailer(), audit, publicUrl: () => 'http://127.0.0.1:1', addressOf: () => '192.0.2.1', publishRevoked: () => {} })
+  const user = await stores.users.create({ email: 'a@example.com', tier: 'user', now: Date.now() })
   const { token } = await auth.sessions.start(user)
   const request = () => new Request('http://127.0.0.1:1/mcp', { method: 'POST', headers: { authorization: `Bearer ${token}` } })
   const tool = { tier: 'public', definition: { name: 'echo' } } as unknown as RegisteredTool

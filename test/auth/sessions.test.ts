@@ -8,11 +8,11 @@ import { beforeEach, expect, test } from 'bun:test'
 import { AuditLog } from '../../src/auth/audit.ts'
 import { createAuth, type Auth } from '../../src/auth/auth.ts'
 import { RESOLVED_FRESH_MS } from '../../src/auth/sessions.ts'
-import { MemoryBus } from '../../src/bus/memory-bus.ts'
 import type { RegisteredTool } from '../../src/core/registry.ts'
 import type { Principal } from '../../src/core/types.ts'
 import { ConsoleMailer } from '../../src/mail/console-mailer.ts'
-import { MemoryAuthStore } from '../../src/store/memory-auth-store.ts'
+import { MemoryAuthStores } from '../../src/stores/memory/memory-auth-stores.ts'
+import { MemoryBus } from '../../src/stores/memory/memory-bus.ts'
 import { RevocationWatcher } from '../../src/transports/revocation-watcher.ts'
 import { testAuthSettings } from '../_utils/auth-settings.ts'
 
@@ -21,26 +21,26 @@ const settings = testAuthSettings({ loginPerEmail: limit, authPerAddress: limit,
 const userTool = { tier: 'user', definition: { name: 'user_tool' } } as unknown as RegisteredTool
 const adminTool = { tier: 'admin', definition: { name: 'admin_tool' } } as unknown as RegisteredTool
 
-let store: MemoryAuthStore
+let stores: MemoryAuthStores
 let auth: Auth
 let now: number
 let reads: number
 let bus: MemoryBus
 
 beforeEach(() => {
-  store = new MemoryAuthStore()
+  stores = new MemoryAuthStores()
   reads = 0
-  const read = store.getSessionWithUser.bind(store)
-  store.getSessionWithUser = (id) => {
+  const read = stores.authSessions.getWithUser.bind(stores.authSessions)
+  stores.authSessions.getWithUser = (id) => {
     reads++
     return read(id)
   }
   now = Date.now()
   bus = new MemoryBus()
-  const audit = new AuditLog({ store, now: () => now, tierOf: () => 'user' })
+  const audit = new AuditLog({ store: stores.audit, now: () => now, tierOf: () => 'user' })
   auth = createAuth({
     settings,
-    store,
+    stores,
     mailer: new ConsoleMailer(),
     audit,
     publicUrl: () => 'http://127.0.0.1:1',
@@ -51,7 +51,7 @@ beforeEach(() => {
 })
 
 async function signedIn(tier: 'user' | 'admin' = 'user'): Promise<{ token: string; sessionId: string; userId: string }> {
-  const user = await store.createUser({ email: `${crypto.randomUUID()}@example.com`, tier, now })
+  const user = await stores.users.create({ email: `${crypto.randomUUID()}@example.com`, tier, now })
   const { token, sessionId } = await auth.sessions.start(user)
   return { token, sessionId, userId: user.id }
 }
@@ -80,7 +80,7 @@ test('after RESOLVED_FRESH_MS the store is read again (long-lived connections): 
   const { token, sessionId } = await signedIn()
   const p = await authenticate(token)
   // Revoked by another process (the operator CLI writes the store; no event reaches this one).
-  await store.revokeSession(sessionId, now)
+  await stores.authSessions.revoke(sessionId, now)
   now += RESOLVED_FRESH_MS - 1
   expect(await auth.policy.check(p, userTool)).toBeUndefined()
   now += 1
@@ -110,7 +110,7 @@ test('a revocation announced on the bus (another instance) drops what this one r
     const p = await authenticate(token)
     expect(auth.sessions.recentState(p)).toBeDefined()
     // The other instance revoked it in the shared store and announced it.
-    await store.revokeSession(sessionId, now)
+    await stores.authSessions.revoke(sessionId, now)
     RevocationWatcher.publish(bus, [sessionId])
     await Bun.sleep(1)
     expect(auth.sessions.recentState(p)).toBeUndefined()
@@ -121,7 +121,7 @@ test('a revocation announced on the bus (another instance) drops what this one r
 })
 
 test('a session that expires between authentication and the tool check is refused', async () => {
-  const user = await store.createUser({ email: 'short@example.com', tier: 'user', now })
+  const user = await stores.users.create({ email: 'short@example.com', tier: 'user', now })
   const { token } = await auth.sessions.start(user, 500)
   const p = await authenticate(token)
   now += 500
@@ -136,7 +136,7 @@ test('the tier and MFA window read at authentication are what the check applies'
   // The MFA change on this instance is seen at once (the next check reads the store).
   expect(await auth.policy.check(p, adminTool)).toBeUndefined()
   // A tier lowered by another process: the next request reads it.
-  await store.setUserTier(userId, 'user')
+  await stores.users.setTier(userId, 'user')
   const q = await authenticate(token)
   expect((await auth.policy.check(q, adminTool))?.data).toMatchObject({ reason: 'insufficient_tier' })
 })

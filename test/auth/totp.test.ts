@@ -7,7 +7,7 @@ import { Secret, TOTP } from 'otpauth'
 import { AuthError } from '../../src/auth/errors.ts'
 import { SecretBox } from '../../src/auth/secret-box.ts'
 import { TotpService, matchStep, totpFor } from '../../src/auth/totp.ts'
-import { MemoryAuthStore } from '../../src/store/memory-auth-store.ts'
+import { MemoryAuthStores } from '../../src/stores/memory/memory-auth-stores.ts'
 
 const SEEDS = {
   SHA1: '12345678901234567890',
@@ -64,7 +64,7 @@ describe('matchStep: the acceptance window', () => {
 describe('TotpService', () => {
   let now = 1_700_000_000_000
   const setup = async (opts: { maxFailures?: number } = {}) => {
-    const store = new MemoryAuthStore()
+    const store = new MemoryAuthStores().totp
     const box = new SecretBox('k'.repeat(40))
     const service = new TotpService(store, box, { issuer: 'mcprag', maxFailures: opts.maxFailures ?? 5, lockMs: 60_000, now: () => now })
     const { uri, secret } = await service.enrol({ id: 'u1', email: 'ada@example.com' })
@@ -87,7 +87,7 @@ describe('TotpService', () => {
     expect(uri).toStartWith('otpauth://totp/mcprag:ada%40example.com?')
     expect(uri).toContain(`secret=${secret}`)
     expect(Buffer.from(Secret.fromBase32(secret).bytes).length).toBe(20)
-    const state = (await store.getTotp('u1'))!
+    const state = (await store.get('u1'))!
     expect(state.confirmed).toBe(false)
     expect(state.secretBox).not.toContain(secret)
     expect(box.open(state.secretBox, 'u1')).toBe(secret)
@@ -134,6 +134,6 @@ describe('TotpService', () => {
     expect(await refusal(service.verify('u1', at()))).toMatchObject({ status: 429, code: 'mfa_locked' })
     now += 61_000
     await service.verify('u1', at())
-    expect((await store.getTotp('u1'))!.failures).toBe(0)
+    expect((await store.get('u1'))!.failures).toBe(0)
   })
 })

@@ -5,11 +5,11 @@
 import { expect, test } from 'bun:test'
 import { LOGIN_TOKEN_PATTERN } from '../../src/auth/magic-link.ts'
 import { WS_TICKET_PATTERN, WS_TICKET_TTL_MS, WsTickets } from '../../src/auth/ws-ticket.ts'
-import { MemoryAuthStore } from '../../src/store/memory-auth-store.ts'
+import { MemoryAuthStores } from '../../src/stores/memory/memory-auth-stores.ts'
 
 test('a ticket lasts 30 s: redeemable once just before, not at the instant it expires', async () => {
   let now = 1_000_000
-  const tickets = new WsTickets(new MemoryAuthStore(), WS_TICKET_TTL_MS, () => now)
+  const tickets = new WsTickets(new MemoryAuthStores().oneTimeTokens('ws_ticket'), WS_TICKET_TTL_MS, () => now)
   expect(WS_TICKET_TTL_MS).toBe(30_000)
   const a = await tickets.issue('session-a')
   const b = await tickets.issue('session-a')
@@ -22,7 +22,7 @@ test('a ticket lasts 30 s: redeemable once just before, not at the instant it ex
 })
 
 test('tickets are 256 random bits behind wst_, never shaped like a login token or a JWT', async () => {
-  const tickets = new WsTickets(new MemoryAuthStore(), WS_TICKET_TTL_MS, Date.now)
+  const tickets = new WsTickets(new MemoryAuthStores().oneTimeTokens('ws_ticket'), WS_TICKET_TTL_MS, Date.now)
   const seen = new Set<string>()
   for (let i = 0; i < 100; i++) {
     const { ticket } = await tickets.issue('s')
@@ -35,10 +35,10 @@ test('tickets are 256 random bits behind wst_, never shaped like a login token o
 })
 
 test('anything not shaped like a ticket is refused without a store lookup', async () => {
-  const store = new MemoryAuthStore()
+  const store = new MemoryAuthStores().oneTimeTokens('ws_ticket')
   let lookups = 0
-  const consume = store.consumeWsTicket.bind(store)
-  store.consumeWsTicket = (hash, now) => (lookups++, consume(hash, now))
+  const consume = store.consume.bind(store)
+  store.consume = (hash, now) => (lookups++, consume(hash, now))
   const tickets = new WsTickets(store, WS_TICKET_TTL_MS, Date.now)
   for (const bad of ['', 'wst_', 'A'.repeat(43), 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln', `wst_${'A'.repeat(42)}=`, `wst_${'A'.repeat(44)}`, `WST_${'A'.repeat(43)}`])
     expect(await tickets.redeem(bad)).toBeUndefined()

@@ -106,7 +106,7 @@ describe('GET /auth/callback', () => {
     expect(res.status).toBe(200)
     expect(res.headers.get('cache-control')).toBe('no-store')
     const body = (await res.json()) as Login
-    const user = (await h.server.auth!.store.getUserByEmail('ada@example.com'))!
+    const user = (await h.server.auth!.stores.users.getByEmail('ada@example.com'))!
     expect(body).toEqual({ token: expect.any(String), email: 'ada@example.com', tier: 'user', user_id: user.id, expires_at: expect.any(Number) })
     expect(body.expires_at).toBeGreaterThan(Date.now() / 1000 + 11 * 3600)
     const { payload } = decodeJwt(body.token)

@@ -44,7 +44,7 @@ describe('/ready', () => {
       expect(ok.headers.get('cache-control')).toBe('no-store')
       expect(await ok.json()).toEqual({ status: 'ready', checks: { auth_store: 'ok' } })
 
-      const store = s.auth!.store
+      const store = s.auth!.stores
       const ping = store.ping.bind(store)
       store.ping = () => Promise.reject(new Error('SQLITE_IOERR: /secret/path/mcprag.db'))
       const failed = await fetch(`${s.url}/ready`)

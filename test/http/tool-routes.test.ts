@@ -57,9 +57,9 @@ describe('POST /mcp/tool/{name}', () => {
   })
 
   test('an admin tool is refused (503) while the audit log cannot be written, and runs again once it can', async () => {
-    const store = h.server.auth!.store
-    const append = store.appendAudit.bind(store)
-    store.appendAudit = async () => {
+    const store = h.server.auth!.stores.audit
+    const append = store.append.bind(store)
+    store.append = async () => {
       throw new Error('disk full')
     }
     try {
@@ -72,7 +72,7 @@ describe('POST /mcp/tool/{name}', () => {
       // Tools below admin are not held back by it.
       expect((await call('echo', { text: 'x' }, user.token)).status).toBe(200)
     } finally {
-      store.appendAudit = append
+      store.append = append
     }
     expect((await call('audit_query', {}, admin.token)).status).toBe(200)
   })

@@ -97,7 +97,7 @@ describe('the upgrade with ?ticket=', () => {
 
   test('an expired ticket is refused', async () => {
     // Issued through the server's own store by a clock 31 s behind: expired by 1 s for the server.
-    const { ticket } = await new WsTickets(h.server.auth!.store, 30_000, () => Date.now() - 31_000).issue((await sessionOf(ada)).id)
+    const { ticket } = await new WsTickets(h.server.auth!.stores.oneTimeTokens('ws_ticket'), 30_000, () => Date.now() - 31_000).issue((await sessionOf(ada)).id)
     expect((await upgradeRequest(`${wsUrl}?ticket=${ticket}`)).status).toBe(401)
   })
 

@@ -1,13 +1,13 @@
 /**
  * The server the soak test measures, run as its own process so its memory is its own. It prints
  * one JSON line `{"port": …}` once listening, then answers each stdin line `stats` with
- * `{"sessions": …, "topics": …}` after a full garbage collection, so the test reads the RSS of a
+ * `{"sessions": …, "logs": …}` after a full garbage collection, so the test reads the RSS of a
  * collected heap without a debug hook in the server itself.
  */
-import type { MemoryBus } from '../../src/bus/memory-bus.ts'
 import { loadConfig } from '../../src/config.ts'
 import { startServer } from '../../src/server.ts'
-import type { MemorySessionStore } from '../../src/store/memory-session-store.ts'
+import type { MemorySessionStore } from '../../src/stores/memory/memory-session-store.ts'
+import type { MemoryStreams } from '../../src/stores/memory/memory-streams.ts'
 
 const server = await startServer(loadConfig())
 console.log(JSON.stringify({ port: server.port }))
@@ -20,9 +20,9 @@ for await (const chunk of Bun.stdin.stream()) {
     Bun.gc(true)
     await Bun.sleep(200)
     Bun.gc(true)
-    const sessions = (server.sessions as MemorySessionStore).size
-    const topics = (server.bus as MemoryBus).topicCount
-    console.log(JSON.stringify({ sessions, topics }))
+    const sessions = (server.stores.sessions as MemorySessionStore).size
+    const logs = (server.stores.streams as MemoryStreams).sessionCount
+    console.log(JSON.stringify({ sessions, logs }))
   }
 }
 await server.stop()

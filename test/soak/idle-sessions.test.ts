@@ -80,10 +80,10 @@ class SoakServer {
   }
 
   /** Collect garbage in the server, then report what it still holds and its RSS. */
-  async stats(): Promise<{ sessions: number; topics: number; rssKiB: number }> {
+  async stats(): Promise<{ sessions: number; logs: number; rssKiB: number }> {
     this.proc.stdin.write('stats\n')
     await this.proc.stdin.flush()
-    const counts = JSON.parse(await this.#nextLine()) as { sessions: number; topics: number }
+    const counts = JSON.parse(await this.#nextLine()) as { sessions: number; logs: number }
     return { ...counts, rssKiB: rssKiB(this.proc.pid) }
   }
 
@@ -225,7 +225,7 @@ test(
     end = await server.stats()
     console.log(`[soak] end: ${JSON.stringify(end)} (start ${start.rssKiB} KiB, peak ${Math.max(loaded.rssKiB, holding.rssKiB)} KiB)`)
     expect(end.sessions).toBe(0)
-    expect(end.topics).toBe(start.topics)
+    expect(end.logs).toBe(start.logs)
     expect(end.rssKiB).toBeLessThanOrEqual(start.rssKiB * 1.1)
     expect(end.rssKiB).toBeGreaterThanOrEqual(start.rssKiB * 0.9)
   },

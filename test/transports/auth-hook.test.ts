@@ -8,18 +8,16 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { Elysia } from 'elysia'
-import { MemoryBus } from '../../src/bus/memory-bus.ts'
 import { McpServer } from '../../src/core/mcp-server.ts'
 import { Registry } from '../../src/core/registry.ts'
-import { MemoryEventLog } from '../../src/store/memory-event-log.ts'
-import { MemorySessionStore } from '../../src/store/memory-session-store.ts'
 import type { Authenticate } from '../../src/transports/authenticate.ts'
 import { HttpGuard } from '../../src/transports/http-guard.ts'
 import { LegacySseTransport } from '../../src/transports/legacy-sse.ts'
 import { RevocationWatcher } from '../../src/transports/revocation-watcher.ts'
-import { SessionOutbox } from '../../src/transports/session-outbox.ts'
-import { StreamHub } from '../../src/transports/stream-hub.ts'
 import { WebSocketTransport } from '../../src/transports/websocket.ts'
+import { MemoryBus } from '../../src/stores/memory/memory-bus.ts'
+import { MemorySessionStore } from '../../src/stores/memory/memory-session-store.ts'
+import { MemoryStreams } from '../../src/stores/memory/memory-streams.ts'
 import { registerContractTools, WHOAMI_TOOL } from '../_utils/contract-tools.ts'
 import { openLegacyStream, postMessage } from '../_utils/legacy-sse.ts'
 
@@ -39,19 +37,16 @@ let bus: MemoryBus
 let stop: () => Promise<void>
 beforeAll(async () => {
   bus = new MemoryBus()
-  const log = new MemoryEventLog({ retentionMs: 60_000 })
-  const hub = new StreamHub(log, bus)
-  const outbox = new SessionOutbox(hub, bus)
+  const streams = new MemoryStreams({ retentionMs: 60_000 })
   const registry = new Registry()
   registerContractTools(registry)
   sessions = new MemorySessionStore({ ttlMs: 60_000 })
-  const core = new McpServer({ info: { name: 'auth-hook', version: '1' }, registry, sessions, bus, outbox, instanceId: 'a', cursorSecret: 'x'.repeat(32) })
+  const core = new McpServer({ info: { name: 'auth-hook', version: '1' }, registry, sessions, streams, bus, instanceId: 'a', cursorSecret: 'x'.repeat(32) })
   await core.start()
-  await outbox.start()
   const guard = new HttpGuard({ allowedHosts: ['127.0.0.1'], allowedOrigins: ['http://localhost:*'] })
   const revocations = new RevocationWatcher({ bus })
   await revocations.start()
-  const common = { core, sessions, hub, outbox, guard, authenticate, revocations }
+  const common = { core, streams, guard, authenticate, revocations }
   const sse = new LegacySseTransport({ ...common, mounts: [{ stream: '/sse', messages: '/messages' }], maxBodyBytes: 65_536, keepAliveMs: 15_000, sseRetryMs: 1000 })
   const ws = new WebSocketTransport({ ...common, path: '/mcp/ws', maxMessageBytes: 65_536, maxBufferedBytes: 1 << 20, idleTimeoutS: 120, keepAliveMs: 15_000 })
   const app = new Elysia({ serve: { routes: ws.routes() as Record<string, never> } })
@@ -62,9 +57,8 @@ beforeAll(async () => {
     revocations.close()
     await app.stop(true)
     await core.close()
-    outbox.close()
     await sessions.close()
-    await log.close()
+    await streams.close()
   }
 })
 afterAll(() => stop())

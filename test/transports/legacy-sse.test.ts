@@ -7,7 +7,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js'
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import type { MemoryBus } from '../../src/bus/memory-bus.ts'
+import type { MemoryStreams } from '../../src/stores/memory/memory-streams.ts'
 import { registerContractTools, WHOAMI_TOOL } from '../_utils/contract-tools.ts'
 import { openLegacyStream, postMessage } from '../_utils/legacy-sse.ts'
 import { startTestServer } from '../_utils/server.ts'
@@ -22,12 +22,11 @@ const initialize = (id: number) => ({
 })
 
 let server: Awaited<ReturnType<typeof startTestServer>>
-/** Bus topics the server holds with no client connected (its own subscriptions). */
-let idleTopics: number
+/** The server's stream logs (one per session with a connection or a message). */
+const logCount = () => (server.stores.streams as MemoryStreams).sessionCount
 beforeAll(async () => {
   // Small limits so the tests can cross them: 1 KiB bodies, keep-alive every 100 ms.
   server = await startTestServer({ MCPRAG_MAX_BODY_BYTES: '1024', MCPRAG_KEEPALIVE_MS: '100' })
-  idleTopics = (server.bus as MemoryBus).topicCount
   registerContractTools(server.registry)
 })
 afterAll(() => server.stop())
@@ -155,17 +154,16 @@ describe('Origin and Host', () => {
 })
 
 describe('clean-up', () => {
-  test('closing the stream ends the session: its endpoint is 404 and no bus subscription is left', async () => {
-    const bus = server.bus as MemoryBus
-    await until(() => bus.topicCount === idleTopics, 5000, 'earlier streams to be cleaned up')
+  test('closing the stream ends the session: its endpoint is 404 and its stream log is gone', async () => {
+    await until(() => logCount() === 0, 5000, 'earlier streams to be cleaned up')
     const { sse, endpoint } = await openLegacyStream(`${server.url}/sse`)
     const sessionId = new URL(endpoint).searchParams.get('sessionId')!
-    expect(await server.sessions.get(sessionId)).toBeDefined()
-    expect(bus.topicCount).toBe(idleTopics + 1)
+    expect(await server.stores.sessions.get(sessionId)).toBeDefined()
+    expect(logCount()).toBe(1)
     await sse.close()
-    await until(async () => (await server.sessions.get(sessionId)) === undefined, 5000, 'the session to end')
+    await until(async () => (await server.stores.sessions.get(sessionId)) === undefined, 5000, 'the session to end')
     expect((await postMessage(endpoint, { jsonrpc: '2.0', id: 1, method: 'ping' })).status).toBe(404)
-    await until(() => bus.topicCount === idleTopics, 5000, 'the stream subscription to go')
+    await until(() => logCount() === 0, 5000, 'the stream log to go')
   })
 })
 
@@ -215,7 +213,7 @@ describe('LS-07: the SDK client after its stream drops', () => {
 
     cuts[0]!()
     await until(() => cuts.length === 2, 5000, 'the EventSource to reconnect')
-    await until(async () => (await server.sessions.get(first)) === undefined, 5000, 'the dropped session to end')
+    await until(async () => (await server.stores.sessions.get(first)) === undefined, 5000, 'the dropped session to end')
     // The endpoint event of the new stream may trail its response headers: retry briefly.
     let second = first
     await until(async () => {

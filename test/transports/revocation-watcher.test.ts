@@ -3,7 +3,7 @@
  * and no other; the sweep closes connections of sessions that ended without a bus event.
  */
 import { expect, test } from 'bun:test'
-import { MemoryBus } from '../../src/bus/memory-bus.ts'
+import { MemoryBus } from '../../src/stores/memory/memory-bus.ts'
 import { RevocationWatcher } from '../../src/transports/revocation-watcher.ts'
 
 const p = (authSessionId?: string) => ({ id: 'u', tier: 'user' as const, authSessionId })

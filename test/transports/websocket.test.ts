@@ -120,9 +120,9 @@ describe('the session', () => {
     const peer = new WsPeer(wsUrl, 'mcp')
     await peer.opened()
     const id = await session(peer)
-    expect(await server.sessions.get(id)).toBeDefined()
+    expect(await server.stores.sessions.get(id)).toBeDefined()
     peer.ws.close()
-    await until(async () => (await server.sessions.get(id)) === undefined, 5000, 'the session to end')
+    await until(async () => (await server.stores.sessions.get(id)) === undefined, 5000, 'the session to end')
   })
 
   test('the server answers pings and pings a quiet client, which stays connected past the idle timeout', async () => {
@@ -163,7 +163,7 @@ describe('backpressure', () => {
     socket.write(maskedText(JSON.stringify({ jsonrpc: '2.0', id: 'who', method: 'tools/call', params: { name: WHOAMI_TOOL, arguments: {} } })))
     await until(() => frames.texts.length === 2, 5000, 'the replies to initialize and whoami')
     const id = (JSON.parse(frames.texts[1]!) as { result: { content: { text: string }[] } }).result.content[0]!.text
-    expect(await server.sessions.get(id)).toBeDefined()
+    expect(await server.stores.sessions.get(id)).toBeDefined()
 
     // Stop reading, then ask for ~12 MB of echoes: more than the kernel's socket buffers hold,
     // so the server's own queue fills up to its 64 KiB limit.
@@ -172,7 +172,7 @@ describe('backpressure', () => {
     for (let i = 1; i <= 4000; i++) {
       socket.write(maskedText(JSON.stringify({ jsonrpc: '2.0', id: i, method: 'tools/call', params: { name: 'echo', arguments: { text } } })))
     }
-    await until(async () => (await server.sessions.get(id)) === undefined, 20_000, 'the server to drop the session of the client that does not read')
+    await until(async () => (await server.stores.sessions.get(id)) === undefined, 20_000, 'the server to drop the session of the client that does not read')
     socket.destroy()
   }, 30_000)
 })

@@ -8,7 +8,7 @@ import type { Paginator } from '../cursor.ts'
 import type { Params } from '../jsonrpc.ts'
 import type { ToolAccess, ToolCallObserver } from '../ports.ts'
 import type { Registry } from '../registry.ts'
-import type { SessionStore } from '../../store/session-store.ts'
+import type { SessionStore } from '../session-store.ts'
 
 export interface MethodDeps {
   registry: Registry

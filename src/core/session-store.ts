@@ -1,0 +1,36 @@
+/**
+ * @module core/session-store
+ * The seam for MCP session state. The memory implementation serves one instance; a shared one
+ * (Redis) lets any instance serve any session. A session idles out `ttlMs` after its last touch;
+ * nothing is called back then (a network store's TTL calls nobody): whatever else a session
+ * owns (its stream log) expires by itself, and connections keep their session alive by touching.
+ */
+import type { JsonRpcResponse, RequestId } from './jsonrpc.ts'
+import type { SessionState } from './session.ts'
+
+export interface SessionStore {
+  /** Store a new session; resolved once any instance can find it. */
+  create(session: SessionState): Promise<void>
+  /**
+   * A copy of the session (the caller may change it; only `update` stores changes), or undefined
+   * when it never existed, ended or expired. `touch` also extends its idle deadline.
+   */
+  get(id: string, opts?: { touch?: boolean }): Promise<SessionState | undefined>
+  update(id: string, patch: Partial<Omit<SessionState, 'id'>>): Promise<void>
+  /** Extend the idle deadline (open streams' keep-alive ticks). */
+  touch(id: string): Promise<void>
+  /** Forget the session and its subscriptions. Idempotent; returns whether it existed. */
+  delete(id: string): Promise<boolean>
+  addSubscription(id: string, uri: string): Promise<void>
+  removeSubscription(id: string, uri: string): Promise<void>
+  /** Live sessions subscribed to a resource URI (for `notifications/resources/updated`). */
+  subscribers(uri: string): Promise<string[]>
+  /**
+   * Keep the client's answer to a server request until the instance that asked takes it (it may
+   * be busy reconnecting when the wake-up is published). Kept at most `ttlMs`.
+   */
+  putReply(sessionId: string, requestId: RequestId, response: JsonRpcResponse, ttlMs: number): Promise<void>
+  /** Take (read and delete, atomically) a kept reply. */
+  takeReply(sessionId: string, requestId: RequestId): Promise<JsonRpcResponse | undefined>
+  close(): Promise<void>
+}
