@@ -65,7 +65,7 @@ async function main(argv: string[]): Promise<number> {
   const config = loadConfig()
   if (!config.auth) throw new UsageError('MCPRAG_AUTH=off: there are no users to manage')
   for (const note of config.auth.notes) console.error(`note: ${note}`)
-  const stores = openAuthStores(config)
+  const stores = await openAuthStores(config)
   try {
     const user = async (email: string | undefined) => {
       const u = await stores.users.getByEmail(parseEmail(email))

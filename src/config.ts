@@ -20,6 +20,19 @@ export interface AuthConfig extends AuthSettings {
   /** What boot should tell the operator (generated secrets). */
   notes: string[]
 }
+/** Several instances sharing state through Redis; absent when `REDIS_URL` is unset (one instance). */
+export interface RedisConfig {
+  url: string
+  /** Put before every key and channel name (ACLs can scope the server to it). */
+  prefix: string
+  /** Deadline of one Redis command on the request path. */
+  commandTimeoutMs: number
+  /** How long Redis may be unreachable before `/ready` says so (a blip must not pull every instance). */
+  readyGraceMs: number
+  /** Audit records kept in Redis (approximately) before the oldest are trimmed. */
+  auditMaxRecords: number
+}
+
 export interface Config {
   port: number
   host: string
@@ -55,6 +68,10 @@ export interface Config {
   metricsToken?: string
   /** Streamable HTTP without sessions (like the SDK's stateless mode). */
   stateless: boolean
+  /** Shared state in Redis; undefined runs one instance on embedded stores. */
+  redis?: RedisConfig
+  /** How long an instance trusts a cached session (MCP or auth) without a change notice (Redis only). */
+  sessionCacheMs: number
   /** Seconds an HTTP connection may stay silent before Bun closes it (streams are exempt). */
   httpIdleTimeoutS: number
   /** How long shutdown keeps serving, with `/ready` at 503, before it stops taking requests. */
@@ -116,7 +133,10 @@ export function loadConfig(env: Env = process.env): Config {
   else if (secret.length < 32) problems.push('MCPRAG_SECRET is too short: set at least 32 random characters (e.g. `openssl rand -hex 32`)')
 
   const dataDir = env.MCPRAG_DATA_DIR?.trim() || './data'
-  const auth = loadAuthConfig(env, { problems, int, list, port, hostName, dataDir, allowedHosts, allowedOrigins })
+  const redis = loadRedisConfig(env, problems, int)
+  const auth = loadAuthConfig(env, { problems, int, list, port, hostName, dataDir, allowedHosts, allowedOrigins, shared: redis !== undefined })
+  // Cursors signed on one instance are read on another: they must share the key.
+  if (redis && secretGenerated) problems.push('MCPRAG_SECRET is not set: with REDIS_URL every instance must sign cursors with the same key; set the same random value (at least 32 characters, e.g. `openssl rand -hex 32`) on every instance')
 
   const config: Config = {
     port,
@@ -140,6 +160,8 @@ export function loadConfig(env: Env = process.env): Config {
     auditStdout: onOff(env, 'MCPRAG_AUDIT_STDOUT', true, problems),
     metricsToken: metricsToken(env, problems),
     stateless: onOff(env, 'MCPRAG_STATELESS', false, problems),
+    redis,
+    sessionCacheMs: int('MCPRAG_SESSION_CACHE_MS', 5000, 0, 60_000),
     httpIdleTimeoutS: int('MCPRAG_HTTP_IDLE_TIMEOUT_S', 30, 6, 255),
     drainDelayMs: int('MCPRAG_DRAIN_DELAY_S', 0, 0, 300) * 1000,
     shutdownGraceMs: int('MCPRAG_SHUTDOWN_GRACE_S', 10, 0, 3600) * 1000,
@@ -151,6 +173,28 @@ export function loadConfig(env: Env = process.env): Config {
 const isLoopback = (hostName: string) => LOOPBACK_HOSTS.includes(hostName) || /^127\.\d+\.\d+\.\d+$/.test(hostName)
 /** Values seen in examples and tutorials: never accepted as keys. */
 const PLACEHOLDER_SECRETS = /^(secret|changeme|change-me|my_secrets?|password|test|example)$/i
+
+function loadRedisConfig(env: Env, problems: string[], int: (name: string, def: number, min: number, max: number) => number): RedisConfig | undefined {
+  const url = env.REDIS_URL?.trim()
+  if (!url) return undefined
+  let parsed: URL | undefined
+  try {
+    parsed = new URL(url)
+  } catch {
+    // reported below
+  }
+  if (!parsed || !/^rediss?:$/.test(parsed.protocol) || !parsed.hostname || !/^(\/\d{0,2})?$/.test(parsed.pathname))
+    problems.push('REDIS_URL is invalid: set redis://[user:password@]host:6379[/db] or rediss://… for TLS (db is a number)')
+  const prefix = env.MCPRAG_REDIS_PREFIX?.trim() || 'mcprag:'
+  if (!/^[\w.:-]{1,64}$/.test(prefix)) problems.push(`MCPRAG_REDIS_PREFIX="${prefix}" is invalid: use 1-64 letters, digits, '_', '.', ':' or '-' (default mcprag:)`)
+  return {
+    url,
+    prefix,
+    commandTimeoutMs: int('MCPRAG_REDIS_TIMEOUT_MS', 1000, 50, 30_000),
+    readyGraceMs: int('MCPRAG_REDIS_READY_GRACE_S', 10, 0, 600) * 1000,
+    auditMaxRecords: int('MCPRAG_AUDIT_MAX_RECORDS', 1_000_000, 1000, 100_000_000),
+  }
+}
 
 function onOff(env: Env, name: string, def: boolean, problems: string[]): boolean {
   const raw = env[name]?.trim().toLowerCase()
@@ -178,6 +222,8 @@ interface AuthContext {
   dataDir: string
   allowedHosts: string[]
   allowedOrigins: string[]
+  /** Several instances share state (Redis): keys and the public URL must be the same everywhere. */
+  shared: boolean
 }
 
 function loadAuthConfig(env: Env, c: AuthContext): AuthConfig | undefined {
@@ -199,6 +245,10 @@ function loadAuthConfig(env: Env, c: AuthContext): AuthConfig | undefined {
     }
     if (production) {
       problems.push(`${name} is not set: set at least 32 random characters (e.g. \`openssl rand -hex 32\`); only outside production (NODE_ENV) is one generated`)
+      return ''
+    }
+    if (c.shared) {
+      problems.push(`${name} is not set: with REDIS_URL every instance must use the same key; set the same random value (at least 32 characters, e.g. \`openssl rand -hex 32\`) on every instance`)
       return ''
     }
     const path = join(c.dataDir, file)
@@ -248,8 +298,8 @@ function loadAuthConfig(env: Env, c: AuthContext): AuthConfig | undefined {
       if (!c.allowedOrigins.includes('*')) c.allowedOrigins.push(url.origin)
       if (!c.allowedHosts.includes('*') && !c.allowedHosts.includes(url.hostname)) c.allowedHosts.push(url.hostname.toLowerCase())
     }
-  } else if (!isLoopback(c.hostName)) {
-    problems.push(`MCPRAG_PUBLIC_URL is not set: set the URL clients reach this server at (used in emailed links and token audience), such as https://mcp.example.com`)
+  } else if (!isLoopback(c.hostName) || c.shared) {
+    problems.push(`MCPRAG_PUBLIC_URL is not set: set the URL clients reach ${c.shared ? 'the instances at (the proxy in front of them; tokens are bound to it)' : 'this server at (used in emailed links and token audience)'}, such as https://mcp.example.com`)
   } else if (c.port !== 0) {
     publicUrl = `http://${c.hostName}:${c.port}`
   }

@@ -17,7 +17,8 @@ try {
 }
 
 const server = await startServer(config)
-console.log(`mcprag listening on ${server.url} (MCP endpoint ${server.url}/mcp)`)
+console.log(`mcprag listening on ${server.url} (MCP endpoint ${server.url}/mcp), instance ${server.instanceId}`)
+for (const note of server.stores.notes) console.log(note.startsWith('warning:') ? note : `note: ${note}`)
 if (config.secretGenerated)
   console.log('note: MCPRAG_SECRET is not set; a random one was generated, so cursors do not survive a restart')
 if (!config.auth) console.log('warning: MCPRAG_AUTH=off: every caller is an anonymous admin (local development only)')

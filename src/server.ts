@@ -89,7 +89,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
 async function build(config: Config, stack: AsyncDisposableStack): Promise<RunningServer> {
   const startedAt = Date.now()
   const instanceId = crypto.randomUUID().slice(0, 8)
-  const stores = await openStores(config, stack)
+  const stores = await openStores(config, instanceId, stack)
   const registry = new Registry()
   // Shutdown sets it: /ready answers 503 from then on while in-flight work finishes.
   let draining = false
@@ -208,6 +208,7 @@ function buildAuth(
   const auth = createAuth({
     settings: config.auth,
     stores: stores.auth,
+    requestCounters: stores.requestCounters,
     mailer,
     audit,
     publicUrl,

@@ -9,7 +9,7 @@ import { BearerAuth } from './bearer.ts'
 import { SessionTokens } from './jwt.ts'
 import { LoginFlow } from './login.ts'
 import { LoginTokens } from './magic-link.ts'
-import { MemoryCounters, RateLimiter, type RateLimits } from './rate-limit.ts'
+import { MemoryCounters, RateLimiter, type Counters, type RateLimits } from './rate-limit.ts'
 import { SecretBox } from './secret-box.ts'
 import { AuthSessions } from './sessions.ts'
 import type { AuthStores } from './stores.ts'
@@ -34,6 +34,11 @@ export interface AuthSettings {
 export interface AuthDeps {
   settings: AuthSettings
   stores: AuthStores
+  /**
+   * Where the per-request and per-tool-call budgets count: they run on every request, so never a
+   * store round trip each (default: this process's memory; with Redis, local counts flushed to it).
+   */
+  requestCounters?: Counters
   mailer: Mailer
   audit: AuditLog
   /** The server's public base URL (no trailing slash); resolved on use. */
@@ -73,8 +78,8 @@ export function createAuth(d: AuthDeps): Auth {
   const s = d.settings
   // Sign-in budgets are rare and guard email flooding: counted in the store (shared, durable).
   const limiter = new RateLimiter(d.stores.counters, now)
-  // Per-request and per-tool-call budgets run on every request: counted in memory, per instance.
-  const requestLimiter = new RateLimiter(new MemoryCounters(), now)
+  // Per-request and per-tool-call budgets run on every request: counted without a round trip.
+  const requestLimiter = new RateLimiter(d.requestCounters ?? new MemoryCounters(), now)
   const sessions = new AuthSessions({
     store: d.stores.authSessions,
     tokens: sessionTokens(s.jwtSecret, d.publicUrl),

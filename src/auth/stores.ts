@@ -97,9 +97,10 @@ export interface AuthSessionStore {
   get(id: string): Promise<AuthSession | undefined>
   /**
    * A session and its user, read together (what every authenticated request checks); `user` is
-   * undefined when the session's user no longer exists.
+   * undefined when the session's user no longer exists. A store may answer from a cache that
+   * any change on any instance invalidates; `fresh` reads the store itself (admin tools).
    */
-  getWithUser(id: string): Promise<{ session: AuthSession; user?: User } | undefined>
+  getWithUser(id: string, opts?: { fresh?: boolean }): Promise<{ session: AuthSession; user?: User } | undefined>
   /** Atomic: only a session that is not revoked gets the MFA window. */
   setMfa(id: string, until: number): Promise<void>
   /** Atomic; returns whether a live session was revoked (false the second time). */

@@ -50,7 +50,9 @@ export class TierPolicy implements ToolAccess {
     let tier = principal.tier
     let mfaUntil: number | undefined
     if (principal.authSessionId !== undefined) {
-      const state = this.#o.recent?.(principal) ?? (await this.#read(principal.authSessionId))
+      // Admin tools re-check the store itself (a revocation elsewhere counts at once); others
+      // take what this request's authentication just read, when it is recent.
+      const state = (tool.tier === 'admin' ? undefined : this.#o.recent?.(principal)) ?? (await this.#read(principal.authSessionId, tool.tier === 'admin'))
       if (state === undefined || state.expiresAt <= this.#o.now())
         return forbidden('This session has ended (signed out, revoked or expired): sign in again with POST /auth/login', { reason: 'session_expired' })
       tier = state.tier
@@ -76,8 +78,8 @@ export class TierPolicy implements ToolAccess {
   }
 
   /** The session's state from the store; undefined when it or its user is gone, or it was revoked. */
-  async #read(authSessionId: string): Promise<ResolvedState | undefined> {
-    const found = await this.#o.store.getWithUser(authSessionId)
+  async #read(authSessionId: string, fresh: boolean): Promise<ResolvedState | undefined> {
+    const found = await this.#o.store.getWithUser(authSessionId, { fresh })
     const session = found?.session
     const user = found?.user
     if (!session || !user || session.revokedAt !== undefined) return undefined

@@ -57,6 +57,21 @@ export const rateLimited = (message: string, retryAfterS: number) =>
 export const methodNotFound = (method: string) =>
   new McpError(ErrorCode.MethodNotFound, `Method not found: ${method}`)
 
+/**
+ * A shared store (Redis) cannot answer now: it is down, or slower than the deadline of a request.
+ * Retryable, never the caller's fault: HTTP answers it with 503 and `Retry-After`, MCP with an
+ * error whose `data.retry_after_s` says when to try again.
+ */
+export class StoreUnavailable extends Error {
+  constructor(message = 'A shared store is not answering') {
+    super(message)
+    this.name = 'StoreUnavailable'
+  }
+}
+
+/** Seconds a client should wait before retrying after `StoreUnavailable`. */
+export const STORE_RETRY_AFTER_S = 2
+
 /** Thrown by a tool handler for a failure the model should see (becomes `isError: true`). */
 export class ToolError extends Error {
   constructor(message: string) {

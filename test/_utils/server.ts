@@ -9,10 +9,43 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadConfig } from '../../src/config.ts'
 import { startServer, type RunningServer } from '../../src/server.ts'
+import { REDIS_URL, deleteKeys } from './redis.ts'
 
 export type TestServer = RunningServer & { mcpUrl: string; /** The auth data directory (auth on only). */ dataDir?: string }
 
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+/** A free loopback port (for servers that must know their URL before they listen). */
+export function freePort(): number {
+  const probe = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } })
+  const port = probe.port
+  probe.stop(true)
+  return port
+}
+
+/**
+ * With `redis`, the server keeps its shared state in the machine's Redis (`REDIS_URL`) under a key
+ * prefix of its own (removed when it stops), as one instance of a cluster would.
+ */
+export async function startTestServer(env: Record<string, string> = {}, opts: { redis?: boolean } = {}): Promise<TestServer> {
+  if (opts.redis) {
+    const port = String(freePort())
+    const prefix = `mcprag-test:server:${crypto.randomUUID().slice(0, 8)}:`
+    env = {
+      REDIS_URL,
+      MCPRAG_REDIS_PREFIX: prefix,
+      MCPRAG_SECRET: crypto.randomUUID() + crypto.randomUUID(),
+      PORT: port,
+      MCPRAG_PUBLIC_URL: `http://127.0.0.1:${port}`,
+      ...env,
+    }
+    const server = await startTestServer(env)
+    const stop = server.stop
+    return Object.assign(server, {
+      async stop() {
+        await stop()
+        await deleteKeys(prefix)
+      },
+    })
+  }
   const authOn = env.MCPRAG_AUTH === 'on'
   const dataDir = authOn && !env.MCPRAG_DATA_DIR ? mkdtempSync(join(tmpdir(), 'mcprag-test-')) : undefined
   const authDefaults: Record<string, string> = authOn

@@ -36,10 +36,13 @@ export function runAuthStoresContract(name: string, make: () => AuthStores | Pro
       await expect(stores.users.create({ email: 'a@example.com', tier: 'admin', now: 2 })).rejects.toThrow('already exists')
     })
 
+    // Sessions expire on the real clock (a store may drop them by TTL): these live an hour.
+    const later = Date.now() + 3_600_000
+
     test('sessions record MFA and revocation; revoking twice reports false', async () => {
       const s = stores.authSessions
-      await s.create({ id: 's1', userId: 'u1', createdAt: 1, expiresAt: 10_000 })
-      expect(await s.get('s1')).toEqual({ id: 's1', userId: 'u1', createdAt: 1, expiresAt: 10_000 })
+      await s.create({ id: 's1', userId: 'u1', createdAt: 1, expiresAt: later })
+      expect(await s.get('s1')).toEqual({ id: 's1', userId: 'u1', createdAt: 1, expiresAt: later })
       await s.setMfa('s1', 5000)
       expect((await s.get('s1'))!.mfaVerifiedUntil).toBe(5000)
       expect(await s.revoke('s1', 7)).toBe(true)
@@ -55,17 +58,17 @@ export function runAuthStoresContract(name: string, make: () => AuthStores | Pro
     test('a session is read with its user in one call; a missing user or session says so', async () => {
       const u = await stores.users.create({ email: 'ada@example.com', tier: 'admin', now: 5 })
       const s = stores.authSessions
-      await s.create({ id: 's1', userId: u.id, createdAt: 1, expiresAt: 10_000 })
-      await s.create({ id: 'orphan', userId: 'no-such-user', createdAt: 1, expiresAt: 10_000 })
-      expect(await s.getWithUser('s1')).toEqual({ session: { id: 's1', userId: u.id, createdAt: 1, expiresAt: 10_000 }, user: u })
+      await s.create({ id: 's1', userId: u.id, createdAt: 1, expiresAt: later })
+      await s.create({ id: 'orphan', userId: 'no-such-user', createdAt: 1, expiresAt: later })
+      expect(await s.getWithUser('s1')).toEqual({ session: { id: 's1', userId: u.id, createdAt: 1, expiresAt: later }, user: u })
       await s.setMfa('s1', 5000)
       await s.revoke('s1', 7)
       await stores.users.setTier(u.id, 'public')
       expect(await s.getWithUser('s1')).toEqual({
-        session: { id: 's1', userId: u.id, createdAt: 1, expiresAt: 10_000, mfaVerifiedUntil: 5000, revokedAt: 7 },
+        session: { id: 's1', userId: u.id, createdAt: 1, expiresAt: later, mfaVerifiedUntil: 5000, revokedAt: 7 },
         user: { ...u, tier: 'public' },
       })
-      expect(await s.getWithUser('orphan')).toEqual({ session: { id: 'orphan', userId: 'no-such-user', createdAt: 1, expiresAt: 10_000 } })
+      expect(await s.getWithUser('orphan')).toEqual({ session: { id: 'orphan', userId: 'no-such-user', createdAt: 1, expiresAt: later } })
       expect(await s.getWithUser('nope')).toBeUndefined()
       // Answers are copies: a caller cannot change what is stored.
       ;(await s.getWithUser('s1'))!.session.revokedAt = 99
@@ -74,9 +77,9 @@ export function runAuthStoresContract(name: string, make: () => AuthStores | Pro
 
     test("revoking a user's sessions touches only that user's live sessions", async () => {
       const s = stores.authSessions
-      await s.create({ id: 'a1', userId: 'ua', createdAt: 1, expiresAt: 100 })
-      await s.create({ id: 'a2', userId: 'ua', createdAt: 1, expiresAt: 100 })
-      await s.create({ id: 'b1', userId: 'ub', createdAt: 1, expiresAt: 100 })
+      await s.create({ id: 'a1', userId: 'ua', createdAt: 1, expiresAt: later })
+      await s.create({ id: 'a2', userId: 'ua', createdAt: 1, expiresAt: later })
+      await s.create({ id: 'b1', userId: 'ub', createdAt: 1, expiresAt: later })
       await s.revoke('a2', 2)
       expect(await s.revokeUser('ua', 3)).toEqual(['a1'])
       expect((await s.get('b1'))!.revokedAt).toBeUndefined()
@@ -86,25 +89,27 @@ export function runAuthStoresContract(name: string, make: () => AuthStores | Pro
     test('a one-time token is consumed once; an expired one is spent by the attempt; kinds are apart', async () => {
       const login = stores.oneTimeTokens('login')
       const tickets = stores.oneTimeTokens('ws_ticket')
-      await login.put('h1', 'a@x.io', 100)
-      expect(await tickets.consume('h1', 50)).toBeUndefined()
-      expect(await login.consume('h1', 50)).toBe('a@x.io')
-      expect(await login.consume('h1', 50)).toBeUndefined()
-      await tickets.put('t2', 's1', 100)
-      expect(await tickets.consume('t2', 100)).toBeUndefined()
-      expect(await tickets.consume('t2', 50)).toBeUndefined()
-      expect(await login.consume('unknown', 0)).toBeUndefined()
+      // Real clock times: a store may also drop expired tokens by itself.
+      const now = Date.now()
+      await login.put('h1', 'a@x.io', now + 60_000)
+      expect(await tickets.consume('h1', now)).toBeUndefined()
+      expect(await login.consume('h1', now)).toBe('a@x.io')
+      expect(await login.consume('h1', now)).toBeUndefined()
+      await tickets.put('t2', 's1', now + 60_000)
+      expect(await tickets.consume('t2', now + 60_000)).toBeUndefined()
+      expect(await tickets.consume('t2', now)).toBeUndefined()
+      expect(await login.consume('unknown', now)).toBeUndefined()
       // The same hash in two kinds is two tokens.
-      await login.put('same', 'a@x.io', 100)
-      await tickets.put('same', 's1', 100)
-      expect(await tickets.consume('same', 1)).toBe('s1')
-      expect(await login.consume('same', 1)).toBe('a@x.io')
+      await login.put('same', 'a@x.io', now + 60_000)
+      await tickets.put('same', 's1', now + 60_000)
+      expect(await tickets.consume('same', now)).toBe('s1')
+      expect(await login.consume('same', now)).toBe('a@x.io')
     })
 
     test('of 50 concurrent consumes of one token exactly one succeeds', async () => {
       const login = stores.oneTimeTokens('login')
-      await login.put('race', 'r@x.io', 1e15)
-      const results = await Promise.all(Array.from({ length: 50 }, () => login.consume('race', 1)))
+      await login.put('race', 'r@x.io', Date.now() + 60_000)
+      const results = await Promise.all(Array.from({ length: 50 }, () => login.consume('race', Date.now())))
       expect(results.filter((r) => r === 'r@x.io')).toHaveLength(1)
     })
 
@@ -175,19 +180,21 @@ export function runAuthStoresContract(name: string, make: () => AuthStores | Pro
     })
 
     test('purging drops expired tokens, sessions and counters only, in bounded batches', async () => {
+      // Real clock times: a store may also let records expire by themselves (TTLs).
+      const now = Date.now()
       const login = stores.oneTimeTokens('login')
       const tickets = stores.oneTimeTokens('ws_ticket')
-      await login.put('old', 'a@x.io', 10)
-      await login.put('new', 'a@x.io', 1000)
-      await tickets.put('old-ticket', 'new', 10)
-      await tickets.put('new-ticket', 'new', 1000)
-      await stores.authSessions.create({ id: 'old', userId: 'u', createdAt: 0, expiresAt: 10 })
-      await stores.authSessions.create({ id: 'new', userId: 'u', createdAt: 0, expiresAt: 1000 })
-      await stores.counters.hit('old', 10, 0)
+      await login.put('old', 'a@x.io', now - 1000)
+      await login.put('new', 'a@x.io', now + 60_000)
+      await tickets.put('old-ticket', 'new', now - 1000)
+      await tickets.put('new-ticket', 'new', now + 60_000)
+      await stores.authSessions.create({ id: 'old', userId: 'u', createdAt: now - 5000, expiresAt: now - 1000 })
+      await stores.authSessions.create({ id: 'new', userId: 'u', createdAt: now - 5000, expiresAt: now + 60_000 })
+      await stores.counters.hit('old', 10, now - 1000)
       // A store whose records expire by themselves may report 0; otherwise batches are bounded.
       let purged = 0
       for (let i = 0; i < 10; i++) {
-        const n = await stores.purgeExpired(100, 2)
+        const n = await stores.purgeExpired(now, 2)
         expect(n).toBeLessThanOrEqual(2)
         purged += n
         if (n < 2) break
@@ -195,11 +202,11 @@ export function runAuthStoresContract(name: string, make: () => AuthStores | Pro
       expect([0, 4]).toContain(purged)
       expect(await stores.authSessions.get('old')).toBeUndefined()
       expect(await stores.authSessions.get('new')).toBeDefined()
-      expect(await login.consume('new', 100)).toBe('a@x.io')
-      expect(await tickets.consume('new-ticket', 100)).toBe('new')
+      expect(await login.consume('new', now)).toBe('a@x.io')
+      expect(await tickets.consume('new-ticket', now)).toBe('new')
       // Gone, not just expired: even a clock before its expiry finds nothing.
-      expect(await tickets.consume('old-ticket', 5)).toBeUndefined()
-      expect(await stores.counters.hit('old', 10, 100)).toEqual({ count: 1, resetAt: 110 })
+      expect(await tickets.consume('old-ticket', now - 5000)).toBeUndefined()
+      expect(await stores.counters.hit('old', 10, now)).toEqual({ count: 1, resetAt: now + 10 })
     })
 
     test('ping resolves while the store is usable (readiness)', async () => {

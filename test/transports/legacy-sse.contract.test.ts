@@ -6,5 +6,5 @@ import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js'
 import { bearer } from '../_utils/auth.ts'
 import { runTransportContract } from './transport.case.ts'
 
-for (const auth of [false, true])
-  runTransportContract('legacy SSE', { connect: (base, token) => new SSEClientTransport(new URL(`${base}/sse`), token ? { requestInit: { headers: bearer(token) } } : {}) }, { auth })
+for (const [auth, redis] of [[false, false], [true, false], [false, true], [true, true]] as const)
+  runTransportContract('legacy SSE', { connect: (base, token) => new SSEClientTransport(new URL(`${base}/sse`), token ? { requestInit: { headers: bearer(token) } } : {}) }, { auth, redis })

@@ -6,7 +6,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { bearer } from '../_utils/auth.ts'
 import { runTransportContract } from './transport.case.ts'
 
-for (const auth of [false, true])
+for (const [auth, redis] of [[false, false], [true, false], [false, true], [true, true]] as const)
   runTransportContract(
     'Streamable HTTP',
     {
@@ -17,5 +17,5 @@ for (const auth of [false, true])
         await client.close()
       },
     },
-    { auth },
+    { auth, redis },
   )

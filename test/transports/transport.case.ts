@@ -19,6 +19,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js'
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { registerContractTools, WAIT_TOOL, WHOAMI_TOOL, type ContractTools } from '../_utils/contract-tools.ts'
+import { hasRedis } from '../_utils/redis.ts'
 import { startTestServer } from '../_utils/server.ts'
 
 export interface ContractTarget {
@@ -56,8 +57,8 @@ async function rpcError(p: Promise<unknown>): Promise<McpError> {
   throw new Error('expected a JSON-RPC error, got a result')
 }
 
-export function runTransportContract(name: string, target: ContractTarget, opts: { auth?: boolean } = {}): void {
-  describe(`${name} transport contract${opts.auth ? ' (authentication on, with a token)' : ''}`, () => {
+export function runTransportContract(name: string, target: ContractTarget, opts: { auth?: boolean; redis?: boolean } = {}): void {
+  describe.skipIf(opts.redis === true && !hasRedis)(`${name} transport contract${opts.auth ? ' (authentication on, with a token)' : ''}${opts.redis ? ' (state in Redis)' : ''}`, () => {
     let server: Awaited<ReturnType<typeof startTestServer>>
     /** A user-tier bearer token, minted the way `bun run mcprag user token` does (auth on only). */
     let token: string | undefined
@@ -93,7 +94,7 @@ export function runTransportContract(name: string, target: ContractTarget, opts:
 
     let shared: Client
     beforeAll(async () => {
-      server = await startTestServer(opts.auth ? { MCPRAG_AUTH: 'on' } : {})
+      server = await startTestServer(opts.auth ? { MCPRAG_AUTH: 'on' } : {}, { redis: opts.redis })
       if (server.auth) {
         const user = await server.auth.stores.users.create({ email: `contract-${name.replaceAll(' ', '-').toLowerCase()}@example.com`, tier: 'user', now: Date.now() })
         token = (await server.auth.sessions.start(user)).token

@@ -7,9 +7,9 @@ import { WebSocketClientTransport } from '@modelcontextprotocol/sdk/client/webso
 import { wsTicketUrl } from '../_utils/auth.ts'
 import { runTransportContract } from './transport.case.ts'
 
-for (const auth of [false, true])
+for (const [auth, redis] of [[false, false], [true, false], [false, true], [true, true]] as const)
   runTransportContract(
     'WebSocket',
     { connect: async (base, token) => new WebSocketClientTransport(new URL(token ? await wsTicketUrl(base, token) : `${base.replace('http', 'ws')}/mcp/ws`)) },
-    { auth },
+    { auth, redis },
   )
