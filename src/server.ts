@@ -10,6 +10,7 @@ import { createAuth, type Auth } from './auth/auth.ts'
 import { mcpAuthenticate } from './auth/bearer.ts'
 import { AuthError } from './auth/errors.ts'
 import type { Config } from './config.ts'
+import { STORE_RETRY_AFTER_S, StoreUnavailable } from './core/errors.ts'
 import { McpServer } from './core/mcp-server.ts'
 import { allowAll } from './core/ports.ts'
 import { Registry } from './core/registry.ts'
@@ -285,6 +286,8 @@ function buildApp(config: Config, p: AppParts) {
   const app = new Elysia({ serve: { routes: nativeRoutes as Record<string, never> } })
     .onError(({ code, error }) => {
       if (code === 'NOT_FOUND') return jsonResponse(404, { error: 'not_found', message: 'No such route' })
+      if (error instanceof StoreUnavailable)
+        return jsonResponse(503, { error: 'unavailable', message: `${error.message}; retry in ${STORE_RETRY_AFTER_S} s` }, { 'retry-after': String(STORE_RETRY_AFTER_S) })
       console.error('[http] unhandled error:', error)
       return jsonResponse(500, { error: 'internal_error', message: 'Internal server error' })
     })
@@ -336,8 +339,8 @@ async function waitFor(condition: () => boolean, timeoutMs: number): Promise<boo
   return true
 }
 
-function jsonResponse(status: number, body: unknown): Response {
-  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } })
+function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } })
 }
 
 /** Bearer authentication for the REST routes: refusals as `{error, message}` bodies. */

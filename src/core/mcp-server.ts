@@ -7,7 +7,7 @@
 import type { Bus, Unsubscribe } from './bus.ts'
 import { Call, type CallDeps, type Exchange } from './call.ts'
 import { Paginator } from './cursor.ts'
-import { ErrorCode, McpError, invalidParams, methodNotFound } from './errors.ts'
+import { ErrorCode, McpError, STORE_RETRY_AFTER_S, StoreUnavailable, invalidParams, methodNotFound } from './errors.ts'
 import {
   failure,
   notification,
@@ -237,6 +237,9 @@ export class McpServer {
     } catch (err) {
       if (call.cancelled) return undefined
       if (err instanceof McpError) return failure(id, err.toJson())
+      // Fail closed (admin tools, subscriptions) and say when to retry.
+      if (err instanceof StoreUnavailable)
+        return failure(id, { code: ErrorCode.InternalError, message: `${err.message}: retry in ${STORE_RETRY_AFTER_S} s`, data: { retry_after_s: STORE_RETRY_AFTER_S } })
       console.error(`[core] ${method} failed:`, err)
       return failure(id, { code: ErrorCode.InternalError, message: `Internal error while handling ${method}` })
     } finally {

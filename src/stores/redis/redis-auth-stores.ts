@@ -28,12 +28,15 @@ import type {
   UserStore,
 } from '../../auth/stores.ts'
 import { topic, type Bus, type Unsubscribe } from '../../core/bus.ts'
+import { StoreUnavailable } from '../../core/errors.ts'
 import type { Tier } from '../../core/types.ts'
 import type { RedisLink } from './redis-link.ts'
 
 /** Auth sessions or users changed somewhere: cached reads are dropped. Lost: entries age out. */
 const AUTH_CHANGED = topic<{ from: string }>('auth-changed')
 const MAX_CACHED = 50_000
+/** How long a cached read is still served while Redis cannot be asked. */
+const STALE_IF_ERROR_MS = 5 * 60_000
 /** Audit records a query looks through, newest first, before it stops. */
 export const AUDIT_SCAN_MAX = 50_000
 /** Counters kept past their window (clocks of instances differ a little). */
@@ -144,8 +147,17 @@ class RedisAuthSessions implements AuthSessionStore {
     const now = Date.now()
     const hit = opts?.fresh ? undefined : this.#cache.get(id)
     if (hit && now - hit.at < this.cacheMs) return hit.found && copyFound(hit.found)
-    const session = await this.get(id)
-    const user = session && (await this.users.get(session.userId))
+    let session: AuthSession | undefined
+    let user: User | undefined
+    try {
+      session = await this.get(id)
+      user = session && (await this.users.get(session.userId))
+    } catch (err) {
+      // Redis is away: what was read here keeps standing (no revocation can be stored meanwhile);
+      // `fresh` reads (admin tools) fail closed.
+      if (err instanceof StoreUnavailable && hit && now - hit.at < STALE_IF_ERROR_MS) return hit.found && copyFound(hit.found)
+      throw err
+    }
     const found = session && (user ? { session, user } : { session })
     if (this.cacheMs > 0) {
       if (this.#cache.size >= MAX_CACHED) this.#cache.clear()

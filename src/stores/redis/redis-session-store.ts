@@ -10,6 +10,7 @@
  * coalesced: at most one `PEXPIRE` per session per tenth of the TTL, fire and forget.
  */
 import { topic, type Bus, type Unsubscribe } from '../../core/bus.ts'
+import { StoreUnavailable } from '../../core/errors.ts'
 import type { JsonRpcResponse, RequestId } from '../../core/jsonrpc.ts'
 import type { SessionStore } from '../../core/session-store.ts'
 import type { SessionState } from '../../core/session.ts'
@@ -18,6 +19,9 @@ import type { RedisLink } from './redis-link.ts'
 
 /** A session changed or ended on some instance: caches drop it. Lost: the entry ages out (`cacheMs`). */
 const SESSION_CHANGED = topic<{ id: string; from: string }>('session-changed')
+
+/** How long a cached session is still served while Redis cannot be asked. */
+const STALE_IF_ERROR_MS = 5 * 60_000
 
 /** Cached sessions before the cache is emptied (a bound, not a working-set size). */
 const MAX_CACHED = 50_000
@@ -134,7 +138,14 @@ export class RedisSessionStore implements SessionStore {
       return copy(hit.session)
     }
     const k = this.#link.keys
-    const h = await this.#link.script<string[]>(SCRIPTS.get, [k.meta(id), k.subscriptions(id)], [this.#o.ttlMs, opts?.touch ? '1' : '0'])
+    let h: string[]
+    try {
+      h = await this.#link.script<string[]>(SCRIPTS.get, [k.meta(id), k.subscriptions(id)], [this.#o.ttlMs, opts?.touch ? '1' : '0'])
+    } catch (err) {
+      // Redis is away: a session seen here keeps being served (nothing can change it meanwhile).
+      if (err instanceof StoreUnavailable && hit && now - hit.cachedAt < STALE_IF_ERROR_MS) return copy(hit.session)
+      throw err
+    }
     if (h.length === 0) {
       this.#cache.delete(id)
       return undefined
@@ -223,8 +234,8 @@ export class RedisSessionStore implements SessionStore {
     if (now - hit.touchedAt < this.#o.ttlMs / 10) return
     hit.touchedAt = now
     void this.#sendTouch(id).catch(() => {
-      // Redis is away: the cached copy no longer vouches for the expiry.
-      this.#cache.delete(id)
+      // Redis is away: try again on the next request.
+      hit.touchedAt = 0
     })
   }
 
