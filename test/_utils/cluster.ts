@@ -3,7 +3,7 @@
  * it without disturbing anyone), N mcprag processes sharing it, and nginx in front doing plain
  * round robin with no stickiness (`deploy/nginx.conf`'s settings). Everything is torn down by pid.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { freePort } from './server.ts'
@@ -148,47 +148,29 @@ async function collect(stream: ReadableStream<Uint8Array>, into: string[]): Prom
   for await (const chunk of stream) into.push(decoder.decode(chunk))
 }
 
-/** nginx for a test: the settings of deploy/nginx.conf, on loopback, every path under `dir`. */
+/**
+ * deploy/nginx.conf (what compose runs) made to run here: on loopback, as this user, every path
+ * under `dir`, the upstream listing the instances' ports instead of Docker's DNS name (Debian's
+ * nginx 1.22 has no `resolve`). Every proxy setting is the deployment's own, byte for byte.
+ */
 export function nginxConfig(o: { dir: string; listen: number; upstreams: number[] }): string {
-  return `daemon off;
-worker_processes 1;
-${process.getuid?.() === 0 ? 'user root;' : ''}
-pid ${o.dir}/nginx.pid;
-error_log ${o.dir}/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path ${o.dir}/client_body;
-  proxy_temp_path ${o.dir}/proxy;
-  fastcgi_temp_path ${o.dir}/fastcgi;
-  uwsgi_temp_path ${o.dir}/uwsgi;
-  scgi_temp_path ${o.dir}/scgi;
-  map $http_upgrade $connection_upgrade { default upgrade; '' ''; }
-  upstream mcprag {
-${o.upstreams.map((p) => `    server 127.0.0.1:${p} max_fails=1 fail_timeout=5s;`).join('\n')}
-    keepalive 32;
-  }
-  server {
-    listen 127.0.0.1:${o.listen};
-    client_max_body_size 4m;
-    location / {
-      proxy_pass http://mcprag;
-      proxy_http_version 1.1;
-      proxy_set_header Connection $connection_upgrade;
-      proxy_set_header Upgrade $http_upgrade;
-      proxy_set_header Host $host:$server_port;
-      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-      proxy_set_header X-Forwarded-Proto $scheme;
-      proxy_buffering off;
-      proxy_cache off;
-      proxy_request_buffering off;
-      proxy_read_timeout 3600s;
-      proxy_send_timeout 3600s;
-      proxy_connect_timeout 2s;
-      proxy_next_upstream error timeout http_502 http_503;
-      proxy_next_upstream_tries 2;
+  const deploy = readFileSync(join(import.meta.dir, '../../deploy/nginx.conf'), 'utf8')
+  const lines: string[] = []
+  for (const line of deploy.split('\n')) {
+    const t = line.trim()
+    if (t.startsWith('resolver ') || t.startsWith('zone ') || t.startsWith('worker_processes')) continue
+    if (t.startsWith('server mcprag:')) {
+      for (const p of o.upstreams) lines.push(`    server 127.0.0.1:${p} max_fails=1 fail_timeout=5s;`)
+      continue
     }
+    if (t === 'listen 80;') lines.push(`    listen 127.0.0.1:${o.listen};`)
+    else lines.push(line)
+    if (t.startsWith('http {'))
+      lines.push(
+        '  access_log off;',
+        ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((d) => `  ${d}_temp_path ${o.dir}/${d};`),
+      )
   }
-}
-`
+  const head = ['daemon off;', 'worker_processes 1;', process.getuid?.() === 0 ? 'user root;' : '', `pid ${o.dir}/nginx.pid;`, `error_log ${o.dir}/error.log warn;`]
+  return [...head, ...lines].join('\n')
 }
