@@ -6,19 +6,15 @@
  */
 import { ErrorCode } from '../core/errors.ts'
 import { SUPPORTED_PROTOCOL_VERSIONS, isSupportedVersion } from '../core/versions.ts'
+import { rpcError as rpcErrorResponse } from '../http/respond.ts'
 
 export interface GuardOptions {
   allowedHosts: string[]
   allowedOrigins: string[]
 }
 
-/** A JSON-RPC error as an HTTP response. `id` is null: these answer no particular request. */
-export function rpcErrorResponse(status: number, code: number, message: string, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }), {
-    status,
-    headers: { 'content-type': 'application/json', ...headers },
-  })
-}
+/** A JSON-RPC error as an HTTP response (built where every JSON answer is: http/respond.ts). */
+export { rpcError as rpcErrorResponse } from '../http/respond.ts'
 
 function hostnameOf(hostHeader: string): string {
   const h = hostHeader.trim().toLowerCase()
