@@ -3,6 +3,7 @@
  * The composition root: the only file that picks implementations (bus, stores) and mounts the
  * transports and routes. Everything else receives its collaborators as arguments.
  */
+import { Database } from 'bun:sqlite'
 import { Elysia } from 'elysia'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
@@ -23,7 +24,8 @@ import { healthRoutes } from './http/health.ts'
 import { metricsRoutes } from './http/metrics-routes.ts'
 import { openApiRoutes } from './http/openapi-routes.ts'
 import { readinessRoutes } from './http/readiness-routes.ts'
-import { authErrorResponse, restError } from './http/rest.ts'
+import { restError } from './http/respond.ts'
+import { authErrorResponse } from './http/rest.ts'
 import { toolRoutes } from './http/tool-routes.ts'
 import { wellKnownRoutes } from './http/well-known.ts'
 import { ConsoleMailer } from './mail/console-mailer.ts'
@@ -47,6 +49,10 @@ import { StreamableHttpTransport } from './transports/streamable-http.ts'
 import type { TransportDeps } from './transports/transport-deps.ts'
 import { WebSocketTransport } from './transports/websocket.ts'
 import { SERVER_NAME, SERVER_VERSION } from './version.ts'
+// OAuth 2.1 authorization server (issue 12).
+import { oauthRoutes } from './oauth/oauth-routes.ts'
+import { Resources } from './oauth/resources.ts'
+import { sqliteOAuthStores } from './stores/sqlite/oauth-stores.ts'
 
 export interface RunningServer {
   /** Base URL, e.g. http://127.0.0.1:3000 */
@@ -103,6 +109,16 @@ export async function startServer(config: Config): Promise<RunningServer> {
     tierOf: (name) => registry.getTool(name)?.tier,
     onRecord: (record) => metrics.onAuditRecord(record),
   })
+  // The protected resources: the server and each MCP endpoint (token audiences, 401/403 challenge targets).
+  const resources = new Resources({
+    issuer: () => publicUrl,
+    endpoints: ['/mcp', '/sse', '/mcp/sse', '/mcp/ws'],
+    aliases: { '/messages': '/sse', '/mcp/messages': '/mcp/sse' },
+  })
+  // The authorization server's stores share the auth database file (their own connection and tables).
+  const oauthDb = config.auth ? new Database(join(config.dataDir, 'mcprag.db'), { create: true }) : undefined
+  oauthDb?.exec('PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA synchronous = FULL;')
+  const oauthStores = oauthDb && sqliteOAuthStores(oauthDb)
   const addresses = new ClientAddresses(config.auth?.trustedProxies ?? 0)
   const mailer = config.auth?.smtpUrl ? new SmtpMailer(config.auth.smtpUrl, config.auth.mailFrom) : new ConsoleMailer()
   const auth = config.auth
@@ -112,6 +128,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
         mailer,
         audit,
         publicUrl: () => publicUrl,
+        resources,
         addressOf: (request) => addresses.of(request),
         publishRevoked: (ids) => RevocationWatcher.publish(bus, ids),
       })
@@ -149,9 +166,9 @@ export async function startServer(config: Config): Promise<RunningServer> {
 
   const guard = new HttpGuard({ allowedHosts: config.allowedHosts, allowedOrigins: config.allowedOrigins })
   // Every transport and REST route authenticates through this one hook (bearer token, or nobody when auth is off).
-  const authenticate = auth ? mcpAuthenticate(auth.bearer, auth.resourceMetadataUrl, (r) => guard.cors(r)) : noAuthentication
+  const authenticate = auth ? mcpAuthenticate(auth.bearer, auth.resourceMetadataFor, (r) => guard.cors(r)) : noAuthentication
   // The WebSocket upgrade alone also takes a single-use ticket in its URL (browsers cannot set headers there).
-  const authenticateUpgrade = auth ? mcpAuthenticate(auth.bearer, auth.resourceMetadataUrl, (r) => guard.cors(r), { webSocketTicket: true }) : noAuthentication
+  const authenticateUpgrade = auth ? mcpAuthenticate(auth.bearer, auth.resourceMetadataFor, (r) => guard.cors(r), { webSocketTicket: true }) : noAuthentication
   const legacyMounts = [
     // `/sse` is where legacy clients look; `/mcp/sse` is also the REST API's event stream.
     { stream: '/sse', messages: '/messages' },
@@ -196,9 +213,9 @@ export async function startServer(config: Config): Promise<RunningServer> {
   // per-request context and hooks (measured in BENCHMARKS.md); everything else is Elysia.
   const app = new Elysia({ serve: { routes: { ...streamable.routes(), ...websocket.routes() } as Record<string, never> } })
     .onError(({ code, error }) => {
-      if (code === 'NOT_FOUND') return jsonResponse(404, { error: 'not_found', message: 'No such route' })
+      if (code === 'NOT_FOUND') return restError(404, 'not_found', 'No such route')
       console.error('[http] unhandled error:', error)
-      return jsonResponse(500, { error: 'internal_error', message: 'Internal server error' })
+      return restError(500, 'internal_error', 'Internal server error')
     })
     // First, so its request hooks time every route.
     .use(metricsRoutes({ metrics, token: config.metricsToken }))
@@ -210,16 +227,19 @@ export async function startServer(config: Config): Promise<RunningServer> {
       access: auth?.policy ?? allowAll,
       guard,
       authenticate: auth ? (r) => restAuthenticate(auth, r, guard) : async () => ANONYMOUS,
-      unauthenticated: (r) => restError(401, 'invalid_token', 'The session has ended: sign in again with POST /auth/login', {}, {
-        ...guard.cors(r),
-        'www-authenticate': `Bearer resource_metadata="${auth?.resourceMetadataUrl() ?? ''}", error="invalid_token"`,
-      }),
+      unauthenticated: (r) =>
+        authErrorResponse(
+          new AuthError(401, 'invalid_token', 'The session has ended: sign in again with POST /auth/login', { tokenPresented: true }),
+          auth?.resourceMetadataFor(r) ?? '',
+          guard.cors(r),
+        ),
       maxBodyBytes: config.maxBodyBytes,
       authRequired: auth !== undefined,
     }))
     .use(streamable.plugin())
     .use(legacySse.plugin(disableIdleTimeout))
-  if (auth) app.use(wellKnownRoutes(() => publicUrl)).use(authRoutes({ auth, guard }))
+  if (auth) app.use(wellKnownRoutes(resources)).use(authRoutes({ auth, guard }))
+  if (auth && oauthStores) app.use(oauthRoutes({ auth, stores: oauthStores, resources, guard, settings: config.auth!.oauth }))
   app
     .listen({
       port: config.port,
@@ -240,7 +260,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
   guard.allowOrigin(url)
   guard.allowOrigin(publicUrl)
   // Expired login tokens, sessions and counters are dropped at boot and then hourly.
-  const purgeExpired = () => void authStore.purgeExpired(Date.now()).catch((err) => console.error('[auth] purge failed:', err))
+  const purgeExpired = () =>
+    void Promise.all([authStore.purgeExpired(Date.now()), oauthStores?.purgeExpired(Date.now())]).catch((err) => console.error('[auth] purge failed:', err))
   purgeExpired()
   const purge = setInterval(purgeExpired, 3_600_000)
   purge.unref?.()
@@ -268,6 +289,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     // Queued audit records are written before the store closes.
     await audit.close()
     await authStore.close()
+    oauthDb?.close()
   }
   return {
     url,
@@ -294,12 +316,8 @@ async function waitFor(condition: () => boolean, timeoutMs: number): Promise<boo
   return true
 }
 
-function jsonResponse(status: number, body: unknown): Response {
-  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } })
-}
-
 /** Bearer authentication for the REST routes: refusals as `{error, message}` bodies. */
 async function restAuthenticate(auth: Auth, request: Request, guard: HttpGuard): Promise<Principal | Response> {
   const result = await auth.bearer.authenticate(request)
-  return result instanceof AuthError ? authErrorResponse(result, auth.resourceMetadataUrl(), guard.cors(request)) : result
+  return result instanceof AuthError ? authErrorResponse(result, auth.resourceMetadataFor(request), guard.cors(request)) : result
 }
