@@ -22,7 +22,7 @@
  * Claims: `sub` = user id, `jti` = id of the server-side session record (auth store), `iss` = the
  * public URL, `aud` = the protected resource (the public URL, or for an OAuth access token the
  * RFC 8707 resource it was issued for), `iat`, `exp`; header `typ: at+jwt`. OAuth access tokens
- * add `client_id` and `scope` (RFC 9068 §2.2). No tier, email or MFA state is in the token: those
+ * add `client_id`, `scope` and `amr` (RFC 9068 §2.2). No tier, email or MFA state is in the token: those
  * are read from the store on every request.
  */
 import { jwt } from '@elysiajs/jwt'
@@ -49,6 +49,8 @@ export interface SessionTokenClaims {
   /** OAuth access tokens only: the client it was issued to and its space-separated scopes. */
   clientId?: string
   scope?: string
+  /** How the user authenticated for this grant (RFC 8176: `email`, `github`, `otp`). */
+  amr?: string[]
 }
 
 export interface SessionTokenOptions {
@@ -65,7 +67,7 @@ export interface SessionTokenOptions {
 
 /** The part of the plugin's decorator used here. */
 interface JwtImpl {
-  sign(payload: Record<string, string | number>): Promise<string>
+  sign(payload: Record<string, string | number | string[]>): Promise<string>
   verify(token: string, options: Record<string, unknown>): Promise<Record<string, unknown> | false>
 }
 
@@ -111,7 +113,7 @@ export class SessionTokens {
 
   /** Mint the token for a session record. Every claim is chosen here, none comes from a request. */
   sign(c: SessionTokenClaims): Promise<string> {
-    const payload: Record<string, string | number> = {
+    const payload: Record<string, string | number | string[]> = {
       iss: this.#opts.issuer(),
       aud: c.audience ?? this.#opts.audience(),
       sub: c.userId,
@@ -120,6 +122,7 @@ export class SessionTokens {
     }
     if (c.clientId !== undefined) payload.client_id = c.clientId
     if (c.scope !== undefined) payload.scope = c.scope
+    if (c.amr !== undefined) payload.amr = c.amr
     return this.#impl.sign(payload)
   }
 

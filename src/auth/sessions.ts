@@ -98,7 +98,7 @@ export class AuthSessions {
   }
 
   /** An OAuth access token on a session (`open`): never outliving it, bound to one resource, client and scope set. */
-  async accessToken(c: Required<Pick<SessionTokenClaims, 'userId' | 'sessionId' | 'audience' | 'clientId' | 'scope'>>, ttlMs: number, sessionExpiresAt: number): Promise<{ token: string; expiresAt: number }> {
+  async accessToken(c: Required<Pick<SessionTokenClaims, 'userId' | 'sessionId' | 'audience' | 'clientId' | 'scope' | 'amr'>>, ttlMs: number, sessionExpiresAt: number): Promise<{ token: string; expiresAt: number }> {
     const expiresAt = Math.min(this.#o.now() + ttlMs, sessionExpiresAt)
     return { token: await this.#o.tokens.sign({ ...c, expiresAt }), expiresAt }
   }

@@ -124,7 +124,7 @@ export class Grants {
         throw err
       }
     }
-    const at = await this.#c.auth.sessions.accessToken({ userId: g.userId, sessionId: g.grantId, audience: g.resource, clientId: client.clientId, scope: g.scope }, this.#c.settings.accessTokenTtlMs, grantExpiresAt)
+    const at = await this.#c.auth.sessions.accessToken({ userId: g.userId, sessionId: g.grantId, audience: g.resource, clientId: client.clientId, scope: g.scope, amr: g.mfaAt === undefined ? g.amr.filter((m) => m !== 'otp') : g.amr }, this.#c.settings.accessTokenTtlMs, grantExpiresAt)
     await this.#c.clients.used(client)
     const body: TokenResponse = {
       access_token: at.token,
