@@ -35,6 +35,8 @@ export interface AgentResult {
   redirect: URL
   /** The pages the agent saw, by path (e.g. /oauth/login, /oauth/consent). */
   pages: string[]
+  /** The HTML of the last page seen at each path. */
+  html: Record<string, string>
 }
 
 /** TOTP steps already used per secret: a code is accepted once (replay-proof), so wait for a new step. */
@@ -73,6 +75,7 @@ export async function authorizeInBrowser(start: string, o: AgentOptions): Promis
   const jar = o.jar ?? new CookieJar()
   const origin = new URL(o.h.url).origin
   const pages: string[] = []
+  const html: Record<string, string> = {}
   const request = async (url: string, init: RequestInit = {}): Promise<Response> => {
     const res = await fetch(url, { ...init, redirect: 'manual', headers: { ...(init.headers as Record<string, string>), cookie: jar.header(), accept: 'text/html' } })
     jar.take(res)
@@ -89,34 +92,36 @@ export async function authorizeInBrowser(start: string, o: AgentOptions): Promis
       if (location.origin !== origin) {
         o.tamper?.(location)
         if (o.follow) await fetch(location.href).then((r) => r.text())
-        return { redirect: location, pages }
+        return { redirect: location, pages, html }
       }
       res = await request(location.href)
       continue
     }
     const path = new URL(res.url || start).pathname
-    const html = await res.text()
-    if (res.status !== 200) throw new Error(`the agent got ${res.status} at ${path}: ${html.slice(0, 600)}`)
-    if (html.includes('action="/oauth/login"')) {
+    const body = await res.text()
+    if (res.status !== 200) throw new Error(`the agent got ${res.status} at ${path}: ${body.slice(0, 600)}`)
+    const page = body.includes('action="/oauth/login"') ? '/oauth/login' : body.includes('action="/oauth/email"') ? '/oauth/email' : body.includes('action="/oauth/consent"') ? '/oauth/consent' : path
+    html[page] = body
+    if (page === '/oauth/login') {
       pages.push('/oauth/login')
       const before = o.h.smtp.to(o.email).length
-      const sent = await submit('/oauth/login', { req: hiddenField(html, 'req')!, email: o.email })
+      const sent = await submit('/oauth/login', { req: hiddenField(body, 'req')!, email: o.email })
       if (sent.status !== 200) throw new Error(`sign-in form: ${sent.status} ${await sent.text()}`)
       await sent.text()
       const { link } = parseLoginMail(await o.h.smtp.waitFor(o.email, before + 1))
       res = await request(link)
-    } else if (html.includes('action="/oauth/email"')) {
+    } else if (page === '/oauth/email') {
       pages.push('/oauth/email')
-      res = await submit('/oauth/email', { req: hiddenField(html, 'req')!, token: hiddenField(html, 'token')! })
-    } else if (html.includes('action="/oauth/consent"')) {
+      res = await submit('/oauth/email', { req: hiddenField(body, 'req')!, token: hiddenField(body, 'token')! })
+    } else if (page === '/oauth/consent') {
       pages.push('/oauth/consent')
-      const fields: Record<string, string> = { req: hiddenField(html, 'req')!, csrf: hiddenField(html, 'csrf')!, action: o.deny ? 'deny' : 'approve' }
-      if (!o.deny && html.includes('name="totp_code"')) {
+      const fields: Record<string, string> = { req: hiddenField(body, 'req')!, csrf: hiddenField(body, 'csrf')!, action: o.deny ? 'deny' : 'approve' }
+      if (!o.deny && body.includes('name="totp_code"')) {
         if (!o.totp) throw new Error('the consent page asks for a TOTP code and the agent has no authenticator')
         fields.totp_code = await freshCode(o.totp)
       }
       res = await submit('/oauth/consent', fields)
-    } else throw new Error(`the agent does not know this page (${path}): ${html.slice(0, 400)}`)
+    } else throw new Error(`the agent does not know this page (${path}): ${body.slice(0, 400)}`)
   }
   throw new Error('the agent followed too many pages')
 }
