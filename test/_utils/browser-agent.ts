@@ -28,6 +28,8 @@ export interface AgentOptions {
   tamper?: (redirect: URL) => void
   /** The browser's cookies, kept across sign-ins (default: a new browser each time). */
   jar?: CookieJar
+  /** Sign in with GitHub (the button) instead of by email; GitHub's origin is followed like ours. */
+  github?: string
 }
 
 export interface AgentResult {
@@ -89,6 +91,10 @@ export async function authorizeInBrowser(start: string, o: AgentOptions): Promis
   for (let hops = 0; hops < 20; hops++) {
     if (res.status >= 300 && res.status < 400) {
       const location = new URL(res.headers.get('location')!, origin)
+      if (o.github && location.origin === new URL(o.github).origin) {
+        res = await fetch(location.href, { redirect: 'manual' })
+        continue
+      }
       if (location.origin !== origin) {
         o.tamper?.(location)
         if (o.follow) await fetch(location.href).then((r) => r.text())
@@ -102,7 +108,10 @@ export async function authorizeInBrowser(start: string, o: AgentOptions): Promis
     if (res.status !== 200) throw new Error(`the agent got ${res.status} at ${path}: ${body.slice(0, 600)}`)
     const page = body.includes('action="/oauth/login"') ? '/oauth/login' : body.includes('action="/oauth/email"') ? '/oauth/email' : body.includes('action="/oauth/consent"') ? '/oauth/consent' : path
     html[page] = body
-    if (page === '/oauth/login') {
+    if (page === '/oauth/login' && o.github) {
+      pages.push('/oauth/login')
+      res = await submit('/oauth/github', { req: hiddenField(body, 'req')! })
+    } else if (page === '/oauth/login') {
       pages.push('/oauth/login')
       const before = o.h.smtp.to(o.email).length
       const sent = await submit('/oauth/login', { req: hiddenField(body, 'req')!, email: o.email })
