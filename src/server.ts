@@ -53,6 +53,7 @@ import { SERVER_NAME, SERVER_VERSION } from './version.ts'
 import { oauthRoutes } from './oauth/oauth-routes.ts'
 import { Resources } from './oauth/resources.ts'
 import { sqliteOAuthStores } from './stores/sqlite/oauth-stores.ts'
+import { FirstAdmin } from './http/first-admin-routes.ts'
 
 export interface RunningServer {
   /** Base URL, e.g. http://127.0.0.1:3000 */
@@ -65,6 +66,8 @@ export interface RunningServer {
   bus: Bus
   /** The auth services; undefined when `MCPRAG_AUTH=off`. */
   auth?: Auth
+  /** On a loopback server with auth on: a one-time link that makes the first admin, while there is no user. */
+  firstRunLink?: () => Promise<string | undefined>
   /**
    * Drain, then stop: `/ready` answers 503 at once, requests keep being served for
    * `drainDelayMs`, in-flight work gets up to `shutdownGraceMs` to finish, then everything closes.
@@ -240,6 +243,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
     .use(legacySse.plugin(disableIdleTimeout))
   if (auth) app.use(wellKnownRoutes(resources)).use(authRoutes({ auth, guard }))
   if (auth && oauthStores) app.use(oauthRoutes({ auth, stores: oauthStores, resources, guard, settings: config.auth!.oauth }))
+  const firstAdmin = auth && /^(127\.|localhost$|::1$|\[::1\]$)/.test(config.host) ? new FirstAdmin(auth, guard) : undefined
+  if (firstAdmin) app.use(firstAdmin.routes())
   app
     .listen({
       port: config.port,
@@ -299,6 +304,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     sessions,
     bus,
     auth,
+    firstRunLink: firstAdmin && (() => firstAdmin.link()),
     stop() {
       stopping ??= shutdown()
       return stopping

@@ -105,7 +105,7 @@ describe('7. the fetch is fenced: private targets, wrong documents, large or slo
 
 describe('8. a metadata-document client through the authorization endpoint', () => {
   let h: Harness
-  let app: Elysia
+  let stop: () => Promise<void>
   let url = ''
   const net = spyNetwork({ 'app.example': [PUBLIC_IP] }, () => doc(DOC_URL, { redirect_uris: ['http://127.0.0.1:1/cb'] }))
   beforeAll(async () => {
@@ -114,7 +114,7 @@ describe('8. a metadata-document client through the authorization endpoint', () 
     // The authorization server alone, over real HTTP on loopback, with the spy as its network.
     const resources = new Resources({ issuer: () => url, endpoints: ['/mcp'] })
     const guard = new HttpGuard({ allowedHosts: ['127.0.0.1'], allowedOrigins: [] })
-    app = new Elysia().use(
+    const app = new Elysia().use(
       oauthRoutes({
         auth: h.server.auth!,
         stores: memoryOAuthStores(),
@@ -125,11 +125,12 @@ describe('8. a metadata-document client through the authorization endpoint', () 
       }),
     )
     app.listen({ hostname: '127.0.0.1', port: 0 })
+    stop = async () => void (await app.stop(true))
     url = `http://127.0.0.1:${app.server!.port}`
     guard.allowOrigin(url)
   })
   afterAll(async () => {
-    await app.stop(true)
+    await stop()
     await h.stop()
   })
 
