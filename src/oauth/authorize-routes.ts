@@ -83,6 +83,20 @@ export function authorizeRoutes(ctx: OAuthContext, grants: Grants, cookie: Brows
 
   const signedIn = async (p: Parked): Promise<BrowserLogin | undefined> => stores.browserLogins.get(p.pending.browserHash, now())
 
+  /** A form POST of the pages: Origin guard, sign-in budget, the form, and this browser's parked request first. */
+  const formPost =
+    (handle: (request: Request, f: URLSearchParams, p: Parked) => Promise<Response>) =>
+    async ({ request }: { request: Request }): Promise<Response> => {
+      const denied = ctx.guard.check(request)
+      if (denied) return denied
+      const tooMany = await limited(request)
+      if (tooMany) return tooMany
+      const f = await form(request)
+      if (f instanceof Response) return f
+      const p = await parked(request, f.get('req'))
+      return p instanceof Response ? p : handle(request, f, p)
+    }
+
   // ---- /authorize --------------------------------------------------------------------------
   const authorize = async ({ request }: { request: Request }): Promise<Response> => {
     const tooMany = await limited(request)
@@ -128,15 +142,7 @@ export function authorizeRoutes(ctx: OAuthContext, grants: Grants, cookie: Brows
     return loginPage({ req: p.req, clientName: clientLabel(p.client), github: ctx.settings.github !== undefined, githubOrigin })
   }
 
-  const loginPost = async ({ request }: { request: Request }) => {
-    const denied = ctx.guard.check(request)
-    if (denied) return denied
-    const tooMany = await limited(request)
-    if (tooMany) return tooMany
-    const f = await form(request)
-    if (f instanceof Response) return f
-    const p = await parked(request, f.get('req'))
-    if (p instanceof Response) return p
+  const loginPost = formPost(async (request, f, p) => {
     let email: string
     try {
       email = parseEmail(f.get('email'))
@@ -148,7 +154,7 @@ export function authorizeRoutes(ctx: OAuthContext, grants: Grants, cookie: Brows
     if (retryAfterS !== undefined) return errorPage(429, 'Too many sign-in emails', `Too many sign-in emails for this address: try again in ${retryAfterS} s.`)
     await auth.login.request(email, auth.addressOf(request), (token) => `${ctx.resources.issuer}/oauth/email?req=${p.req}&token=${token}`)
     return emailSentPage()
-  }
+  })
 
   const emailGet = async ({ request }: { request: Request }) => {
     const q = new URL(request.url).searchParams
@@ -160,15 +166,7 @@ export function authorizeRoutes(ctx: OAuthContext, grants: Grants, cookie: Brows
     return emailConfirmPage(p.req, token, formTarget(p.pending.redirectUri))
   }
 
-  const emailPost = async ({ request }: { request: Request }) => {
-    const denied = ctx.guard.check(request)
-    if (denied) return denied
-    const tooMany = await limited(request)
-    if (tooMany) return tooMany
-    const f = await form(request)
-    if (f instanceof Response) return f
-    const p = await parked(request, f.get('req'))
-    if (p instanceof Response) return p
+  const emailPost = formPost(async (request, f, p) => {
     let userId: string
     try {
       userId = (await auth.login.redeem(f.get('token'), auth.addressOf(request), 'oauth')).id
@@ -177,7 +175,7 @@ export function authorizeRoutes(ctx: OAuthContext, grants: Grants, cookie: Brows
       throw err
     }
     return signBrowserIn(p, { userId, authTime: now(), amr: ['email'] })
-  }
+  })
 
   /** A new browser handle for a signed-in browser, its parked request moved over; on to consent. */
   const signBrowserIn = async (p: Parked, login: BrowserLogin): Promise<Response> => {
@@ -258,15 +256,7 @@ export function authorizeRoutes(ctx: OAuthContext, grants: Grants, cookie: Brows
     return renderConsent(p, login)
   }
 
-  const consentPost = async ({ request }: { request: Request }) => {
-    const denied = ctx.guard.check(request)
-    if (denied) return denied
-    const tooMany = await limited(request)
-    if (tooMany) return tooMany
-    const f = await form(request)
-    if (f instanceof Response) return f
-    const p = await parked(request, f.get('req'))
-    if (p instanceof Response) return p
+  const consentPost = formPost(async (request, f, p) => {
     const csrf = f.get('csrf')
     if (csrf === null || !same(csrf, p.pending.csrf)) {
       audit(request, 'oauth_consent', 'denied', { detail: 'CSRF token missing or wrong' })
@@ -299,7 +289,7 @@ export function authorizeRoutes(ctx: OAuthContext, grants: Grants, cookie: Brows
     if (!scopes.includes(SCOPE_ADMIN)) await stores.consents.remember(consentKey(user.id, { ...p.pending, scope: scopeString(scopes) }), now() + CONSENT_TTL_MS)
     audit(request, 'oauth_consent', 'ok', { userId: user.id, email: user.email, detail: `client ${p.client.clientId}; scope ${scopeString(scopes)}` })
     return approve(request, p, login, scopes, mfaAt)
-  }
+  })
 
   return {
     /** Continue a parked request with a browser signed in elsewhere (GitHub). */

@@ -17,6 +17,7 @@
 import { lookup as dnsLookup } from 'node:dns/promises'
 import { isIP } from 'node:net'
 import { parseClientMetadata, type ClientMetadata } from './client-metadata.ts'
+import { readBody } from '../transports/http-guard.ts'
 import { isPublicAddress } from './ip-policy.ts'
 
 export const CIMD_TIMEOUT_MS = 5000
@@ -130,30 +131,14 @@ function cacheTtl(cacheControl: string | null): number {
   return Math.min(MAX_CACHE_MS, Math.max(MIN_CACHE_MS, ms))
 }
 
-/** The body as text, or undefined once it passes `limit` bytes (reading stops there). */
+/** The body as text, or undefined once it passes `limit` bytes (reading stops there) or fails (the time limit). */
 async function readCapped(response: Response, limit: number): Promise<string | undefined> {
-  const declared = Number(response.headers.get('content-length'))
-  if (declared > limit) {
-    await response.body?.cancel().catch(() => {})
-    return undefined
-  }
-  if (!response.body) return ''
-  const reader = response.body.getReader()
-  const chunks: Uint8Array[] = []
-  let size = 0
   try {
-    for (;;) {
-      const { done, value } = await reader.read()
-      if (done) break
-      size += value.byteLength
-      if (size > limit) {
-        await reader.cancel().catch(() => {})
-        return undefined
-      }
-      chunks.push(value)
-    }
+    const body = await readBody(response, limit)
+    if ('text' in body) return body.text
   } catch {
     return undefined
   }
-  return Buffer.concat(chunks).toString('utf8')
+  await response.body?.cancel().catch(() => {})
+  return undefined
 }

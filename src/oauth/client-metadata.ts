@@ -8,7 +8,8 @@
 import type { OAuthErrorCode } from '../http/respond.ts'
 import { checkRedirectUri } from './redirect-uri.ts'
 import { parseScope } from './scopes.ts'
-import type { TokenEndpointAuthMethod } from './stores.ts'
+
+export type TokenEndpointAuthMethod = 'none' | 'client_secret_post' | 'client_secret_basic'
 
 export const AUTH_METHODS: readonly TokenEndpointAuthMethod[] = ['none', 'client_secret_post', 'client_secret_basic']
 const GRANT_TYPES = ['authorization_code', 'refresh_token']

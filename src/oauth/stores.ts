@@ -11,22 +11,15 @@
  * session and its revocation live in the auth store (an OAuth grant is an `AuthSession`).
  */
 
-export type TokenEndpointAuthMethod = 'none' | 'client_secret_post' | 'client_secret_basic'
+import type { ClientMetadata } from './client-metadata.ts'
 
-/** A client registered through `/register` (RFC 7591). */
-export interface OAuthClient {
+export type { TokenEndpointAuthMethod } from './client-metadata.ts'
+
+/** A client registered through `/register` (RFC 7591): its checked metadata and what the server adds. */
+export interface OAuthClient extends ClientMetadata {
   clientId: string
   /** SHA-256 (hex) of the client secret; confidential clients only. */
   secretHash?: string
-  tokenEndpointAuthMethod: TokenEndpointAuthMethod
-  redirectUris: string[]
-  grantTypes: string[]
-  clientName?: string
-  clientUri?: string
-  scope?: string
-  applicationType?: 'native' | 'web'
-  softwareId?: string
-  softwareVersion?: string
   /** SHA-256 of the registration access token (RFC 7592 read access). */
   registrationTokenHash: string
   issuedAt: number

@@ -185,9 +185,10 @@ export function isJsonContentType(request: Request): boolean {
 
 /**
  * Read the body as text, refusing more than `limit` bytes without buffering them: a declared
- * length is checked up front, an undeclared one while streaming.
+ * length is checked up front, an undeclared one while streaming. Works for a fetched `Response`
+ * too (the authorization server reads client metadata documents with it).
  */
-export async function readBody(request: Request, limit: number): Promise<{ text: string } | { tooLarge: true }> {
+export async function readBody(request: Pick<Request, 'headers' | 'body' | 'text'>, limit: number): Promise<{ text: string } | { tooLarge: true }> {
   const declared = request.headers.get('content-length')
   if (declared !== null) {
     if (Number(declared) > limit) return { tooLarge: true }

@@ -3,9 +3,13 @@
  * authorization URL with PKCE, have the scripted browser sign in and consent, exchange the code.
  */
 import { randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { TOTP } from 'otpauth'
 import { s256 } from '../../src/oauth/pkce.ts'
-import type { Harness } from './auth.ts'
-import { authorizeInBrowser, type AgentOptions } from './browser-agent.ts'
+import { enrolTotp, ensureUser, signIn, startHarness, type Harness } from './auth.ts'
+import { authorizeInBrowser, serveAgent, type AgentOptions } from './browser-agent.ts'
 
 export const CALLBACK = 'http://127.0.0.1:1/cb'
 
@@ -83,4 +87,40 @@ export async function mcpStatus(h: Harness, token: string, path = '/mcp'): Promi
   })
   await res.text()
   return res.status
+}
+
+/** How many clients registered so far (the audit log records each registration). */
+export async function registrations(h: Harness): Promise<number> {
+  return (await h.server.auth!.audit.query({ limit: 1000, kind: 'oauth_client_registered' })).length
+}
+
+/** A command-line client's world: a harness with user ada, a home directory, and the agent as `$BROWSER`. */
+export interface CliWorld {
+  h: Harness
+  home: string
+  agent: ReturnType<typeof serveAgent>
+  stop(): Promise<void>
+}
+
+export async function startCliWorld(): Promise<CliWorld> {
+  const h = await startHarness()
+  await ensureUser(h, 'ada@example.com', 'user')
+  const home = mkdtempSync(join(tmpdir(), 'mcprag-cli-'))
+  const agent = serveAgent({ h, email: 'ada@example.com' })
+  return {
+    h,
+    home,
+    agent,
+    async stop() {
+      agent.stop()
+      await h.stop()
+      rmSync(home, { recursive: true, force: true })
+    },
+  }
+}
+
+/** A harness whose admin ada has an authenticator (for admin step-ups). */
+export async function startAdminHarness(): Promise<{ h: Harness; totp: TOTP }> {
+  const h = await startHarness()
+  return { h, totp: await enrolTotp(h, await signIn(h, 'ada@example.com', 'admin')) }
 }

@@ -5,31 +5,24 @@
  * A second run with `--stored-auth-only` (never interactive) lists them from the stored tokens.
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { ensureUser, startHarness, type Harness } from '../_utils/auth.ts'
-import { serveAgent } from '../_utils/browser-agent.ts'
+import { existsSync } from 'node:fs'
+import type { Harness } from '../_utils/auth.ts'
+import { registrations as countRegistrations, startCliWorld, type CliWorld } from '../_utils/oauth.ts'
 
 const NODE = 'node_modules/node/bin/node'
 const INSPECTOR = 'node_modules/@modelcontextprotocol/inspector/clients/launcher/build/index.js'
 
+let world: CliWorld
 let h: Harness
 let home: string
-let agent: ReturnType<typeof serveAgent>
+let agent: CliWorld['agent']
 beforeAll(async () => {
-  h = await startHarness()
-  await ensureUser(h, 'ada@example.com', 'user')
-  home = mkdtempSync(join(tmpdir(), 'mcprag-inspector-'))
-  agent = serveAgent({ h, email: 'ada@example.com' })
+  world = await startCliWorld()
+  ;({ h, home, agent } = world)
 })
-afterAll(async () => {
-  agent?.stop()
-  await h.stop()
-  rmSync(home, { recursive: true, force: true })
-})
+afterAll(() => world.stop())
 
-const registrations = async () => (await h.server.auth!.audit.query({ limit: 100, kind: 'oauth_client_registered' })).length
+const registrations = () => countRegistrations(h)
 const callbackPort = 20000 + Math.floor(Math.random() * 20000)
 
 async function inspect(...extra: string[]): Promise<{ code: number; out: string; err: string }> {

@@ -6,30 +6,23 @@
  * registration and no browser.
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ensureUser, startHarness, type Harness } from '../_utils/auth.ts'
-import { serveAgent } from '../_utils/browser-agent.ts'
+import type { Harness } from '../_utils/auth.ts'
+import { registrations as countRegistrations, startCliWorld, type CliWorld } from '../_utils/oauth.ts'
 
 const CLIENT = 'node_modules/mcp-remote/dist/client.js'
 
+let world: CliWorld
 let h: Harness
 let home: string
-let agent: ReturnType<typeof serveAgent>
+let agent: CliWorld['agent']
 beforeAll(async () => {
-  h = await startHarness()
-  await ensureUser(h, 'ada@example.com', 'user')
-  home = mkdtempSync(join(tmpdir(), 'mcprag-mcp-remote-'))
-  agent = serveAgent({ h, email: 'ada@example.com' })
+  world = await startCliWorld()
+  ;({ h, home, agent } = world)
 })
-afterAll(async () => {
-  agent?.stop()
-  await h.stop()
-  rmSync(home, { recursive: true, force: true })
-})
+afterAll(() => world.stop())
 
-const registrations = async () => (await h.server.auth!.audit.query({ limit: 100, kind: 'oauth_client_registered' })).length
+const registrations = () => countRegistrations(h)
 
 /** Run the client until it says it is done; stdin stays open (it exits on EOF). */
 async function runClient(): Promise<{ code: number; err: string }> {

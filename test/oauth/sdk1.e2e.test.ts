@@ -11,19 +11,19 @@ import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js'
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import type { TOTP } from 'otpauth'
-import { enrolTotp, signIn, startHarness, type Harness } from '../_utils/auth.ts'
+import type { Harness } from '../_utils/auth.ts'
 import { decodeJwt } from '../_utils/jwt.ts'
+import { registrations as countRegistrations, startAdminHarness } from '../_utils/oauth.ts'
 import { AgentProvider } from '../_utils/oauth-client.ts'
 
 let h: Harness
 let totp: TOTP
 beforeAll(async () => {
-  h = await startHarness()
-  totp = await enrolTotp(h, await signIn(h, 'ada@example.com', 'admin'))
+  ;({ h, totp } = await startAdminHarness())
 })
 afterAll(() => h.stop())
 
-const registrations = async () => (await h.server.auth!.audit.query({ limit: 100, kind: 'oauth_client_registered' })).length
+const registrations = () => countRegistrations(h)
 
 type Transport = StreamableHTTPClientTransport | SSEClientTransport
 /** Connect as an app does: on UnauthorizedError, finish the browser sign-in and connect again. */

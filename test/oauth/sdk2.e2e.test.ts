@@ -7,19 +7,19 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test'
 import { Client, StreamableHTTPClientTransport, UnauthorizedError } from '@modelcontextprotocol/client'
 import type { TOTP } from 'otpauth'
-import { enrolTotp, signIn, startHarness, type Harness } from '../_utils/auth.ts'
+import type { Harness } from '../_utils/auth.ts'
 import { decodeJwt } from '../_utils/jwt.ts'
+import { registrations as countRegistrations, startAdminHarness } from '../_utils/oauth.ts'
 import { AgentProvider } from '../_utils/oauth-client.ts'
 
 let h: Harness
 let totp: TOTP
 beforeAll(async () => {
-  h = await startHarness()
-  totp = await enrolTotp(h, await signIn(h, 'ada@example.com', 'admin'))
+  ;({ h, totp } = await startAdminHarness())
 })
 afterAll(() => h.stop())
 
-const registrations = async () => (await h.server.auth!.audit.query({ limit: 100, kind: 'oauth_client_registered' })).length
+const registrations = () => countRegistrations(h)
 const mcp = () => new URL(`${h.url}/mcp`)
 
 /** Connect; on UnauthorizedError finish with the whole callback query (code, state and iss), then connect again. */
