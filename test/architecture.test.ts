@@ -46,7 +46,7 @@ test('only config.ts reads the environment', async () => {
 test('only the composition root picks implementations of the seams', async () => {
   const picks = (await importsOf('src')).filter(
     ({ file, spec }) =>
-      /\/(memory|redis|sqlite)-[a-z-]+\.ts$/.test(spec) && file !== 'src/server.ts' && !file.startsWith('src/cli'),
+      (/\/(memory|redis|sqlite)-[a-z-]+\.ts$/.test(spec) || /\/stores\/(memory|redis|sqlite)\//.test(spec)) && file !== 'src/server.ts' && !file.startsWith('src/cli'),
   )
   expect(picks).toEqual([])
 })

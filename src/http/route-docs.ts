@@ -302,6 +302,8 @@ export const ROUTE_DOCS = {
         ),
       },
     }),
+  /** An endpoint of the OAuth 2.1 authorization server (its RFC 8414 metadata describes them all). */
+  oauth: (summary: string, description: string) => operation({ tags: ['OAuth 2.1'], summary, description, security: PUBLIC }),
   /** The generic tool route: each tool is documented as its own operation instead. */
   hidden: operation({ hide: true }),
 }

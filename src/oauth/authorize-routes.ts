@@ -18,6 +18,7 @@ import { hashToken } from '../auth/one-time-tokens.ts'
 import { LOGIN_TOKEN_PATTERN } from '../auth/magic-link.ts'
 import { formTarget } from '../http/page.ts'
 import { oauthError } from '../http/respond.ts'
+import { ROUTE_DOCS } from '../http/route-docs.ts'
 import { readBody } from '../transports/http-guard.ts'
 import { checkAuthorizeRequest } from './authorize-request.ts'
 import type { BrowserCookie } from './browser-session.ts'
@@ -296,14 +297,14 @@ export function authorizeRoutes(ctx: OAuthContext, grants: Grants, cookie: Brows
     parked,
     signBrowserIn,
     plugin: new Elysia({ name: 'oauth:authorize' })
-      .get('/authorize', authorize)
-      .post('/authorize', authorize, { parse: 'none' })
-      .get('/oauth/login', loginGet)
-      .post('/oauth/login', loginPost, { parse: 'none' })
-      .get('/oauth/email', emailGet)
-      .post('/oauth/email', emailPost, { parse: 'none' })
-      .get('/oauth/consent', consentGet)
-      .post('/oauth/consent', consentPost, { parse: 'none' }),
+      .get('/authorize', authorize, { detail: ROUTE_DOCS.oauth('Authorization endpoint', 'Opened in the browser: sign-in, then consent, then a redirect to the client with code, state and iss.') })
+      .post('/authorize', authorize, { parse: 'none', detail: ROUTE_DOCS.hidden })
+      .get('/oauth/login', loginGet, { detail: ROUTE_DOCS.hidden })
+      .post('/oauth/login', loginPost, { parse: 'none', detail: ROUTE_DOCS.hidden })
+      .get('/oauth/email', emailGet, { detail: ROUTE_DOCS.hidden })
+      .post('/oauth/email', emailPost, { parse: 'none', detail: ROUTE_DOCS.hidden })
+      .get('/oauth/consent', consentGet, { detail: ROUTE_DOCS.hidden })
+      .post('/oauth/consent', consentPost, { parse: 'none', detail: ROUTE_DOCS.hidden }),
   }
 }
 

@@ -16,6 +16,7 @@ import { randomBytes } from 'node:crypto'
 import { Elysia } from 'elysia'
 import { normaliseEmail } from '../store/auth-store.ts'
 import { hashToken } from '../auth/one-time-tokens.ts'
+import { ROUTE_DOCS } from '../http/route-docs.ts'
 import { readBody } from '../transports/http-guard.ts'
 import type { authorizeRoutes } from './authorize-routes.ts'
 import type { BrowserCookie } from './browser-session.ts'
@@ -106,7 +107,7 @@ export function githubRoutes(ctx: OAuthContext, gh: GithubSettings, cookie: Brow
     return stores.githubLinks.link(identity.id, user.id)
   }
 
-  return new Elysia({ name: 'oauth:github' }).post('/oauth/github', start, { parse: 'none' }).get('/oauth/github/callback', callback)
+  return new Elysia({ name: 'oauth:github' }).post('/oauth/github', start, { parse: 'none', detail: ROUTE_DOCS.hidden }).get('/oauth/github/callback', callback, { detail: ROUTE_DOCS.hidden })
 }
 
 /** Exchange GitHub's code and read who signed in; the GitHub token lives only inside this call. */

@@ -8,6 +8,7 @@
  */
 import { Elysia } from 'elysia'
 import { json } from '../http/respond.ts'
+import { ROUTE_DOCS } from '../http/route-docs.ts'
 import { AUTH_METHODS } from './client-metadata.ts'
 import type { Resources } from './resources.ts'
 import { SUPPORTED_SCOPES } from './scopes.ts'
@@ -36,6 +37,8 @@ export function authorizationServerMetadata(issuer: string): Record<string, unkn
 
 export function metadataRoutes(resources: Resources) {
   return new Elysia({ name: 'oauth:metadata' })
-    .get('/.well-known/oauth-authorization-server', () => json(200, authorizationServerMetadata(resources.issuer), { 'cache-control': 'max-age=300', ...CORS }))
+    .get('/.well-known/oauth-authorization-server', () => json(200, authorizationServerMetadata(resources.issuer), { 'cache-control': 'max-age=300', ...CORS }), {
+      detail: ROUTE_DOCS.oauth('Authorization server metadata (RFC 8414)', 'Where MCP clients find the endpoints below; the issuer is the public URL.'),
+    })
     .options('/.well-known/oauth-authorization-server', () => new Response(null, { status: 204, headers: CORS }))
 }

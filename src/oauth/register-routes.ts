@@ -8,6 +8,7 @@
  */
 import { Elysia } from 'elysia'
 import { json, oauthError, NO_STORE } from '../http/respond.ts'
+import { ROUTE_DOCS } from '../http/route-docs.ts'
 import { readBody, isJsonContentType } from '../transports/http-guard.ts'
 import { parseClientMetadata } from './client-metadata.ts'
 import type { OAuthContext } from './context.ts'
@@ -78,7 +79,7 @@ export function registerRoutes(ctx: OAuthContext) {
   }
 
   return new Elysia({ name: 'oauth:register' })
-    .post('/register', register, { parse: 'none' })
-    .get('/register/:id', read)
+    .post('/register', register, { parse: 'none', detail: ROUTE_DOCS.oauth('Register a client (RFC 7591)', 'Dynamic client registration: public (`none`) or confidential (`client_secret_post`, `client_secret_basic`) clients.') })
+    .get('/register/:id', read, { detail: ROUTE_DOCS.oauth('Read a registration (RFC 7592)', 'With the registration access token from the registration response.') })
     .options('/register', () => new Response(null, { status: 204, headers: PREFLIGHT }))
 }

@@ -9,6 +9,7 @@
  */
 import { Elysia } from 'elysia'
 import { NO_STORE, json, oauthError } from '../http/respond.ts'
+import { ROUTE_DOCS } from '../http/route-docs.ts'
 import { readBody } from '../transports/http-guard.ts'
 import type { OAuthContext } from './context.ts'
 import type { Grants } from './grants.ts'
@@ -84,8 +85,8 @@ export function tokenRoutes(ctx: OAuthContext, grants: Grants) {
   }
 
   return new Elysia({ name: 'oauth:token' })
-    .post('/token', token, { parse: 'none' })
-    .post('/revoke', revoke, { parse: 'none' })
+    .post('/token', token, { parse: 'none', detail: ROUTE_DOCS.oauth('Token endpoint (RFC 6749)', 'authorization_code (PKCE S256) and refresh_token grants; form-encoded.') })
+    .post('/revoke', revoke, { parse: 'none', detail: ROUTE_DOCS.oauth('Revoke a token (RFC 7009)', 'Ends the grant the access or refresh token belongs to.') })
     .options('/token', () => new Response(null, { status: 204, headers: PREFLIGHT }))
     .options('/revoke', () => new Response(null, { status: 204, headers: PREFLIGHT }))
 }
