@@ -140,7 +140,7 @@ export function authorizeRoutes(ctx: OAuthContext, grants: Grants, cookie: Brows
   const loginGet = async ({ request }: { request: Request }) => {
     const p = await parked(request, new URL(request.url).searchParams.get('req'))
     if (p instanceof Response) return p
-    return loginPage({ req: p.req, clientName: clientLabel(p.client), github: ctx.settings.github !== undefined, githubOrigin })
+    return loginPage({ req: p.req, clientName: clientLabel(p.client), github: ctx.settings.github !== undefined, githubOrigin, redirectTarget: formTarget(p.pending.redirectUri) })
   }
 
   const loginPost = formPost(async (request, f, p) => {
@@ -149,7 +149,7 @@ export function authorizeRoutes(ctx: OAuthContext, grants: Grants, cookie: Brows
       email = parseEmail(f.get('email'))
     } catch (err) {
       if (!(err instanceof AuthError)) throw err
-      return loginPage({ req: p.req, clientName: clientLabel(p.client), github: ctx.settings.github !== undefined, githubOrigin, error: 'Enter an email address such as ada@example.com.' }, 400)
+      return loginPage({ req: p.req, clientName: clientLabel(p.client), github: ctx.settings.github !== undefined, githubOrigin, redirectTarget: formTarget(p.pending.redirectUri), error: 'Enter an email address such as ada@example.com.' }, 400)
     }
     const retryAfterS = await auth.limiter.take('login', email, auth.limits.loginPerEmail)
     if (retryAfterS !== undefined) return errorPage(429, 'Too many sign-in emails', `Too many sign-in emails for this address: try again in ${retryAfterS} s.`)

@@ -24,6 +24,8 @@ export interface LoginPageOptions {
   clientName: string
   github: boolean
   githubOrigin?: string
+  /** The client's redirect: a form here can end there (remembered consent), and browsers check that. */
+  redirectTarget?: string
   error?: string
 }
 
@@ -40,7 +42,7 @@ ${o.error ? `<p class="error">${escapeHtml(o.error)}</p>` : ''}
 <form method="post" action="/oauth/login">${hidden('req', o.req)}
 <label for="email">Email address</label><input type="email" id="email" name="email" required autocomplete="email">
 <button type="submit">Email me a sign-in link</button></form>${github}`,
-    { formTargets: o.githubOrigin ? [o.githubOrigin] : [] },
+    { formTargets: [o.githubOrigin, o.redirectTarget].filter((t): t is string => t !== undefined) },
   )
 }
 

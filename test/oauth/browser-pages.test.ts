@@ -147,8 +147,19 @@ describe.skipIf(!existsSync(CHROMIUM))('the sign-in pages in headless Chromium',
     await page.getByRole('button', { name: 'Allow' }).click()
     await page.getByText('You can close this window.').waitFor()
     expect(landed.at(-1)!.searchParams.get('code')).toMatch(/^mco_/)
-    expect(errors).toEqual([])
-    expect(offLoopback).toEqual([])
+    // Another browser, same user and client: consent is remembered, so the GitHub button leads
+    // straight back to the client (the sign-in page's form-action allows that last redirect).
+    const other = await profile()
+    const page2 = await other.context.newPage()
+    const count = landed.length
+    await page2.goto(authorizeUrl(h, clientId, { redirect_uri: redirect }).url)
+    await page2.getByRole('button', { name: 'Sign in with GitHub' }).click()
+    await page2.getByText('You can close this window.').waitFor()
+    expect(landed.length).toBe(count + 1)
+    expect(landed.at(-1)!.searchParams.get('code')).toMatch(/^mco_/)
+    expect([...errors, ...other.errors]).toEqual([])
+    expect([...offLoopback, ...other.offLoopback]).toEqual([])
+    await other.context.close()
     await context.close()
   }, 60_000)
 })
