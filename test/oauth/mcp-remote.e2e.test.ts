@@ -6,11 +6,14 @@
  * registration and no browser.
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Harness } from '../_utils/auth.ts'
 import { registrations as countRegistrations, startCliWorld, type CliWorld } from '../_utils/oauth.ts'
 
 const CLIENT = 'node_modules/mcp-remote/dist/client.js'
+/** The Node the `node` devDependency installs, else the machine's (mcp-remote needs Node ≥ 18). */
+const NODE = existsSync('node_modules/node/bin/node') ? 'node_modules/node/bin/node' : 'node'
 
 let world: CliWorld
 let h: Harness
@@ -27,7 +30,7 @@ const registrations = () => countRegistrations(h)
 /** Run the client until it says it is done; stdin stays open (it exits on EOF). */
 async function runClient(): Promise<{ code: number; err: string }> {
   const port = String(20000 + Math.floor(Math.random() * 20000))
-  const proc = Bun.spawn(['node', CLIENT, `${h.url}/mcp`, port, '--host', '127.0.0.1'], {
+  const proc = Bun.spawn([NODE, CLIENT, `${h.url}/mcp`, port, '--host', '127.0.0.1'], {
     stdin: 'pipe',
     stdout: 'pipe',
     stderr: 'pipe',
