@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { join } from 'node:path'
 import type { AuthSettings } from './auth/auth.ts'
 import type { Limit } from './auth/rate-limit.ts'
+import type { GithubSettings, OAuthSettings } from './oauth/context.ts'
 
 /** Authentication settings; absent from `Config` when `MCPRAG_AUTH=off`. */
 export interface AuthConfig extends AuthSettings {
@@ -17,6 +18,8 @@ export interface AuthConfig extends AuthSettings {
   mailFrom: string
   /** Proxies in front that append to X-Forwarded-For (0: the header is ignored). */
   trustedProxies: number
+  /** The OAuth 2.1 authorization server (always on with authentication). */
+  oauth: OAuthSettings
   /** What boot should tell the operator (generated secrets). */
   notes: string[]
 }
@@ -331,6 +334,47 @@ function loadAuthConfig(env: Env, c: AuthContext): AuthConfig | undefined {
       requestsPerAddress: rate('MCPRAG_RATE_REQUESTS_ADDRESS', '6000/1m'),
     },
     trustedProxies: int('MCPRAG_TRUSTED_PROXIES', 0, 0, 10),
+    oauth: {
+      // Clients refresh up to a minute early (mcp-remote): below 15 min they would refresh constantly.
+      accessTokenTtlMs: int('MCPRAG_OAUTH_ACCESS_TOKEN_TTL_S', 1800, 900, 86_400) * 1000,
+      grantTtlMs: int('MCPRAG_OAUTH_GRANT_TTL_S', 30 * 86_400, 3600, 365 * 86_400) * 1000,
+      redirectSchemes: redirectSchemes(list('MCPRAG_OAUTH_REDIRECT_SCHEMES', ['cursor', 'vscode', 'vscode-insiders']), problems),
+      registerPerAddress: rate('MCPRAG_RATE_REGISTER_ADDRESS', '20/1h'),
+      github: github(env, problems),
+    },
     notes,
   }
+}
+
+function redirectSchemes(schemes: string[], problems: string[]): string[] {
+  for (const s of schemes)
+    if (!/^[a-z][a-z0-9+.-]*$/.test(s) || ['http', 'https', 'javascript', 'data', 'file', 'vbscript', 'blob', 'about'].includes(s))
+      problems.push(`MCPRAG_OAUTH_REDIRECT_SCHEMES entry "${s}" is invalid: list private-use URI schemes of native apps such as cursor,vscode (lower case, no "://"; never http, https, javascript, data or file)`)
+  return schemes
+}
+
+/** GitHub sign-in: both GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET, or neither. */
+function github(env: Env, problems: string[]): GithubSettings | undefined {
+  const clientId = env.GITHUB_CLIENT_ID?.trim()
+  const clientSecret = env.GITHUB_CLIENT_SECRET?.trim()
+  if (!clientId && !clientSecret) return undefined
+  if (!clientId || !clientSecret) {
+    problems.push('GitHub sign-in needs both GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET (from your GitHub OAuth app); set both, or neither to turn it off')
+    return undefined
+  }
+  const url = (name: string, def: string): string => {
+    const raw = env[name]?.trim() || def
+    let u: URL | undefined
+    try {
+      u = new URL(raw)
+    } catch {
+      // reported below
+    }
+    if (!u || (u.protocol !== 'https:' && !(u.protocol === 'http:' && isLoopback(u.hostname))) || u.search || u.hash || u.pathname !== '/') {
+      problems.push(`${name}="${raw}" is invalid: set an https base URL without a path such as ${def} (http only on a loopback address, for tests)`)
+      return def
+    }
+    return u.origin
+  }
+  return { clientId, clientSecret, oauthUrl: url('GITHUB_OAUTH_URL', 'https://github.com'), apiUrl: url('GITHUB_API_URL', 'https://api.github.com') }
 }

@@ -24,6 +24,19 @@ if (config.secretGenerated)
 if (!config.auth) console.log('warning: MCPRAG_AUTH=off: every caller is an anonymous admin (local development only)')
 for (const note of config.auth?.notes ?? []) console.log(`note: ${note}`)
 if (config.auth && !config.auth.smtpUrl) console.log('note: SMTP_URL is not set: sign-in emails (link and token) are printed here')
+const firstRun = await server.firstRunLink?.()
+if (firstRun)
+  console.log(
+    [
+      '',
+      'No users yet. Become the first admin by opening this one-time link (valid for an hour, works once):',
+      `  ${firstRun}`,
+      `Then add ${server.url}/mcp to an MCP client and sign in with that address in the browser, for example:`,
+      `  npx mcp-remote ${server.url}/mcp`,
+      `  npx @modelcontextprotocol/inspector   (Streamable HTTP, URL ${server.url}/mcp, Connect)`,
+      '',
+    ].join('\n'),
+  )
 console.log(`API docs at ${server.url}/docs (OpenAPI at ${server.url}/openapi.json); /health, /ready and /metrics for operations`)
 if (!config.metricsToken && !/^(127\.|localhost$|::1$|\[::1\]$)/.test(config.host))
   console.log('note: MCPRAG_METRICS_TOKEN is not set: anyone who reaches the server can read /metrics')

@@ -21,12 +21,16 @@ import { healthRoutes } from './http/health.ts'
 import { metricsRoutes } from './http/metrics-routes.ts'
 import { openApiRoutes } from './http/openapi-routes.ts'
 import { readinessRoutes } from './http/readiness-routes.ts'
-import { authErrorResponse, restError } from './http/rest.ts'
+import { FirstAdmin } from './http/first-admin-routes.ts'
+import { restError } from './http/respond.ts'
+import { authErrorResponse } from './http/rest.ts'
 import { toolRoutes } from './http/tool-routes.ts'
 import { wellKnownRoutes } from './http/well-known.ts'
 import { ConsoleMailer } from './mail/console-mailer.ts'
 import { SmtpMailer } from './mail/smtp-mailer.ts'
 import { ServerMetrics } from './metrics/server-metrics.ts'
+import { oauthRoutes } from './oauth/oauth-routes.ts'
+import { Resources } from './oauth/resources.ts'
 import { openStores, type Stores } from './stores/open-stores.ts'
 import { registerBuiltinTools } from './tools/builtin.ts'
 import { ANONYMOUS, noAuthentication } from './transports/authenticate.ts'
@@ -51,6 +55,8 @@ export interface RunningServer {
   stores: Stores
   /** The auth services; undefined when `MCPRAG_AUTH=off`. */
   auth?: Auth
+  /** On a loopback server with auth on: a one-time link that makes the first admin, while there is no user. */
+  firstRunLink?: () => Promise<string | undefined>
   /**
    * Drain, then stop: `/ready` answers 503 at once, requests keep being served for
    * `drainDelayMs`, in-flight work gets up to `shutdownGraceMs` to finish, then everything closes.
@@ -105,7 +111,13 @@ async function build(config: Config, stack: AsyncDisposableStack): Promise<Runni
   // The emailed links, token issuer and audience; known once listening when not configured.
   let publicUrl = config.auth?.publicUrl ?? ''
   const addresses = new ClientAddresses(config.auth?.trustedProxies ?? 0)
-  const { auth, audit } = buildAuth(config, stores, registry, metrics, addresses, () => publicUrl, stack)
+  // The protected resources: the server and each MCP endpoint (token audiences, 401/403 challenge targets).
+  const resources = new Resources({
+    issuer: () => publicUrl,
+    endpoints: ['/mcp', '/sse', '/mcp/sse', '/mcp/ws'],
+    aliases: { '/messages': '/sse', '/mcp/messages': '/mcp/sse' },
+  })
+  const { auth, audit } = buildAuth(config, stores, registry, metrics, addresses, { publicUrl: () => publicUrl, resources }, stack)
 
   registerBuiltinTools(registry, { audit })
   if (config.fixtures === 'conformance') registerConformanceFixtures(registry)
@@ -135,7 +147,10 @@ async function build(config: Config, stack: AsyncDisposableStack): Promise<Runni
 
   const guard = new HttpGuard({ allowedHosts: config.allowedHosts, allowedOrigins: config.allowedOrigins })
   const transports = buildTransports(config, { core, streams: stores.streams, guard, revocations, keepAliveMs: config.keepAliveMs, authenticate: noAuthentication }, auth, metrics)
-  const app = buildApp(config, { core, registry, guard, auth, metrics, stores, transports, isDraining: () => draining, startedAt, publicUrl: () => publicUrl })
+  const app = buildApp(config, { core, registry, guard, auth, metrics, stores, transports, resources, isDraining: () => draining, startedAt })
+  // A loopback development server with no users yet prints a one-time link that makes the first admin.
+  const firstAdmin = auth && /^(127\.|localhost$|::1$|\[::1\]$)/.test(config.host) ? new FirstAdmin(auth, guard) : undefined
+  if (firstAdmin) app.use(firstAdmin.routes())
   app.listen({
     port: config.port,
     hostname: config.host,
@@ -176,6 +191,7 @@ async function build(config: Config, stack: AsyncDisposableStack): Promise<Runni
     registry,
     stores,
     auth,
+    firstRunLink: firstAdmin && (() => firstAdmin.link()),
     stop() {
       stopping ??= shutdown()
       return stopping
@@ -190,7 +206,7 @@ function buildAuth(
   registry: Registry,
   metrics: ServerMetrics,
   addresses: ClientAddresses,
-  publicUrl: () => string,
+  where: { publicUrl: () => string; resources: Resources },
   stack: AsyncDisposableStack,
 ): { auth?: Auth; audit: AuditLog } {
   const audit = new AuditLog({
@@ -212,7 +228,8 @@ function buildAuth(
     requestCounters: stores.requestCounters,
     mailer,
     audit,
-    publicUrl,
+    publicUrl: where.publicUrl,
+    resources: where.resources,
     addressOf: (request) => addresses.of(request),
     publishRevoked: (ids) => RevocationWatcher.publish(stores.bus, ids),
   })
@@ -233,7 +250,7 @@ interface Transports {
 function buildTransports(config: Config, shared: TransportDeps, auth: Auth | undefined, metrics: ServerMetrics): Transports {
   const { guard } = shared
   // Every transport and REST route authenticates through this one hook (bearer token, or nobody when auth is off).
-  const authenticate = auth ? mcpAuthenticate(auth.bearer, auth.resourceMetadataUrl, (r) => guard.cors(r)) : noAuthentication
+  const authenticate = auth ? mcpAuthenticate(auth.bearer, auth.resourceMetadataFor, (r) => guard.cors(r)) : noAuthentication
   const deps: TransportDeps = { ...shared, authenticate }
   const streamable = new StreamableHttpTransport({
     ...deps,
@@ -248,7 +265,7 @@ function buildTransports(config: Config, shared: TransportDeps, auth: Auth | und
     ...deps,
     path: '/mcp/ws',
     // The upgrade alone also takes a single-use ticket in its URL (browsers cannot set headers there).
-    authenticate: auth ? mcpAuthenticate(auth.bearer, auth.resourceMetadataUrl, (r) => guard.cors(r), { webSocketTicket: true }) : noAuthentication,
+    authenticate: auth ? mcpAuthenticate(auth.bearer, auth.resourceMetadataFor, (r) => guard.cors(r), { webSocketTicket: true }) : noAuthentication,
     maxMessageBytes: config.maxBodyBytes,
     maxBufferedBytes: config.wsMaxBufferedBytes,
     idleTimeoutS: config.wsIdleTimeoutS,
@@ -271,9 +288,9 @@ interface AppParts {
   metrics: ServerMetrics
   stores: Stores
   transports: Transports
+  resources: Resources
   isDraining(): boolean
   startedAt: number
-  publicUrl(): string
 }
 
 function buildApp(config: Config, p: AppParts) {
@@ -285,11 +302,11 @@ function buildApp(config: Config, p: AppParts) {
   const disableIdleTimeout = (request: Request, server: { timeout(request: Request, seconds: number): void } | null) => server?.timeout(request, 0)
   const app = new Elysia({ serve: { routes: nativeRoutes as Record<string, never> } })
     .onError(({ code, error }) => {
-      if (code === 'NOT_FOUND') return jsonResponse(404, { error: 'not_found', message: 'No such route' })
+      if (code === 'NOT_FOUND') return restError(404, 'not_found', 'No such route')
       if (error instanceof StoreUnavailable)
-        return jsonResponse(503, { error: 'unavailable', message: `${error.message}; retry in ${STORE_RETRY_AFTER_S} s` }, { 'retry-after': String(STORE_RETRY_AFTER_S) })
+        return restError(503, 'unavailable', `${error.message}; retry in ${STORE_RETRY_AFTER_S} s`, {}, { 'retry-after': String(STORE_RETRY_AFTER_S) })
       console.error('[http] unhandled error:', error)
-      return jsonResponse(500, { error: 'internal_error', message: 'Internal server error' })
+      return restError(500, 'internal_error', 'Internal server error')
     })
     // First, so its request hooks time every route.
     .use(metricsRoutes({ metrics: p.metrics, token: config.metricsToken }))
@@ -301,16 +318,19 @@ function buildApp(config: Config, p: AppParts) {
       access: auth?.policy ?? allowAll,
       guard,
       authenticate: auth ? (r) => restAuthenticate(auth, r, guard) : async () => ANONYMOUS,
-      unauthenticated: (r) => restError(401, 'invalid_token', 'The session has ended: sign in again with POST /auth/login', {}, {
-        ...guard.cors(r),
-        'www-authenticate': `Bearer resource_metadata="${auth?.resourceMetadataUrl() ?? ''}", error="invalid_token"`,
-      }),
+      unauthenticated: (r) =>
+        authErrorResponse(
+          new AuthError(401, 'invalid_token', 'The session has ended: sign in again with POST /auth/login', { tokenPresented: true }),
+          auth?.resourceMetadataFor(r) ?? '',
+          guard.cors(r),
+        ),
       maxBodyBytes: config.maxBodyBytes,
       authRequired: auth !== undefined,
     }))
     .use(transports.streamable.plugin())
     .use(transports.legacySse.plugin(disableIdleTimeout))
-  if (auth) app.use(wellKnownRoutes(p.publicUrl)).use(authRoutes({ auth, guard }))
+  if (auth) app.use(wellKnownRoutes(p.resources)).use(authRoutes({ auth, guard }))
+  if (auth) app.use(oauthRoutes({ auth, stores: p.stores.oauth, resources: p.resources, guard, settings: config.auth!.oauth }))
   return app
 }
 
@@ -319,6 +339,7 @@ function schedulePurge(stores: Stores, stack: AsyncDisposableStack): void {
   const purge = async () => {
     try {
       while ((await stores.auth.purgeExpired(Date.now(), PURGE_BATCH)) === PURGE_BATCH) await Bun.sleep(0)
+      await stores.oauth.purgeExpired(Date.now())
     } catch (err) {
       console.error('[auth] purge failed:', err)
     }
@@ -339,12 +360,8 @@ async function waitFor(condition: () => boolean, timeoutMs: number): Promise<boo
   return true
 }
 
-function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } })
-}
-
 /** Bearer authentication for the REST routes: refusals as `{error, message}` bodies. */
 async function restAuthenticate(auth: Auth, request: Request, guard: HttpGuard): Promise<Principal | Response> {
   const result = await auth.bearer.authenticate(request)
-  return result instanceof AuthError ? authErrorResponse(result, auth.resourceMetadataUrl(), guard.cors(request)) : result
+  return result instanceof AuthError ? authErrorResponse(result, auth.resourceMetadataFor(request), guard.cors(request)) : result
 }

@@ -4,6 +4,7 @@
  * mailer) and the configuration. The HTTP routes and transports receive the resulting `Auth`.
  */
 import type { Mailer } from '../mail/mailer.ts'
+import { Resources } from '../oauth/resources.ts'
 import type { AuditLog } from './audit.ts'
 import { BearerAuth } from './bearer.ts'
 import { SessionTokens } from './jwt.ts'
@@ -43,6 +44,8 @@ export interface AuthDeps {
   audit: AuditLog
   /** The server's public base URL (no trailing slash); resolved on use. */
   publicUrl: () => string
+  /** The protected resources (the server and each MCP endpoint): token audiences and challenge targets; default the server alone. */
+  resources?: Resources
   addressOf: (request: Request) => string
   /** Announce revoked sessions (the bus), so transports close their open streams. */
   publishRevoked: (sessionIds: string[]) => void
@@ -63,26 +66,31 @@ export interface Auth {
   limiter: RateLimiter
   limits: RateLimits
   publicUrl: () => string
-  /** Where 401 challenges point (RFC 9728 metadata; the root document covers every endpoint). */
-  resourceMetadataUrl: () => string
+  resources: Resources
+  /** Where a request's 401 challenge points: the metadata document of the endpoint it asked (RFC 9728 §5.1). */
+  resourceMetadataFor: (request: Request) => string
   addressOf: (request: Request) => string
 }
 
-/** Build the token service alone (the operator CLI mints tokens without a running server). */
-export function sessionTokens(secret: string, publicUrl: () => string): SessionTokens {
-  return new SessionTokens({ secret, issuer: publicUrl, audience: publicUrl })
+/**
+ * Build the token service alone (the operator CLI mints tokens without a running server). Tokens
+ * are signed for the whole server; `accepted` adds the audiences of OAuth access tokens.
+ */
+export function sessionTokens(secret: string, publicUrl: () => string, accepted?: () => string[]): SessionTokens {
+  return new SessionTokens({ secret, issuer: publicUrl, audience: publicUrl, acceptedAudiences: accepted })
 }
 
 export function createAuth(d: AuthDeps): Auth {
   const now = d.now ?? Date.now
   const s = d.settings
+  const resources = d.resources ?? new Resources({ issuer: d.publicUrl, endpoints: [] })
   // Sign-in budgets are rare and guard email flooding: counted in the store (shared, durable).
   const limiter = new RateLimiter(d.stores.counters, now)
   // Per-request and per-tool-call budgets run on every request: counted without a round trip.
   const requestLimiter = new RateLimiter(d.requestCounters ?? new MemoryCounters(), now)
   const sessions = new AuthSessions({
     store: d.stores.authSessions,
-    tokens: sessionTokens(s.jwtSecret, d.publicUrl),
+    tokens: sessionTokens(s.jwtSecret, d.publicUrl, () => resources.all()),
     now,
     ttlMs: s.sessionTokenTtlMs,
     mfaWindowMs: s.mfaWindowMs,
@@ -96,7 +104,7 @@ export function createAuth(d: AuthDeps): Auth {
     audit: d.audit,
     signup: s.signup,
     adminEmails: s.adminEmails,
-    callbackUrl: () => `${d.publicUrl()}/auth/callback`,
+    callbackUrl: () => `${d.publicUrl()}/auth/sign-in`,
     now,
   })
   const tickets = new WsTickets(d.stores.oneTimeTokens('ws_ticket'), WS_TICKET_TTL_MS, now)
@@ -114,13 +122,15 @@ export function createAuth(d: AuthDeps): Auth {
       now,
       recent: (p) => sessions.recentState(p),
       auditWritable: () => d.audit.writable(),
+      metadataUrlFor: (resource) => resources.metadataUrl(resource),
     }),
     bearer: new BearerAuth({ sessions, limiter: requestLimiter, requestsPerAddress: s.rateLimits.requestsPerAddress, audit: d.audit, addressOf: d.addressOf, tickets }),
     tickets,
     limiter,
     limits: s.rateLimits,
     publicUrl: d.publicUrl,
-    resourceMetadataUrl: () => `${d.publicUrl()}/.well-known/oauth-protected-resource`,
+    resources,
+    resourceMetadataFor: (request) => resources.metadataUrlForPath(new URL(request.url).pathname),
     addressOf: d.addressOf,
   }
 }

@@ -5,11 +5,13 @@
  * is not a token: the WebSocket upgrade also accepts a single-use ticket in `?ticket=`
  * (auth/ws-ticket.ts), because browsers cannot set headers there. Each request first spends its
  * client address's request budget. Failures are `AuthError`s; the adapters below turn them into
- * responses with `WWW-Authenticate: Bearer resource_metadata="…"` (plus `error="invalid_token"`
- * when a token was presented), as MCP authorization requires.
+ * responses with `WWW-Authenticate: Bearer resource_metadata="…", scope="mcp:tools"` (plus
+ * `error="invalid_token"` when a token was presented), as MCP authorization requires.
  */
 import { ErrorCode } from '../core/errors.ts'
 import type { Principal } from '../core/types.ts'
+import { authChallenge, rpcError } from '../http/respond.ts'
+import { SCOPE_TOOLS } from '../oauth/resources.ts'
 import type { Authenticate } from '../transports/authenticate.ts'
 import type { AuditLog } from './audit.ts'
 import { AuthError, tooManyRequests } from './errors.ts'
@@ -98,29 +100,32 @@ export class BearerAuth {
   }
 }
 
-/** The `WWW-Authenticate` value for a 401 (RFC 6750 §3, RFC 9728 §5.1). */
-export function bearerChallenge(resourceMetadataUrl: string, err: AuthError): string {
-  const parts = [`resource_metadata="${resourceMetadataUrl}"`]
-  if (err.opts.tokenPresented) parts.push('error="invalid_token"', `error_description="${err.message.replaceAll('"', "'")}"`)
-  return `Bearer ${parts.join(', ')}`
-}
-
-/** Headers that go with an auth refusal: the challenge on 401, `Retry-After` on 429. */
-export function authErrorHeaders(err: AuthError, resourceMetadataUrl: string): Record<string, string> {
+/**
+ * Headers that go with an auth refusal: on 401 one Bearer challenge pointing at the metadata
+ * document of the endpoint that refused, with the baseline scope (`error="invalid_token"` only
+ * when a token was presented, RFC 6750 §3.1); `Retry-After` on 429.
+ */
+export function authErrorHeaders(err: AuthError, resourceMetadata: string): Record<string, string> {
   const headers: Record<string, string> = {}
-  if (err.status === 401) headers['www-authenticate'] = bearerChallenge(resourceMetadataUrl, err)
+  if (err.status === 401)
+    headers['www-authenticate'] = authChallenge({
+      resourceMetadata,
+      scope: SCOPE_TOOLS,
+      ...(err.opts.tokenPresented ? { error: 'invalid_token', description: err.message } : {}),
+    })
   if (err.opts.retryAfterS !== undefined) headers['retry-after'] = String(err.opts.retryAfterS)
   return headers
 }
 
 /**
- * The transports' `Authenticate` hook: refusals are JSON-RPC error bodies (no id). With
+ * The transports' `Authenticate` hook: refusals are JSON-RPC error bodies (no id), whose challenge
+ * points at the metadata document of the endpoint asked (`resourceMetadataFor`). With
  * `webSocketTicket` it also accepts a ticket in the URL: give that hook to the WebSocket
  * transport only, so no other endpoint reads credentials from a URL.
  */
 export function mcpAuthenticate(
   bearer: BearerAuth,
-  resourceMetadataUrl: () => string,
+  resourceMetadataFor: (request: Request) => string,
   cors: (request: Request) => Record<string, string>,
   opts: { webSocketTicket?: boolean } = {},
 ): Authenticate {
@@ -128,9 +133,6 @@ export function mcpAuthenticate(
     const result = opts.webSocketTicket ? await bearer.authenticateUpgrade(request) : await bearer.authenticate(request)
     if (!(result instanceof AuthError)) return result
     const code = result.status === 429 ? ErrorCode.RateLimited : ErrorCode.ConnectionClosed
-    return new Response(JSON.stringify({ jsonrpc: '2.0', error: { code, message: result.message }, id: null }), {
-      status: result.status,
-      headers: { 'content-type': 'application/json', ...cors(request), ...authErrorHeaders(result, resourceMetadataUrl()) },
-    })
+    return rpcError(result.status, code, result.message, { ...cors(request), ...authErrorHeaders(result, resourceMetadataFor(request)) })
   }
 }

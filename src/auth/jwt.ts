@@ -20,8 +20,10 @@
  * token: it is the session record, read on every request (auth/sessions.ts).
  *
  * Claims: `sub` = user id, `jti` = id of the server-side session record (auth store), `iss` = the
- * public URL, `aud` = the public URL (the protected resource), `iat`, `exp`; header `typ: at+jwt`.
- * No tier, email or MFA state is in the token: those are read from the store on every request.
+ * public URL, `aud` = the protected resource (the public URL, or for an OAuth access token the
+ * RFC 8707 resource it was issued for), `iat`, `exp`; header `typ: at+jwt`. OAuth access tokens
+ * add `client_id`, `scope` and `amr` (RFC 9068 §2.2). No tier, email or MFA state is in the token: those
+ * are read from the store on every request.
  */
 import { jwt } from '@elysiajs/jwt'
 
@@ -42,20 +44,30 @@ export interface SessionTokenClaims {
   sessionId: string
   /** Epoch ms. */
   expiresAt: number
+  /** The resource the token is for; defaults to `audience()`. */
+  audience?: string
+  /** OAuth access tokens only: the client it was issued to and its space-separated scopes. */
+  clientId?: string
+  scope?: string
+  /** How the user authenticated for this grant (RFC 8176: `email`, `github`, `otp`). */
+  amr?: string[]
 }
 
 export interface SessionTokenOptions {
   secret: string
   /** Resolved on each use: the public URL may only be known once the server listens. */
   issuer: () => string
+  /** The audience of tokens signed without one. */
   audience: () => string
+  /** The audiences `verify` accepts (default: `audience()` alone). */
+  acceptedAudiences?: () => string[]
   /** Verified tokens remembered (default `VERIFIED_TOKENS`). */
   verifiedTokens?: number
 }
 
 /** The part of the plugin's decorator used here. */
 interface JwtImpl {
-  sign(payload: Record<string, string | number>): Promise<string>
+  sign(payload: Record<string, string | number | string[]>): Promise<string>
   verify(token: string, options: Record<string, unknown>): Promise<Record<string, unknown> | false>
 }
 
@@ -66,7 +78,8 @@ const plugin = (secret: string | CryptoKey): JwtImpl =>
 interface Verified {
   claims: SessionTokenClaims
   issuer: string
-  audience: string
+  /** The accepted audiences it was checked against, joined. */
+  audiences: string
   iat: number
   exp: number
   nbf?: number
@@ -100,22 +113,27 @@ export class SessionTokens {
 
   /** Mint the token for a session record. Every claim is chosen here, none comes from a request. */
   sign(c: SessionTokenClaims): Promise<string> {
-    return this.#impl.sign({
+    const payload: Record<string, string | number | string[]> = {
       iss: this.#opts.issuer(),
-      aud: this.#opts.audience(),
+      aud: c.audience ?? this.#opts.audience(),
       sub: c.userId,
       jti: c.sessionId,
       exp: Math.floor(c.expiresAt / 1000),
-    })
+    }
+    if (c.clientId !== undefined) payload.client_id = c.clientId
+    if (c.scope !== undefined) payload.scope = c.scope
+    if (c.amr !== undefined) payload.amr = c.amr
+    return this.#impl.sign(payload)
   }
 
   /** The claims of a valid token, or undefined for anything else (the caller answers 401). */
   async verify(token: string): Promise<SessionTokenClaims | undefined> {
     if (token.length > MAX_TOKEN_CHARS) return undefined
     const issuer = this.#opts.issuer()
-    const audience = this.#opts.audience()
+    const audience = this.#opts.acceptedAudiences?.() ?? [this.#opts.audience()]
+    const audiences = audience.join(' ')
     const known = this.#verified.get(token)
-    if (known !== undefined && known.issuer === issuer && known.audience === audience) {
+    if (known !== undefined && known.issuer === issuer && known.audiences === audiences) {
       if (timely(known, Math.floor(Date.now() / 1000))) return { ...known.claims }
       this.#verified.delete(token)
       return undefined
@@ -130,13 +148,17 @@ export class SessionTokens {
       maxTokenAge: MAX_TOKEN_TTL_S,
     })
     if (!payload) return undefined
-    const { sub, jti, exp, iat, nbf } = payload
-    if (typeof sub !== 'string' || typeof jti !== 'string' || typeof exp !== 'number' || typeof iat !== 'number') return undefined
+    const { sub, jti, exp, iat, nbf, aud, client_id, scope } = payload
+    if (typeof sub !== 'string' || typeof jti !== 'string' || typeof exp !== 'number' || typeof iat !== 'number' || typeof aud !== 'string') return undefined
     // No token of ours lives longer than MAX_TOKEN_TTL_S; a longer one was not minted here.
     if (exp - iat > MAX_TOKEN_TTL_S) return undefined
-    const claims = { userId: sub, sessionId: jti, expiresAt: exp * 1000 }
+    // Both or neither: an OAuth access token always names its client and its scopes.
+    if ((client_id === undefined) !== (scope === undefined)) return undefined
+    if (client_id !== undefined && (typeof client_id !== 'string' || typeof scope !== 'string')) return undefined
+    const claims: SessionTokenClaims = { userId: sub, sessionId: jti, expiresAt: exp * 1000, audience: aud }
+    if (typeof client_id === 'string' && typeof scope === 'string') Object.assign(claims, { clientId: client_id, scope })
     if (this.#verified.size >= (this.#opts.verifiedTokens ?? VERIFIED_TOKENS)) this.#verified.delete(this.#verified.keys().next().value!)
-    this.#verified.set(token, { claims, issuer, audience, iat, exp, nbf: typeof nbf === 'number' ? nbf : undefined })
+    this.#verified.set(token, { claims, issuer, audiences, iat, exp, nbf: typeof nbf === 'number' ? nbf : undefined })
     return { ...claims }
   }
 

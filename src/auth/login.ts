@@ -56,16 +56,20 @@ export class LoginFlow {
     this.#o = opts
   }
 
-  /** Send a sign-in email if the address may sign in. Resolves before the email is sent. */
-  async request(email: string, clientAddress: string): Promise<void> {
+  /**
+   * Send a sign-in email if the address may sign in. Resolves before the email is sent. `linkTo`
+   * is where the emailed link points (a page that never consumes the token on GET); default the
+   * confirmation page of `GET /auth/callback`.
+   */
+  async request(email: string, clientAddress: string, linkTo?: (token: string) => string): Promise<void> {
     const { users, adminEmails, signup } = this.#o
     const user = await users.getByEmail(email)
     const allowed = user !== undefined || signup === 'open' || adminEmails.includes(email)
     this.#o.audit.record({ kind: 'login_requested', outcome: allowed ? 'sent' : 'ignored', userId: user?.id, email, clientAddress })
     if (!allowed) return
     const token = await this.#o.links.issue(email)
-    const url = new URL(this.#o.callbackUrl())
-    url.searchParams.set('token', token)
+    const url = new URL(linkTo ? linkTo(token) : this.#o.callbackUrl())
+    if (!linkTo) url.searchParams.set('token', token)
     const message = loginMail({ to: email, link: url.toString(), token, ttlMinutes: Math.round(this.#o.links.ttlMs / 60_000) })
     const sending = this.#o.mailer.send(message).catch((err) => {
       console.error(`[auth] could not send the sign-in email to ${email}:`, err instanceof Error ? err.message : err)
@@ -77,6 +81,16 @@ export class LoginFlow {
 
   /** Consume a login token and open a session. Any failure is one 401 (`invalid_token`). */
   async complete(token: unknown, clientAddress: string): Promise<CompletedLogin> {
+    const user = await this.redeem(token, clientAddress)
+    const session = await this.#o.sessions.start(user)
+    return { token: session.token, email: user.email, tier: user.tier, user_id: user.id, expires_at: Math.floor(session.expiresAt / 1000) }
+  }
+
+  /**
+   * Consume a login token and return its user, without opening a session (the authorization
+   * server signs the browser in instead). Any failure is one 401 (`invalid_token`).
+   */
+  async redeem(token: unknown, clientAddress: string, via = 'email'): Promise<User> {
     const email = await this.#o.links.consume(token)
     const invalid = (detail: string) => {
       this.#o.audit.record({ kind: 'login_failed', outcome: 'denied', email, detail, clientAddress })
@@ -85,9 +99,13 @@ export class LoginFlow {
     if (!email) throw invalid('unknown, expired or used token')
     const user = await this.#userFor(email)
     if (!user) throw invalid('the address may no longer sign in')
-    const session = await this.#o.sessions.start(user)
-    this.#o.audit.record({ kind: 'login_completed', outcome: 'ok', userId: user.id, email, tier: user.tier, clientAddress })
-    return { token: session.token, email: user.email, tier: user.tier, user_id: user.id, expires_at: Math.floor(session.expiresAt / 1000) }
+    this.#o.audit.record({ kind: 'login_completed', outcome: 'ok', userId: user.id, email, tier: user.tier, detail: via === 'email' ? undefined : via, clientAddress })
+    return user
+  }
+
+  /** The user for an address that may sign in (created on a first sign-in when allowed), else undefined. */
+  userFor(email: string): Promise<User | undefined> {
+    return this.#userFor(email)
   }
 
   /** Wait for emails being sent (tests, shutdown). */

@@ -12,8 +12,8 @@
  */
 import { randomBytes } from 'node:crypto'
 import type { Principal, Tier } from '../core/types.ts'
+import type { SessionTokenClaims, SessionTokens } from './jwt.ts'
 import type { AuthSessionStore, User } from './stores.ts'
-import type { SessionTokens } from './jwt.ts'
 
 export interface IssuedSession {
   token: string
@@ -45,6 +45,9 @@ export interface AuthSessionsOptions {
   /** Called with the ids of sessions just revoked (publish on the bus). */
   onRevoked: (sessionIds: string[]) => void
 }
+
+/** 256 random bits: session ids must not be guessable (a UUID has only 122). */
+export const newSessionId = () => randomBytes(32).toString('base64url')
 
 export class AuthSessions {
   readonly #o: AuthSessionsOptions
@@ -78,20 +81,36 @@ export class AuthSessions {
 
   /** Open a session for a user and mint its token. `ttlMs` defaults to the configured session TTL. */
   async start(user: User, ttlMs = this.#o.ttlMs): Promise<IssuedSession> {
-    const now = this.#o.now()
-    // 256 random bits: session ids must not be guessable (a UUID has only 122).
-    const sessionId = randomBytes(32).toString('base64url')
-    const expiresAt = now + ttlMs
-    await this.#o.store.create({ id: sessionId, userId: user.id, createdAt: now, expiresAt })
+    const { sessionId, expiresAt } = await this.open(user.id, ttlMs)
     const token = await this.#o.tokens.sign({ userId: user.id, sessionId, expiresAt })
     return { token, sessionId, expiresAt }
+  }
+
+  /**
+   * Open a session without a token: the record an OAuth grant stands on (the token endpoint mints
+   * its access tokens with `accessToken`). Revoking it ends every token of the grant at once.
+   */
+  async open(userId: string, ttlMs: number, sessionId = newSessionId()): Promise<{ sessionId: string; expiresAt: number }> {
+    const now = this.#o.now()
+    const expiresAt = now + ttlMs
+    await this.#o.store.create({ id: sessionId, userId, createdAt: now, expiresAt })
+    return { sessionId, expiresAt }
+  }
+
+  /** An OAuth access token on a session (`open`): never outliving it, bound to one resource, client and scope set. */
+  async accessToken(c: Required<Pick<SessionTokenClaims, 'userId' | 'sessionId' | 'audience' | 'clientId' | 'scope' | 'amr'>>, ttlMs: number, sessionExpiresAt: number): Promise<{ token: string; expiresAt: number }> {
+    const expiresAt = Math.min(this.#o.now() + ttlMs, sessionExpiresAt)
+    return { token: await this.#o.tokens.sign({ ...c, expiresAt }), expiresAt }
   }
 
   /** The caller behind a bearer token, or why it is refused. Tier and email come from the store. */
   async resolve(token: string): Promise<Principal | { rejected: TokenRejection }> {
     const claims = await this.#o.tokens.verify(token)
     if (!claims) return { rejected: 'malformed_or_forged' }
-    return this.#principal(claims.sessionId, claims.userId)
+    const principal = await this.#principal(claims.sessionId, claims.userId)
+    if ('rejected' in principal || claims.clientId === undefined) return principal
+    // Same object (the recent-state memo is keyed by it): the OAuth grant's client, scopes and resource.
+    return Object.assign(principal, { clientId: claims.clientId, scopes: claims.scope!.split(' ').filter(Boolean), resource: claims.audience })
   }
 
   /**

@@ -13,6 +13,7 @@ import { forbidden, rateLimited, type McpError } from '../core/errors.ts'
 import type { ToolAccess } from '../core/ports.ts'
 import type { RegisteredTool } from '../core/registry.ts'
 import type { Principal, Tier } from '../core/types.ts'
+import { ADMIN_SCOPES, SCOPE_ADMIN } from '../oauth/resources.ts'
 import type { RateLimiter, RateLimits } from './rate-limit.ts'
 import type { ResolvedState } from './sessions.ts'
 import type { AuthSessionStore } from './stores.ts'
@@ -30,6 +31,8 @@ export interface TierPolicyOptions {
   recent?: (principal: Principal) => ResolvedState | undefined
   /** Whether the audit log can record right now; admin tools are refused while it cannot. */
   auditWritable?: () => Promise<boolean>
+  /** Where a 403 step-up challenge points for an OAuth token issued for `resource`. */
+  metadataUrlFor?: (resource: string) => string
 }
 
 export class TierPolicy implements ToolAccess {
@@ -63,8 +66,22 @@ export class TierPolicy implements ToolAccess {
         `Tool "${name}" needs tier "${tool.tier}" and you have tier "${tier}": ask an operator to raise it (bun run mcprag user set-tier <email> ${tool.tier})`,
         { reason: 'insufficient_tier', required_tier: tool.tier },
       )
+    const mfaFresh = mfaUntil !== undefined && mfaUntil > this.#o.now()
+    // An OAuth client steps up by itself: a token without `mcp:admin`, or whose grant's TOTP
+    // verification has lapsed, is answered with the scopes to ask for (HTTP 403 insufficient_scope);
+    // the consent page then asks for a fresh TOTP code.
+    if (tool.tier === 'admin' && principal.scopes !== undefined && !(principal.scopes.includes(SCOPE_ADMIN) && mfaFresh))
+      return forbidden(
+        `Tool "${name}" is an admin tool: it needs the OAuth scope "${SCOPE_ADMIN}", granted with a fresh TOTP code on the consent page; sign in again asking for "${ADMIN_SCOPES}"`,
+        {
+          reason: 'insufficient_scope',
+          required_tier: 'admin',
+          scope: ADMIN_SCOPES,
+          ...(principal.resource !== undefined && this.#o.metadataUrlFor ? { resource_metadata: this.#o.metadataUrlFor(principal.resource) } : {}),
+        },
+      )
     // Without an auth session there is no authentication at all (MCPRAG_AUTH=off): no MFA to ask for.
-    if (tool.tier === 'admin' && principal.authSessionId !== undefined && !(mfaUntil !== undefined && mfaUntil > this.#o.now()))
+    if (tool.tier === 'admin' && principal.authSessionId !== undefined && !mfaFresh)
       return forbidden(
         `Tool "${name}" is an admin tool and needs a fresh TOTP verification on this session: POST /auth/verify-mfa with {"user_id", "totp_code"} using this same bearer token, then call it again`,
         { reason: 'mfa_required', required_tier: 'admin' },

@@ -48,9 +48,13 @@ export class McpError extends Error {
 }
 
 export const invalidParams = (message: string, data?: unknown) => new McpError(ErrorCode.InvalidParams, message, data)
-export type ForbiddenReason = 'insufficient_tier' | 'mfa_required' | 'session_expired' | 'audit_unavailable'
-/** A refused call: `data` carries the machine-readable reason and the tier the tool needs. */
-export const forbidden = (message: string, data: { reason: ForbiddenReason; required_tier?: string }) =>
+export type ForbiddenReason = 'insufficient_tier' | 'mfa_required' | 'session_expired' | 'audit_unavailable' | 'insufficient_scope'
+/**
+ * A refused call: `data` carries the machine-readable reason and the tier the tool needs; for
+ * `insufficient_scope` also every OAuth scope the call needs and the resource metadata document an
+ * HTTP transport points its 403 challenge at, so the client can step up.
+ */
+export const forbidden = (message: string, data: { reason: ForbiddenReason; required_tier?: string; scope?: string; resource_metadata?: string }) =>
   new McpError(ErrorCode.Forbidden, message, data)
 export const rateLimited = (message: string, retryAfterS: number) =>
   new McpError(ErrorCode.RateLimited, message, { retry_after_s: retryAfterS })

@@ -92,6 +92,10 @@ export interface Principal {
   email?: string
   /** Server-side session record backing a bearer token, when there is one. */
   authSessionId?: string
+  /** OAuth access tokens only: the scopes granted, the client they were issued to, and the resource (token `aud`). */
+  scopes?: readonly string[]
+  clientId?: string
+  resource?: string
 }
 export type Tier = 'public' | 'user' | 'admin'
 

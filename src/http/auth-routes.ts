@@ -5,10 +5,12 @@
  * responses in one place. Every route passes the Origin/Host guard and spends the client
  * address's auth budget first.
  *
- * GET /auth/callback?token=… consumes the token only for a client that asks for JSON
- * (`Accept` lists application/json and not text/html: command-line clients). Browsers, mail
- * scanners, HEAD requests and clients that accept anything (`*` / `*`) get a confirmation page
- * whose button POSTs the token; only that POST consumes it.
+ * The emailed link points at GET /auth/sign-in?token=…, which only ever shows a confirmation page
+ * whose button POSTs the token: mail scanners that open links (whatever they accept) consume
+ * nothing. GET /auth/callback?token=… is the REST clients' call: it consumes the token and answers
+ * JSON unless the client is a browser (`Accept` lists text/html: it gets the confirmation page);
+ * `Accept: *` + `/*` or no Accept (curl, Python's requests and aiohttp) is a REST client. HEAD
+ * never consumes.
  */
 import { Elysia } from 'elysia'
 import QRCode from 'qrcode'
@@ -18,7 +20,8 @@ import { parseEmail } from '../auth/login.ts'
 import type { Principal } from '../core/types.ts'
 import { acceptedTypes, isJsonContentType, readBody, type HttpGuard } from '../transports/http-guard.ts'
 import { confirmationPage, signInFailedPage, signedInPage } from './callback-page.ts'
-import { AUTH_BODY_LIMIT_BYTES, NO_STORE, authErrorResponse, readJsonObject, restJson } from './rest.ts'
+import { NO_STORE, json } from './respond.ts'
+import { AUTH_BODY_LIMIT_BYTES, authErrorResponse, readJsonObject } from './rest.ts'
 import { ROUTE_DOCS } from './route-docs.ts'
 
 export interface AuthRoutesOptions {
@@ -28,10 +31,9 @@ export interface AuthRoutesOptions {
 
 type Handler = (request: Request, cors: Record<string, string>) => Promise<Response>
 
-/** A client that asked for JSON rather than a page. */
-function wantsJson(request: Request): boolean {
-  const types = acceptedTypes(request)
-  return types.some((t) => t === 'application/json') && !types.includes('text/html')
+/** A browser asks for pages; REST clients ask for JSON or for anything. */
+function wantsPage(request: Request): boolean {
+  return acceptedTypes(request).includes('text/html')
 }
 
 export function authRoutes({ auth, guard }: AuthRoutesOptions) {
@@ -52,7 +54,7 @@ export function authRoutes({ auth, guard }: AuthRoutesOptions) {
       if (!(err instanceof AuthError)) throw err
       if (err.status === 429)
         auth.audit.record({ kind: 'rate_limited', outcome: 'denied', detail: `${new URL(request.url).pathname}: ${err.opts.detail ?? ''}`, clientAddress: address })
-      return authErrorResponse(err, auth.resourceMetadataUrl(), cors)
+      return authErrorResponse(err, auth.resourceMetadataFor(request), cors)
     }
   }
 
@@ -74,7 +76,7 @@ export function authRoutes({ auth, guard }: AuthRoutesOptions) {
     const retryAfterS = await auth.limiter.take('login', email, auth.limits.loginPerEmail)
     if (retryAfterS !== undefined) throw tooManyRequests(retryAfterS, 'sign-in emails for this address')
     await auth.login.request(email, auth.addressOf(request))
-    return restJson(
+    return json(
       200,
       { status: 'ok', message: 'If this address may sign in, a sign-in email is on its way: open its link, or paste its token into GET /auth/callback?token=…' },
       cors,
@@ -84,16 +86,19 @@ export function authRoutes({ auth, guard }: AuthRoutesOptions) {
   const callbackGet: Handler = async (request, cors) => {
     const token = new URL(request.url).searchParams.get('token')
     // HEAD runs this handler too: it never consumes, whatever it accepts.
-    if (request.method !== 'GET' || !wantsJson(request)) return confirmationPage(token)
+    if (request.method !== 'GET' || wantsPage(request)) return confirmationPage(token)
     const done = await auth.login.complete(token, auth.addressOf(request))
-    return restJson(200, done, { ...cors, ...NO_STORE })
+    return json(200, done, { ...cors, ...NO_STORE })
   }
+
+  // Where the emailed link points: a page, never a sign-in, for any client (mail scanners included).
+  const signInPage: Handler = async (request) => confirmationPage(new URL(request.url).searchParams.get('token'))
 
   const callbackPost: Handler = async (request, cors) => {
     if (isJsonContentType(request)) {
       const body = await jsonBody(request)
       const done = await auth.login.complete(body.token, auth.addressOf(request))
-      return restJson(200, done, { ...cors, ...NO_STORE })
+      return json(200, done, { ...cors, ...NO_STORE })
     }
     // The confirmation page's form.
     const ct = request.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase()
@@ -126,7 +131,7 @@ export function authRoutes({ auth, guard }: AuthRoutesOptions) {
     }
     const until = await auth.sessions.markMfaVerified(principal.authSessionId)
     auth.audit.record({ kind: 'mfa_verified', outcome: 'ok', userId: principal.id, email: principal.email, tier: principal.tier, clientAddress: auth.addressOf(request) })
-    return restJson(200, { user_id: principal.id, mfa_verified: true, mfa_expires_at: seconds(until) }, cors)
+    return json(200, { user_id: principal.id, mfa_verified: true, mfa_expires_at: seconds(until) }, cors)
   }
 
   const enrol: Handler = async (request, cors) => {
@@ -137,7 +142,7 @@ export function authRoutes({ auth, guard }: AuthRoutesOptions) {
     const { uri, secret } = await auth.totp.enrol({ id: principal.id, email: principal.email ?? principal.id })
     auth.audit.record({ kind: 'totp_enrolment_started', outcome: 'ok', userId: principal.id, email: principal.email, clientAddress: auth.addressOf(request) })
     const qr = await QRCode.toDataURL(uri, { errorCorrectionLevel: 'M', margin: 2, width: 240 })
-    return restJson(200, { otpauth_uri: uri, secret, qr_code: qr, next: 'POST /auth/totp/confirm with {"totp_code": "<6 digits>"}' }, { ...cors, ...NO_STORE })
+    return json(200, { otpauth_uri: uri, secret, qr_code: qr, next: 'POST /auth/totp/confirm with {"totp_code": "<6 digits>"}' }, { ...cors, ...NO_STORE })
   }
 
   const confirm: Handler = async (request, cors) => {
@@ -153,7 +158,7 @@ export function authRoutes({ auth, guard }: AuthRoutesOptions) {
     // The first code proves possession on this session, like a verification.
     const until = await auth.sessions.markMfaVerified(principal.authSessionId)
     auth.audit.record({ kind: 'totp_enrolled', outcome: 'ok', userId: principal.id, email: principal.email, clientAddress: auth.addressOf(request) })
-    return restJson(200, { enrolled: true, mfa_verified: true, mfa_expires_at: seconds(until) }, cors)
+    return json(200, { enrolled: true, mfa_verified: true, mfa_expires_at: seconds(until) }, cors)
   }
 
   // A ticket stands for the bearer's own auth session (see auth/ws-ticket.ts); it is issued for a
@@ -162,7 +167,7 @@ export function authRoutes({ auth, guard }: AuthRoutesOptions) {
     const principal = await signedIn(request)
     const { ticket } = await auth.tickets.issue(principal.authSessionId)
     auth.audit.record({ kind: 'ws_ticket_issued', outcome: 'ok', userId: principal.id, email: principal.email, clientAddress: auth.addressOf(request) })
-    return restJson(200, { ticket, expires_in: seconds(auth.tickets.ttlMs) }, { ...cors, ...NO_STORE })
+    return json(200, { ticket, expires_in: seconds(auth.tickets.ttlMs) }, { ...cors, ...NO_STORE })
   }
 
   const logout: Handler = async (request, cors) => {
@@ -170,12 +175,13 @@ export function authRoutes({ auth, guard }: AuthRoutesOptions) {
     const body = await jsonBody(request, true)
     const revoked = body.all === true ? await auth.sessions.revokeAll(principal.id) : Number(await auth.sessions.revoke(principal.authSessionId))
     auth.audit.record({ kind: 'logout', outcome: 'ok', userId: principal.id, email: principal.email, detail: `revoked ${revoked} session(s)`, clientAddress: auth.addressOf(request) })
-    return restJson(200, { status: 'signed_out', revoked_sessions: revoked }, cors)
+    return json(200, { status: 'signed_out', revoked_sessions: revoked }, cors)
   }
 
   return new Elysia({ name: 'http:auth' })
     .post('/auth/login', route(login), { parse: 'none', detail: ROUTE_DOCS.login })
     .get('/auth/callback', route(callbackGet), { detail: ROUTE_DOCS.callbackGet })
+    .get('/auth/sign-in', route(signInPage), { detail: ROUTE_DOCS.hidden })
     .post('/auth/callback', route(callbackPost), { parse: 'none', detail: ROUTE_DOCS.callbackPost })
     .post('/auth/verify-mfa', route(verifyMfa), { parse: 'none', detail: ROUTE_DOCS.verifyMfa })
     .post('/auth/totp/enroll', route(enrol), { parse: 'none', detail: ROUTE_DOCS.totpEnroll })

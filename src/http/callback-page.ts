@@ -4,33 +4,11 @@
  * mail scanners that follow links (and HEAD requests) must not consume the token. The user's
  * click POSTs the form, and the result page shows the session token to paste into a client.
  * Pages embed only values this server produced and checked (a token of the exact issued shape,
- * an escaped email), and forbid framing, caching, referrers and foreign form targets.
+ * an escaped email), and forbid framing, caching, cross-site referrers and foreign form targets
+ * (http/page.ts).
  */
 import { LOGIN_TOKEN_PATTERN } from '../auth/magic-link.ts'
-
-const PAGE_HEADERS = {
-  'content-type': 'text/html; charset=utf-8',
-  'cache-control': 'no-store',
-  'referrer-policy': 'no-referrer',
-  'x-frame-options': 'DENY',
-  'x-content-type-options': 'nosniff',
-  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-}
-
-const escapeHtml = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
-
-function page(status: number, title: string, body: string): Response {
-  const html = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex"><title>${escapeHtml(title)} · mcprag</title>
-<style>
-body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#1a1a1a}
-h1{font-size:1.4rem}button{font:inherit;padding:.6rem 1.4rem;border:0;border-radius:.4rem;background:#1f5fbf;color:#fff;cursor:pointer}
-code,textarea{font:13px/1.4 ui-monospace,monospace}textarea{width:100%;height:7rem;word-break:break-all}.muted{color:#666;font-size:.9rem}
-</style></head><body>${body}</body></html>`
-  return new Response(html, { status, headers: PAGE_HEADERS })
-}
+import { escapeHtml, page } from './page.ts'
 
 /** GET/HEAD of the emailed link: a button that signs in; the token is not consumed here. */
 export function confirmationPage(token: string | null): Response {

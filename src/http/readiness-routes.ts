@@ -6,7 +6,7 @@
  * `timeout`: the endpoint is unauthenticated and must not describe the infrastructure.
  */
 import { Elysia } from 'elysia'
-import { NO_STORE, restJson } from './rest.ts'
+import { NO_STORE, json } from './respond.ts'
 import { ROUTE_DOCS } from './route-docs.ts'
 
 export interface ReadinessCheck {
@@ -44,13 +44,13 @@ async function outcomeOf(check: ReadinessCheck, timeoutMs: number): Promise<Outc
 
 export function readinessRoutes(o: ReadinessOptions) {
   const ready = async () => {
-    if (o.isDraining()) return restJson(503, { status: 'draining', checks: {} }, NO_STORE)
+    if (o.isDraining()) return json(503, { status: 'draining', checks: {} }, NO_STORE)
     const outcomes = await Promise.all(o.checks.map((c) => outcomeOf(c, o.timeoutMs)))
     const checks = Object.fromEntries(o.checks.map((c, i) => [c.name, outcomes[i]]))
     const ok = outcomes.every((x) => x === 'ok')
     // Shutdown may have begun while the checks ran.
-    if (o.isDraining()) return restJson(503, { status: 'draining', checks }, NO_STORE)
-    return restJson(ok ? 200 : 503, { status: ok ? 'ready' : 'not_ready', checks }, NO_STORE)
+    if (o.isDraining()) return json(503, { status: 'draining', checks }, NO_STORE)
+    return json(ok ? 200 : 503, { status: ok ? 'ready' : 'not_ready', checks }, NO_STORE)
   }
   return new Elysia({ name: 'http:readiness' }).get('/ready', ready, { detail: ROUTE_DOCS.ready })
 }

@@ -1,35 +1,21 @@
 /**
  * @module http/rest
  * The REST routes' shared plumbing: JSON bodies in (size, media type and shape checked) and the
- * one place that turns an `AuthError` into a status, headers and a `{error, message}` body.
+ * one place that turns an `AuthError` into a status, headers and a `{error, message}` body
+ * (built by http/respond.ts, like every other JSON answer).
  */
 import { authErrorHeaders } from '../auth/bearer.ts'
 import type { AuthError } from '../auth/errors.ts'
 import { isJsonContentType, readBody } from '../transports/http-guard.ts'
+import { restError } from './respond.ts'
 
 /** Bodies of /auth/* requests are tiny; anything bigger is refused before parsing. */
 export const AUTH_BODY_LIMIT_BYTES = 4096
 
-export const NO_STORE = { 'cache-control': 'no-store' }
-
-export function restJson(status: number, body: unknown, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } })
-}
-
-export function restError(
-  status: number,
-  error: string,
-  message: string,
-  extra: Record<string, unknown> = {},
-  headers: Record<string, string> = {},
-): Response {
-  return restJson(status, { error, message, ...extra }, headers)
-}
-
-export function authErrorResponse(err: AuthError, resourceMetadataUrl: string, headers: Record<string, string> = {}): Response {
+export function authErrorResponse(err: AuthError, resourceMetadata: string, headers: Record<string, string> = {}): Response {
   return restError(err.status, err.code, err.message, err.opts.retryAfterS === undefined ? {} : { retry_after_s: err.opts.retryAfterS }, {
     ...headers,
-    ...authErrorHeaders(err, resourceMetadataUrl),
+    ...authErrorHeaders(err, resourceMetadata),
   })
 }
 

@@ -281,10 +281,10 @@ export const ROUTE_DOCS = {
       429: ref('RateLimited'),
     },
   }),
-  protectedResource: (which: 'server' | 'mcp') =>
+  protectedResource: (which: string) =>
     operation({
       tags: ['Authentication'],
-      summary: which === 'server' ? 'Protected resource metadata (RFC 9728)' : 'Protected resource metadata of /mcp (RFC 9728)',
+      summary: which === 'server' ? 'Protected resource metadata (RFC 9728)' : `Protected resource metadata of /${which} (RFC 9728)`,
       description: 'Where MCP clients look after a 401: which authorization server issues tokens for this resource.',
       security: PUBLIC,
       responses: {
@@ -292,14 +292,18 @@ export const ROUTE_DOCS = {
           t.Object({
             resource: t.String(),
             authorization_servers: t.Array(t.String()),
+            scopes_supported: t.Array(t.String()),
             bearer_methods_supported: t.Array(t.String()),
             resource_name: t.String(),
+            resource_documentation: t.String(),
             mcprag_sign_in: t.String(),
           }),
           'The metadata',
         ),
       },
     }),
+  /** An endpoint of the OAuth 2.1 authorization server (its RFC 8414 metadata describes them all). */
+  oauth: (summary: string, description: string) => operation({ tags: ['OAuth 2.1'], summary, description, security: PUBLIC }),
   /** The generic tool route: each tool is documented as its own operation instead. */
   hidden: operation({ hide: true }),
 }

@@ -15,7 +15,8 @@ import type { ToolAccess } from '../core/ports.ts'
 import { TOOL_NAME, type RegisteredTool } from '../core/registry.ts'
 import type { Principal } from '../core/types.ts'
 import type { HttpGuard } from '../transports/http-guard.ts'
-import { readJsonObject, restError, restJson } from './rest.ts'
+import { authChallenge, json, restError } from './respond.ts'
+import { readJsonObject } from './rest.ts'
 import { ROUTE_DOCS } from './route-docs.ts'
 
 export interface ToolRoutesOptions {
@@ -54,7 +55,7 @@ export function toolRoutes(o: ToolRoutesOptions) {
     const principal = await o.authenticate(request)
     if (principal instanceof Response) return principal
     const tools = core.registry.tools().filter((t) => o.access.canSee(principal, t)).map((t) => ({ ...t.descriptor, tier: t.tier }))
-    return restJson(200, { tools, total: tools.length }, cors)
+    return json(200, { tools, total: tools.length }, cors)
   }
 
   const call = async ({ request }: { request: Request }) => {
@@ -95,9 +96,14 @@ function toHttp(
   if (!response) return failed()
   if ('error' in response) {
     const { code, message, data } = response.error
-    const d = (data ?? {}) as { reason?: string; required_tier?: string; retry_after_s?: number }
+    const d = (data ?? {}) as { reason?: string; required_tier?: string; retry_after_s?: number; scope?: string; resource_metadata?: string }
     if (code === ErrorCode.Forbidden) {
       if (d.reason === 'session_expired') return unauthenticated()
+      if (d.reason === 'insufficient_scope' && d.resource_metadata !== undefined)
+        return restError(403, 'insufficient_scope', message, { required_tier: d.required_tier, scope: d.scope }, {
+          ...cors,
+          'www-authenticate': authChallenge({ resourceMetadata: d.resource_metadata, scope: d.scope, error: 'insufficient_scope', description: message }),
+        })
       // The server, not the caller, is at fault: retryable once the audit store recovers.
       if (d.reason === 'audit_unavailable') return restError(503, 'audit_unavailable', message, { required_tier: d.required_tier }, { ...cors, 'retry-after': '5' })
       return restError(403, d.reason ?? 'forbidden', message, { required_tier: d.required_tier }, cors)
@@ -108,7 +114,7 @@ function toHttp(
     return failed()
   }
   const result = response.result as { isError?: boolean; content?: { type: string; text?: string }[] }
-  if (!result.isError) return restJson(200, { result }, cors)
+  if (!result.isError) return json(200, { result }, cors)
   // The core reports invalid arguments as an isError result; validation is pure, so ask again.
   const problems = tool.validateInput(args)
   if (problems) {

@@ -13,18 +13,22 @@ import type { Config, RedisConfig } from '../config.ts'
 import type { Bus } from '../core/bus.ts'
 import type { SessionStore } from '../core/session-store.ts'
 import type { Streams } from '../core/streams.ts'
+import type { OAuthStores } from '../oauth/stores.ts'
 import { MemoryAuthStores } from './memory/memory-auth-stores.ts'
 import { MemoryBus } from './memory/memory-bus.ts'
 import { MemorySessionStore } from './memory/memory-session-store.ts'
+import { memoryOAuthStores } from './memory/memory-oauth-stores.ts'
 import { MemoryStreams } from './memory/memory-streams.ts'
 import { RedisApproxCounters } from './redis/redis-approx-counters.ts'
 import { RedisAuthStores } from './redis/redis-auth-stores.ts'
 import { RedisBus } from './redis/redis-bus.ts'
 import { RedisInstances } from './redis/redis-instances.ts'
 import { RedisLink, redactUrl } from './redis/redis-link.ts'
+import { redisOAuthStores } from './redis/redis-oauth-stores.ts'
 import { RedisSessionStore } from './redis/redis-session-store.ts'
 import { RedisStreams } from './redis/redis-streams.ts'
 import { SqliteAuthStores } from './sqlite/sqlite-auth-stores.ts'
+import { sqliteOAuthStores } from './sqlite/sqlite-oauth-stores.ts'
 
 export interface Stores {
   kind: 'memory' | 'redis'
@@ -32,6 +36,8 @@ export interface Stores {
   streams: Streams
   bus: Bus
   auth: AuthStores
+  /** The authorization server's clients, codes, refresh tokens, consents and handles. */
+  oauth: OAuthStores
   /** Where budgets spent on every request count (never a round trip per request). */
   requestCounters: Counters
   /** What readiness asks of the backends: each resolves while its backend answers. */
@@ -51,8 +57,10 @@ export async function openStores(config: Config, instanceId: string, stack: Asyn
   stack.defer(() => sessions.close())
   const streams = new MemoryStreams({ retentionMs: logRetentionMs(config) })
   stack.defer(() => streams.close())
+  // The OAuth tables live in the identity database (one file, one connection).
+  const oauth = auth instanceof SqliteAuthStores ? sqliteOAuthStores(auth.db.db) : memoryOAuthStores()
   const checks = [{ name: 'auth_store', run: () => auth.ping() }]
-  return { kind: 'memory', sessions, streams, bus, auth, requestCounters: new MemoryCounters(), checks, notes: [] }
+  return { kind: 'memory', sessions, streams, bus, auth, oauth, requestCounters: new MemoryCounters(), checks, notes: [] }
 }
 
 async function openRedisStores(config: Config, redis: RedisConfig, instanceId: string, stack: AsyncDisposableStack): Promise<Stores> {
@@ -85,7 +93,8 @@ async function openRedisStores(config: Config, redis: RedisConfig, instanceId: s
       if (link.downForMs === 0) await link.call(['PING'])
     },
   }
-  return { kind: 'redis', sessions, streams, bus, auth, requestCounters, checks: [check], notes: await persistenceNotes(link, redis) }
+  const oauth = redisOAuthStores(link)
+  return { kind: 'redis', sessions, streams, bus, auth, oauth, requestCounters, checks: [check], notes: await persistenceNotes(link, redis) }
 }
 
 /** A session's stream log lives as long as the session could (and at least the configured retention). */

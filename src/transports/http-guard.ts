@@ -6,19 +6,15 @@
  */
 import { ErrorCode } from '../core/errors.ts'
 import { SUPPORTED_PROTOCOL_VERSIONS, isSupportedVersion } from '../core/versions.ts'
+import { rpcError as rpcErrorResponse } from '../http/respond.ts'
 
 export interface GuardOptions {
   allowedHosts: string[]
   allowedOrigins: string[]
 }
 
-/** A JSON-RPC error as an HTTP response. `id` is null: these answer no particular request. */
-export function rpcErrorResponse(status: number, code: number, message: string, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }), {
-    status,
-    headers: { 'content-type': 'application/json', ...headers },
-  })
-}
+/** A JSON-RPC error as an HTTP response (built where every JSON answer is: http/respond.ts). */
+export { rpcError as rpcErrorResponse } from '../http/respond.ts'
 
 function hostnameOf(hostHeader: string): string {
   const h = hostHeader.trim().toLowerCase()
@@ -189,9 +185,10 @@ export function isJsonContentType(request: Request): boolean {
 
 /**
  * Read the body as text, refusing more than `limit` bytes without buffering them: a declared
- * length is checked up front, an undeclared one while streaming.
+ * length is checked up front, an undeclared one while streaming. Works for a fetched `Response`
+ * too (the authorization server reads client metadata documents with it).
  */
-export async function readBody(request: Request, limit: number): Promise<{ text: string } | { tooLarge: true }> {
+export async function readBody(request: Pick<Request, 'headers' | 'body' | 'text'>, limit: number): Promise<{ text: string } | { tooLarge: true }> {
   const declared = request.headers.get('content-length')
   if (declared !== null) {
     if (Number(declared) > limit) return { tooLarge: true }

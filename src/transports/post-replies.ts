@@ -10,6 +10,7 @@ import type { Exchange, McpServer } from '../core/mcp-server.ts'
 import type { SessionState } from '../core/session.ts'
 import type { StreamRef, Streams } from '../core/streams.ts'
 import type { Principal } from '../core/types.ts'
+import { authChallenge } from '../http/respond.ts'
 import { NO_HEADERS } from './http-guard.ts'
 import { SlowReplies } from './slow-replies.ts'
 import { openSseReply, type SseReplyOptions } from './sse-reply.ts'
@@ -156,10 +157,24 @@ export class PostReplies {
 function jsonReply(responses: (JsonRpcResponse | undefined)[], isBatch: boolean, cors: Readonly<Record<string, string>>): Response {
   if (!isBatch) {
     const only = responses[0]
-    return only === undefined ? new Response(null, { status: 202, headers: cors }) : json(200, only, cors)
+    if (only === undefined) return new Response(null, { status: 202, headers: cors })
+    const stepUp = stepUpChallenge(only)
+    return stepUp ? json(403, only, { ...cors, 'www-authenticate': stepUp }) : json(200, only, cors)
   }
   const answered = responses.filter((r): r is JsonRpcResponse => r !== undefined)
   return answered.length === 0 ? new Response(null, { status: 202, headers: cors }) : json(200, answered, cors)
+}
+
+/**
+ * A lone request refused for want of an OAuth scope is refused in HTTP terms too (RFC 6750 §3.1:
+ * 403 with an `insufficient_scope` challenge naming every scope needed): that is the signal OAuth
+ * clients step up on, re-authorizing with the scopes it names.
+ */
+function stepUpChallenge(response: JsonRpcResponse): string | undefined {
+  if (!('error' in response) || response.error.code !== ErrorCode.Forbidden) return undefined
+  const d = response.error.data as { reason?: string; scope?: string; resource_metadata?: string } | undefined
+  if (d?.reason !== 'insufficient_scope' || d.resource_metadata === undefined) return undefined
+  return authChallenge({ resourceMetadata: d.resource_metadata, scope: d.scope, error: 'insufficient_scope', description: response.error.message })
 }
 
 export function json(status: number, body: unknown, headers: Readonly<Record<string, string>>): Response {

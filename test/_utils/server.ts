@@ -56,6 +56,7 @@ export async function startTestServer(env: Record<string, string> = {}, opts: { 
         MCPRAG_RATE_AUTH_ADDRESS: '10000/15m',
         MCPRAG_RATE_LOGIN_EMAIL: '100/15m',
         MCPRAG_RATE_REQUESTS_ADDRESS: '100000/1m',
+        MCPRAG_RATE_REGISTER_ADDRESS: '10000/1h',
       }
     : {}
   const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', MCPRAG_FIXTURES: 'conformance', MCPRAG_AUTH: 'off', MCPRAG_AUDIT_STDOUT: 'off', ...authDefaults, ...env })

@@ -56,7 +56,7 @@ export async function startSmtp(): Promise<TestSmtp> {
 /** The bare token and the link from a sign-in email (quoted-printable soft breaks undone). */
 export function parseLoginMail(mail: ReceivedMail): { token: string; link: string } {
   const body = mail.raw.replace(/=\r?\n/g, '').replace(/=3D/g, '=')
-  const link = /(https?:\/\/\S+\/auth\/callback\?token=[A-Za-z0-9_-]+)/.exec(body)?.[1]
+  const link = /(https?:\/\/\S+\/(?:auth\/sign-in|oauth\/email)\?\S*token=[A-Za-z0-9_-]+)/.exec(body)?.[1]
   const token = /paste this token into a command-line client:\r?\n([A-Za-z0-9_-]{43})\r?\n/.exec(body)?.[1]
   if (!link || !token) throw new Error(`not a sign-in email:\n${body}`)
   return { token, link }

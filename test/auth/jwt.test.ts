@@ -21,7 +21,7 @@ describe('signing', () => {
     expect(header).toEqual({ alg: 'HS256', typ: 'at+jwt' })
     expect(Object.keys(payload).sort()).toEqual(['aud', 'exp', 'iat', 'iss', 'jti', 'sub'])
     expect(payload).toMatchObject({ iss: URL_, aud: URL_, sub: 'user-1', jti: 'session-1', exp: Math.floor(expiresAt / 1000) })
-    expect(await tokens.verify(token)).toEqual({ userId: 'user-1', sessionId: 'session-1', expiresAt: Math.floor(expiresAt / 1000) * 1000 })
+    expect(await tokens.verify(token)).toEqual({ userId: 'user-1', sessionId: 'session-1', expiresAt: Math.floor(expiresAt / 1000) * 1000, audience: URL_ })
   })
 
   test('a hand-made token with the right key and claims verifies (the forging helper is faithful)', async () => {

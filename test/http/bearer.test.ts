@@ -22,28 +22,29 @@ beforeAll(async () => {
 })
 afterAll(() => h.stop())
 
-const challenge = () => `Bearer resource_metadata="${h.url}/.well-known/oauth-protected-resource"`
+/** Each endpoint's 401 points at its own metadata document (RFC 9728 §5.1), with the baseline scope. */
+const challenge = (endpoint: string) => `Bearer resource_metadata="${h.url}/.well-known/oauth-protected-resource${endpoint}", scope="mcp:tools"`
 const initialize = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } } }
 
 describe('no token: 401 with WWW-Authenticate resource_metadata on every protected endpoint (T-A1)', () => {
-  const endpoints: [string, () => Promise<Response>][] = [
-    ['POST /mcp initialize', () => post(`${h.url}/mcp`, initialize)],
-    ['POST /mcp tools/call', () => post(`${h.url}/mcp`, { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo', arguments: { text: 'x' } } })],
-    ['GET /mcp', () => fetch(`${h.url}/mcp`, { headers: { accept: 'text/event-stream' } })],
-    ['DELETE /mcp', () => fetch(`${h.url}/mcp`, { method: 'DELETE', headers: { 'mcp-session-id': 'x' } })],
-    ['GET /sse', () => fetch(`${h.url}/sse`, { headers: { accept: 'text/event-stream' } })],
-    ['GET /mcp/sse', () => fetch(`${h.url}/mcp/sse`, { headers: { accept: 'text/event-stream' } })],
-    ['POST /messages', () => post(`${h.url}/messages?sessionId=x`, { jsonrpc: '2.0', id: 1, method: 'ping' })],
-    ['GET /mcp/tools', () => fetch(`${h.url}/mcp/tools`)],
-    ['POST /mcp/tool/echo', () => restPost(`${h.url}/mcp/tool/echo`, { text: 'x' })],
-    ['POST /auth/logout', () => restPost(`${h.url}/auth/logout`, {})],
-    ['WebSocket upgrade /mcp/ws', () => fetch(`${h.url}/mcp/ws`, { headers: { upgrade: 'websocket', connection: 'Upgrade', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', 'sec-websocket-version': '13', 'sec-websocket-protocol': 'mcp' } })],
+  const endpoints: [string, string, () => Promise<Response>][] = [
+    ['POST /mcp initialize', '/mcp', () => post(`${h.url}/mcp`, initialize)],
+    ['POST /mcp tools/call', '/mcp', () => post(`${h.url}/mcp`, { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo', arguments: { text: 'x' } } })],
+    ['GET /mcp', '/mcp', () => fetch(`${h.url}/mcp`, { headers: { accept: 'text/event-stream' } })],
+    ['DELETE /mcp', '/mcp', () => fetch(`${h.url}/mcp`, { method: 'DELETE', headers: { 'mcp-session-id': 'x' } })],
+    ['GET /sse', '/sse', () => fetch(`${h.url}/sse`, { headers: { accept: 'text/event-stream' } })],
+    ['GET /mcp/sse', '/mcp/sse', () => fetch(`${h.url}/mcp/sse`, { headers: { accept: 'text/event-stream' } })],
+    ['POST /messages', '/sse', () => post(`${h.url}/messages?sessionId=x`, { jsonrpc: '2.0', id: 1, method: 'ping' })],
+    ['GET /mcp/tools', '', () => fetch(`${h.url}/mcp/tools`)],
+    ['POST /mcp/tool/echo', '', () => restPost(`${h.url}/mcp/tool/echo`, { text: 'x' })],
+    ['POST /auth/logout', '', () => restPost(`${h.url}/auth/logout`, {})],
+    ['WebSocket upgrade /mcp/ws', '/mcp/ws', () => fetch(`${h.url}/mcp/ws`, { headers: { upgrade: 'websocket', connection: 'Upgrade', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', 'sec-websocket-version': '13', 'sec-websocket-protocol': 'mcp' } })],
   ]
-  for (const [name, send] of endpoints)
+  for (const [name, endpoint, send] of endpoints)
     test(name, async () => {
       const res = await send()
       expect(res.status).toBe(401)
-      expect(res.headers.get('www-authenticate')).toBe(challenge())
+      expect(res.headers.get('www-authenticate')).toBe(challenge(endpoint))
     })
 
   test('a WebSocket client without a token never opens', async () => {
@@ -79,7 +80,7 @@ test('an invalid token is 401 with error="invalid_token"; forged tokens too (T-B
   for (const token of forged) {
     const res = await post(`${h.url}/mcp`, initialize, bearer(token))
     expect(res.status).toBe(401)
-    expect(res.headers.get('www-authenticate')).toContain(`resource_metadata="${h.url}/.well-known/oauth-protected-resource", error="invalid_token"`)
+    expect(res.headers.get('www-authenticate')).toContain(`resource_metadata="${h.url}/.well-known/oauth-protected-resource/mcp", scope="mcp:tools", error="invalid_token"`)
   }
   // A login (magic-link) token is not a bearer token.
   const { requestLogin } = await import('../_utils/auth.ts')

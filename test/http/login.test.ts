@@ -28,7 +28,7 @@ describe('POST /auth/login', () => {
   test('a known address gets an email with the link and the bare token; the link uses the public URL', async () => {
     const { token, link } = await requestLogin(h, 'ada@example.com')
     expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/)
-    expect(link).toBe(`${h.url}/auth/callback?token=${token}`)
+    expect(link).toBe(`${h.url}/auth/sign-in?token=${token}`)
     const mail = h.smtp.to('ada@example.com').at(-1)!.raw
     expect(mail).toContain('Subject: Your mcprag sign-in link')
   })
@@ -56,7 +56,7 @@ describe('POST /auth/login', () => {
     const res = await fetch(`${h.url}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', host: `localhost:${port}`, 'x-forwarded-host': 'evil.example' }, body: JSON.stringify({ email: 'ada@example.com' }) })
     expect(res.status).toBe(200)
     const mail = await h.smtp.waitFor('ada@example.com', before + 1)
-    expect(mail.raw).toContain(`${h.url}/auth/callback?token=`)
+    expect(mail.raw).toContain(`${h.url}/auth/sign-in?token=`)
     expect(mail.raw).not.toContain('evil.example')
   })
 
@@ -77,19 +77,35 @@ describe('POST /auth/login', () => {
 })
 
 describe('GET /auth/callback', () => {
-  test('browsers, scanners and HEAD get a confirmation page and do not consume the token (T-A4)', async () => {
+  test('a REST client sending Accept: */* or no Accept (curl, requests, aiohttp) gets the JSON session; a browser gets the page', async () => {
+    for (const accept of [undefined, '*/*']) {
+      const { token } = await requestLogin(h, 'ada@example.com')
+      const res = await fetch(`${h.url}/auth/callback?token=${token}`, { headers: accept ? { accept } : {} })
+      expect({ accept, status: res.status, type: res.headers.get('content-type') }).toEqual({ accept, status: 200, type: 'application/json' })
+      const body = (await res.json()) as Record<string, unknown>
+      expect(Object.keys(body).sort()).toEqual(['email', 'expires_at', 'tier', 'token', 'user_id'])
+      expect((await fetch(`${h.url}/mcp/tools`, { headers: bearer(String(body.token)) })).status).toBe(200)
+    }
+    const { token } = await requestLogin(h, 'ada@example.com')
+    const page = await fetch(`${h.url}/auth/callback?token=${token}`, { headers: { accept: 'text/html,*/*;q=0.8' } })
+    expect(page.headers.get('content-type')).toStartWith('text/html')
+    expect((await callbackJson(token)).status).toBe(200)
+  })
+
+  test('the emailed link is a page for browsers, scanners and HEAD alike, and consumes nothing (T-A4)', async () => {
     const { token, link } = await requestLogin(h, 'ada@example.com')
     const browser = await fetch(link, { headers: { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' } })
     expect(browser.status).toBe(200)
     expect(browser.headers.get('content-type')).toStartWith('text/html')
     expect(browser.headers.get('cache-control')).toBe('no-store')
-    expect(browser.headers.get('referrer-policy')).toBe('no-referrer')
+    // Not no-referrer: with it the page's own POST carries Origin: null, which the Origin guard refuses.
+    expect(browser.headers.get('referrer-policy')).toBe('same-origin')
     expect(browser.headers.get('content-security-policy')).toContain("frame-ancestors 'none'")
     expect(browser.headers.get('set-cookie')).toBeNull()
     const html = await browser.text()
     expect(html).toContain('<form method="post" action="/auth/callback">')
     expect(html).not.toContain('eyJ')
-    for (const accept of [undefined, '*/*', 'application/json, text/html']) {
+    for (const accept of [undefined, '*/*', 'application/json', 'application/json, text/html']) {
       const res = await fetch(link, { headers: accept ? { accept } : {} })
       expect({ accept, type: res.headers.get('content-type') }).toEqual({ accept, type: 'text/html; charset=utf-8' })
     }

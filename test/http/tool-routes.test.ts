@@ -40,7 +40,7 @@ describe('POST /mcp/tool/{name}', () => {
   test('401 without or with a bad token, with the resource metadata challenge', async () => {
     const none = await call('echo', { text: 'x' })
     expect(none.status).toBe(401)
-    expect(none.headers.get('www-authenticate')).toBe(`Bearer resource_metadata="${h.url}/.well-known/oauth-protected-resource"`)
+    expect(none.headers.get('www-authenticate')).toBe(`Bearer resource_metadata="${h.url}/.well-known/oauth-protected-resource", scope="mcp:tools"`)
     const bad = await call('echo', { text: 'x' }, 'not.a.token')
     expect(bad.status).toBe(401)
     expect(bad.headers.get('www-authenticate')).toContain('error="invalid_token"')

@@ -74,4 +74,17 @@ export class RedisKeys {
   audit(): string {
     return `${this.prefix}audit`
   }
+
+  /** An OAuth record of one kind (client, code, consent, handle, GitHub link). */
+  oauth(kind: string, id: string | number): string {
+    return `${this.prefix}oauth:${kind}:${id}`
+  }
+  /** A refresh token. Refresh tokens and grants share one hash tag: rotation is one script over both. */
+  refreshToken(hash: string): string {
+    return `${this.prefix}oauth:{rt}:${hash}`
+  }
+  /** The refresh tokens of one grant (a set). */
+  grantRefreshTokens(grantId: string): string {
+    return `${this.prefix}oauth:{rt}:grant:${grantId}`
+  }
 }
