@@ -4,12 +4,14 @@
  * across instances; sign-in budgets are exact across instances; logout on one instance refuses
  * the token and closes its streams and sockets on every other within a second.
  */
+import { Client as Client2, StreamableHTTPClientTransport as Transport2, UnauthorizedError } from '@modelcontextprotocol/client'
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { bearer, codeAt, restPost, type Login } from '../_utils/auth.ts'
+import { bearer, codeAt, restPost, type Harness, type Login } from '../_utils/auth.ts'
 import { Cluster, type Instance } from '../_utils/cluster.ts'
 import { SseReader } from '../_utils/http.ts'
 import { parseLoginMail, startSmtp, type TestSmtp } from '../_utils/smtp.ts'
 import { until } from '../_utils/wait.ts'
+import { AgentProvider } from '../_utils/oauth-client.ts'
 import { McpSocket } from '../_utils/ws.ts'
 import { totpFor } from '../../src/auth/totp.ts'
 import { canRunCluster } from './_cluster-support.ts'
@@ -131,3 +133,24 @@ describe.skipIf(!canRunCluster)('identity across instances', () => {
     expect(Date.now() - at).toBeLessThan(1000)
   })
 })
+
+describe.skipIf(!canRunCluster)('OAuth through the proxy', () => {
+  test('the SDK 2.x client signs in by itself through nginx: registration, sign-in, consent and token on whichever instances, then calls tools', async () => {
+    expect((await cli('user', 'create', 'oauth@example.com')).code).toBe(0)
+    // The scripted browser goes through nginx too: every page may land on another instance.
+    const h = { url: cluster.url, smtp } as unknown as Harness
+    const provider = new AgentProvider({ h, email: 'oauth@example.com' })
+    const mcp = new URL(`${cluster.url}/mcp`)
+    let client = new Client2({ name: 'cluster-oauth', version: '1' })
+    const first = new Transport2(mcp, { authProvider: provider as never })
+    await expect(client.connect(first)).rejects.toBeInstanceOf(UnauthorizedError)
+    await first.finishAuth(provider.callback)
+    expect(provider.callback.get('iss')).toBe(cluster.url)
+    client = new Client2({ name: 'cluster-oauth', version: '1' })
+    await client.connect(new Transport2(mcp, { authProvider: provider as never }))
+    for (let n = 0; n < 6; n++) expect((await client.callTool({ name: 'whoami', arguments: {} })).content).toEqual([expect.objectContaining({ type: 'text' })])
+    expect(JSON.stringify((await client.callTool({ name: 'whoami', arguments: {} })).content)).toContain('oauth@example.com')
+    await client.close()
+  }, 60_000)
+})
+

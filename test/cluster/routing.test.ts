@@ -44,6 +44,10 @@ function routed(to: (body: string) => number, seen: number[] = []) {
 const isClientReply = (body: string) => /^\{?[^]*"(result|error)"/.test(body) && !body.includes('"method"')
 
 describe.skipIf(!canRunCluster)('routing with no stickiness', () => {
+  test('each instance says at boot that its Redis keeps nothing on disk (this one runs without AOF or RDB)', () => {
+    for (const i of cluster.instances) expect(i.output.join('')).toContain('warning: Redis does not persist')
+  })
+
   test('the SDK 1.x client through nginx: 30 calls on one session, served by every instance, with progress', async () => {
     const before = await Promise.all(cluster.instances.map((i) => toolCalls(i.port, 'echo')))
     const client = new Client({ name: 'cluster-sdk1', version: '1' })
