@@ -30,10 +30,13 @@ import {
   packageVersion,
   startServer,
   validate,
+  benchRedisPort,
+  useBenchRedis,
   type HttpTarget,
   type Target,
   type WsTarget,
 } from './lib/targets.ts'
+import { commandCount, measureScaleOut, startBenchRedis, type BenchRedis } from './lib/scale-out.ts'
 import { ensureWrk, runWrk, writeScript, wrkVersion } from './lib/wrk.ts'
 
 // ---------------------------------------------------------------- options
@@ -126,9 +129,12 @@ interface Running {
 }
 
 async function measureHttp(r: Running, round: number, seconds: number): Promise<Sample> {
+  const redisPort = (r.target as HttpTarget).redis ? benchRedisPort() : undefined
+  const before = redisPort === undefined ? undefined : commandCount(redisPort)
   const a = window(r.child.pid)
   const w = await runWrk(`${r.url}/mcp`, r.script!, opts.connections, seconds)
   const b = window(r.child.pid)
+  const after = redisPort === undefined ? undefined : commandCount(redisPort)
   writeFileSync(`${runDir}/${r.target.key}.round${round}.wrk.txt`, w.raw)
   const serverUs = b.cpu - a.cpu
   const windowUs = w.durationS * 1e6
@@ -147,6 +153,8 @@ async function measureHttp(r: Running, round: number, seconds: number): Promise<
     p99Us: w.latencyUs.p99,
     maxUs: w.latencyUs.max,
     errors,
+    // INFO commandstats itself counts as one command each time it is read.
+    redisPerCall: before && after ? (after.total - before.total - 1) / w.requests : undefined,
   }
 }
 
@@ -278,6 +286,28 @@ async function throughput(): Promise<TargetResult[]> {
     }
   }
   return chosen.map((t) => results.get(t.key)!)
+}
+
+// ---------------------------------------------------------------- scale-out (issue 9)
+
+function scaleOutContext() {
+  return {
+    runDir,
+    rounds: opts.rounds,
+    seconds: opts.seconds,
+    connections: opts.connections,
+    hopEvents: quick ? 2000 : 10_000,
+    log,
+    startMcprag: (name: string, env: Record<string, string>) => startServer(name, ['bun', 'bench/servers/mcprag.ts'], env, runDir),
+    openSession: (url: string) => openSession(url),
+    async wrk(url: string, sessionId: string, seconds: number) {
+      const script = `${runDir}/scale-out-${new URL(url).port}.lua`
+      writeScript(script, ECHO_BODY, { ...BASE_HEADERS, 'mcp-session-id': sessionId })
+      const w = await runWrk(`${url}/mcp`, script, opts.connections, seconds)
+      const errors = w.errors.connect + w.errors.read + w.errors.write + w.errors.status + w.errors.timeout
+      return { requests: w.requests, durationS: w.durationS, p50Us: w.latencyUs.p50, p99Us: w.latencyUs.p99, errors }
+    },
+  }
 }
 
 // ---------------------------------------------------------------- idle memory
@@ -458,7 +488,13 @@ async function main(): Promise<void> {
   const build = Bun.spawnSync(['bun', 'build', 'bench/peers/sdk-express.ts', '--target=node', '--packages=external', '--outfile', 'bench/out/build/sdk-express.mjs'])
   if (build.exitCode !== 0) throw new Error(`building the Node peer failed: ${build.stderr.toString()}`)
 
+  // One Redis for the whole run: target 5ʳ and the scale-out rows keep their state in it.
+  const redis: BenchRedis | undefined = await startBenchRedis(runDir)
+  useBenchRedis(redis)
+  if (!redis) log('redis-server is missing: target 5ʳ and the scale-out rows are skipped')
   const targets = opts.rounds > 0 ? await throughput() : []
+  const scaleOut = !opts.only || opts.only.includes('scale-out') ? await measureScaleOut(redis, scaleOutContext()) : undefined
+  if (redis) await stop(redis.child)
   const memoryResults = opts.memory && !opts.only ? await idleMemory() : []
   const profiles: ProfileResult[] = []
   if (opts.profile && !opts.only) {
@@ -472,6 +508,7 @@ async function main(): Promise<void> {
     targets,
     memory: memoryResults,
     profiles,
+    scaleOut,
   }
   writeFileSync(`${runDir}/results.json`, JSON.stringify(results, null, 2))
   // Audit lines (target 5 writes one per call) make server logs large: keep their head only.

@@ -3,6 +3,7 @@
  * The shape of a run's results (bench/out/report/results.json) and the report rendered from them.
  */
 import type { ProfileSummary } from './profile.ts'
+import type { ScaleOutResult } from './scale-out.ts'
 
 export interface Options {
   quick: boolean
@@ -34,6 +35,8 @@ export interface Sample {
   p99Us: number
   maxUs: number
   errors: number
+  /** Redis commands per request over the window (targets that keep their state in Redis). */
+  redisPerCall?: number
 }
 
 export interface TargetResult {
@@ -94,5 +97,7 @@ export interface Results {
   targets: TargetResult[]
   memory: MemoryResult[]
   profiles: ProfileResult[]
+  /** Issue 9: cross-instance latency and several instances behind nginx (absent in older results). */
+  scaleOut?: ScaleOutResult
 }
 

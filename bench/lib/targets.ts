@@ -39,6 +39,8 @@ export interface HttpTarget {
   reply: 'JSON' | 'SSE'
   cmd: () => string[]
   env: Record<string, string>
+  /** It keeps its state in the run's Redis: its rounds count Redis commands per request. */
+  redis?: boolean
   /** Returns the load to send, or a reason the target cannot run (yet). */
   prepare(url: string): Promise<Prepared | { skip: string }>
 }
@@ -192,6 +194,49 @@ async function prepareAuth(url: string): Promise<Prepared | { skip: string }> {
   }
 }
 
+/**
+ * Target 5ʳ: as target 5, with every piece of shared state in the run's own Redis (`REDIS_URL`),
+ * as one instance of a cluster runs. Its rounds also count Redis commands per call.
+ */
+let benchRedis: { url: string; port: number } | undefined
+let redisAuthSettings: Record<string, string> | undefined
+export function useBenchRedis(redis: { url: string; port: number } | undefined): void {
+  benchRedis = redis
+}
+export const benchRedisPort = () => benchRedis?.port
+function redisAuthEnv(): Record<string, string> {
+  if (!benchRedis) return {}
+  redisAuthSettings ??= {
+    ...authEnv(),
+    // Over a session: the session lookup is part of what a cluster instance does on every call.
+    MCPRAG_STATELESS: 'off',
+    REDIS_URL: benchRedis.url,
+    MCPRAG_REDIS_PREFIX: 'bench-auth:',
+    MCPRAG_SECRET: Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('hex'),
+    // Tokens are bound to the public URL, which a shared deployment must name; any fixed value does here.
+    MCPRAG_PUBLIC_URL: 'http://127.0.0.1:1',
+  }
+  return redisAuthSettings
+}
+
+async function prepareRedisAuth(url: string): Promise<Prepared | { skip: string }> {
+  if (!benchRedis) return { skip: 'no redis-server on this machine (apt-get install redis-server)' }
+  const env = serverEnv(redisAuthEnv())
+  const email = 'bench-redis@example.com'
+  const created = cli(['user', 'create', email, '--tier', 'user'], env)
+  if (!created.ok && !/exist/i.test(`${created.err} ${created.out}`)) throw new Error(`creating the bench user failed: ${created.err || created.out}`)
+  const minted = cli(['user', 'token', email, '--ttl', '1d'], env)
+  const token = minted.out.split('\n').pop()?.trim()
+  if (!minted.ok || !token) throw new Error(`minting a token failed: ${minted.err || minted.out}`)
+  const headers = { authorization: `Bearer ${token}` }
+  const session = await openSession(url, headers)
+  return {
+    headers: { ...headers, 'mcp-session-id': session },
+    body: ECHO_BODY,
+    note: 'as 5, over one session, state in Redis; the rounds also count Redis commands per call (INFO commandstats)',
+  }
+}
+
 /** Target 7 runs when /mcp/ws accepts a WebSocket with subprotocol `mcp` (issue 3). */
 async function prepareWs(url: string): Promise<{ wsUrl: string } | { skip: string }> {
   const wsUrl = url.replace(/^http/, 'ws') + '/mcp/ws'
@@ -296,6 +341,20 @@ export const TARGETS: Target[] = [
       return authEnv()
     },
     prepare: prepareAuth,
+  },
+  {
+    kind: 'http',
+    key: 'mcprag-auth-redis',
+    n: '5ʳ',
+    label: 'mcprag as in 5, over a session, every piece of shared state in Redis (one instance of a cluster)',
+    runtime: bunVersion,
+    reply: 'JSON',
+    cmd: () => ['bun', 'bench/servers/mcprag.ts'],
+    redis: true,
+    get env() {
+      return redisAuthEnv()
+    },
+    prepare: prepareRedisAuth,
   },
   {
     kind: 'http',

@@ -3,9 +3,10 @@
  * it without disturbing anyone), N mcprag processes sharing it, and nginx in front doing plain
  * round robin with no stickiness (`deploy/nginx.conf`'s settings). Everything is torn down by pid.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { localNginxConfig } from '../../deploy/nginx-local.ts'
 import { freePort } from './server.ts'
 import { sleep, until } from './wait.ts'
 
@@ -136,7 +137,7 @@ export class Cluster {
 
   async #startNginx(ports: number[]): Promise<void> {
     for (const d of ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) Bun.spawnSync(['mkdir', '-p', join(this.dir, d)])
-    const conf = nginxConfig({ dir: this.dir, listen: this.nginxPort, upstreams: ports })
+    const conf = localNginxConfig({ dir: this.dir, listen: this.nginxPort, upstreams: ports })
     writeFileSync(join(this.dir, 'nginx.conf'), conf)
     this.#nginx = Bun.spawn(['nginx', '-p', this.dir, '-c', join(this.dir, 'nginx.conf')], { stdout: 'ignore', stderr: 'pipe' })
     await until(async () => (await fetch(`${this.url}/health`).catch(() => undefined))?.status === 200, 10_000, 'nginx to proxy')
@@ -146,31 +147,4 @@ export class Cluster {
 async function collect(stream: ReadableStream<Uint8Array>, into: string[]): Promise<void> {
   const decoder = new TextDecoder()
   for await (const chunk of stream) into.push(decoder.decode(chunk))
-}
-
-/**
- * deploy/nginx.conf (what compose runs) made to run here: on loopback, as this user, every path
- * under `dir`, the upstream listing the instances' ports instead of Docker's DNS name (Debian's
- * nginx 1.22 has no `resolve`). Every proxy setting is the deployment's own, byte for byte.
- */
-export function nginxConfig(o: { dir: string; listen: number; upstreams: number[] }): string {
-  const deploy = readFileSync(join(import.meta.dir, '../../deploy/nginx.conf'), 'utf8')
-  const lines: string[] = []
-  for (const line of deploy.split('\n')) {
-    const t = line.trim()
-    if (t.startsWith('resolver ') || t.startsWith('zone ') || t.startsWith('worker_processes')) continue
-    if (t.startsWith('server mcprag:')) {
-      for (const p of o.upstreams) lines.push(`    server 127.0.0.1:${p} max_fails=1 fail_timeout=5s;`)
-      continue
-    }
-    if (t === 'listen 80;') lines.push(`    listen 127.0.0.1:${o.listen};`)
-    else lines.push(line)
-    if (t.startsWith('http {'))
-      lines.push(
-        '  access_log off;',
-        ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((d) => `  ${d}_temp_path ${o.dir}/${d};`),
-      )
-  }
-  const head = ['daemon off;', 'worker_processes 1;', process.getuid?.() === 0 ? 'user root;' : '', `pid ${o.dir}/nginx.pid;`, `error_log ${o.dir}/error.log warn;`]
-  return [...head, ...lines].join('\n')
 }

@@ -8,8 +8,9 @@
  * `authSessions.getWithUser` runs on every authenticated request. Its answers are cached here
  * until `cacheMs` old, and dropped at once when any instance revokes, verifies or re-tiers
  * (announced on the bus); `fresh` reads bypass the cache (admin tools re-check revocation).
- * Audit records go to one Redis Stream, trimmed to about `auditMaxRecords`; queries filter the
- * newest records (at most `AUDIT_SCAN_MAX` of them) in this process.
+ * Audit records go to one Redis Stream, one entry per batch (records numbered by a counter in the
+ * same script), trimmed to about `auditMaxRecords` entries; queries filter the newest records (at
+ * most `AUDIT_SCAN_MAX` of them) in this process.
  */
 import type {
   AuditQuery,
@@ -303,41 +304,49 @@ class RedisTokenTable implements OneTimeTokenTable {
 
 const AUDIT_FIELDS: (keyof AuditRecord)[] = ['at', 'kind', 'outcome', 'userId', 'email', 'tier', 'tool', 'toolTier', 'transport', 'argsDigest', 'latencyMs', 'detail', 'clientAddress']
 
+/**
+ * KEYS: log, id counter. ARGV: max entries, record count, records (a JSON array). One entry per
+ * batch, not per record: a call costs the log no command of its own (records are numbered here).
+ */
+const APPEND = `local last = redis.call('INCRBY', KEYS[2], ARGV[2])
+redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'i', last - tonumber(ARGV[2]) + 1, 'r', ARGV[3])
+return last`
+
 class RedisAudit implements AuditStore {
   constructor(
     private readonly link: RedisLink,
-    private readonly maxRecords: number,
+    private readonly maxBatches: number,
   ) {}
 
   async append(records: readonly AuditRecord[]): Promise<void> {
     if (records.length === 0) return
-    const script = `for i = 2, #ARGV do redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'r', ARGV[i]) end return 1`
-    await this.link.script(script, [this.link.keys.audit()], [this.maxRecords, ...records.map((r) => JSON.stringify(pick(r)))])
+    const k = this.link.keys
+    await this.link.script(APPEND, [k.audit(), `${k.audit()}:id`], [this.maxBatches, records.length, JSON.stringify(records.map(pick))])
   }
 
   async query(q: AuditQuery): Promise<AuditRecord[]> {
     const out: AuditRecord[] = []
     let end = '+'
     for (let scanned = 0; scanned < AUDIT_SCAN_MAX && out.length < q.limit; ) {
-      const page = await this.link.call<[string, string[]][]>(['XREVRANGE', this.link.keys.audit(), end, '-', 'COUNT', '500'])
+      const page = await this.link.call<[string, string[]][]>(['XREVRANGE', this.link.keys.audit(), end, '-', 'COUNT', '100'])
       if (page.length === 0) break
-      for (const [id, fields] of page) {
-        const r = { ...(JSON.parse(fields[1]!) as AuditRecord), id: streamIdNumber(id) }
-        if (q.since !== undefined && r.at < q.since) return out
-        if (matches(r, q)) out.push(r)
-        if (out.length >= q.limit) break
+      for (const [, fields] of page) {
+        const f = pairs(fields)
+        const first = Number(f.get('i'))
+        const batch = JSON.parse(f.get('r') ?? '[]') as AuditRecord[]
+        // Newest first: the batch's records in reverse.
+        for (let i = batch.length - 1; i >= 0; i--) {
+          const r = { ...batch[i]!, id: first + i }
+          if (q.since !== undefined && r.at < q.since) return out
+          if (matches(r, q)) out.push(r)
+          if (out.length >= q.limit) return out
+        }
+        scanned += batch.length
       }
-      scanned += page.length
       end = `(${page.at(-1)![0]}`
     }
     return out
   }
-}
-
-/** A stream id `<ms>-<n>` as one increasing number (ids stay comparable across records). */
-const streamIdNumber = (id: string) => {
-  const [ms, n] = id.split('-')
-  return Number(ms) * 1000 + Number(n)
 }
 
 function pick(r: AuditRecord): Partial<AuditRecord> {
@@ -360,7 +369,7 @@ function matches(r: AuditRecord, q: AuditQuery): boolean {
 export interface RedisAuthStoresOptions {
   /** How long a cached auth session stands without a change notice. */
   cacheMs: number
-  /** Audit records kept (approximately) before the oldest are trimmed. */
+  /** Audit batches kept (approximately, each one or more records) before the oldest are trimmed. */
   auditMaxRecords: number
 }
 
