@@ -131,7 +131,7 @@ export class SessionTokens {
     if (token.length > MAX_TOKEN_CHARS) return undefined
     const issuer = this.#opts.issuer()
     const audience = this.#opts.acceptedAudiences?.() ?? [this.#opts.audience()]
-    const audiences = audience.join(' ')
+    const audiences = this.#joined(audience)
     const known = this.#verified.get(token)
     if (known !== undefined && known.issuer === issuer && known.audiences === audiences) {
       if (timely(known, Math.floor(Date.now() / 1000))) return { ...known.claims }
@@ -161,6 +161,14 @@ export class SessionTokens {
     this.#verified.set(token, { claims, issuer, audiences, iat, exp, nbf: typeof nbf === 'number' ? nbf : undefined })
     return { ...claims }
   }
+
+  /** `list.join(' ')`, kept for the last list seen (the same array on every request). */
+  #joined(list: string[]): string {
+    if (this.#lastList !== list) this.#lastJoined = (this.#lastList = list).join(' ')
+    return this.#lastJoined
+  }
+  #lastList: string[] | undefined
+  #lastJoined = ''
 
   /** Verified tokens remembered (tests). */
   get verifiedTokens(): number {

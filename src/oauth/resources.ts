@@ -26,6 +26,8 @@ export interface ResourcesOptions {
 
 export class Resources {
   readonly #o: ResourcesOptions
+  /** `all()` for the last issuer seen: asked on every authenticated request, it changes at most once (at listen). */
+  #all: { issuer: string; list: string[] } | undefined
 
   constructor(opts: ResourcesOptions) {
     this.#o = opts
@@ -42,7 +44,8 @@ export class Resources {
   /** Every resource URL: the issuer first, then each endpoint. */
   all(): string[] {
     const issuer = this.issuer
-    return [issuer, ...this.#o.endpoints.map((p) => issuer + p)]
+    if (this.#all?.issuer !== issuer) this.#all = { issuer, list: [issuer, ...this.#o.endpoints.map((p) => issuer + p)] }
+    return this.#all.list
   }
 
   /** The resource URL for a request path (an endpoint, an alias of one, or else the whole server). */

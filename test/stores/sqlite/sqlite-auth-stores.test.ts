@@ -2,7 +2,7 @@ import { expect, test } from 'bun:test'
 import { mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { SqliteAuthStores } from '../../../src/stores/sqlite/sqlite-auth-stores.ts'
+import { DATA_VERSION_EVERY_MS, SqliteAuthStores } from '../../../src/stores/sqlite/sqlite-auth-stores.ts'
 import { runAuthStoresContract } from '../../auth/stores.case.ts'
 
 runAuthStoresContract('SqliteAuthStores (:memory:)', () => new SqliteAuthStores(':memory:'))
@@ -32,7 +32,7 @@ test('ping rejects once the database is closed, so readiness reports it', async 
   await expect(store.ping()).rejects.toThrow()
 })
 
-test('a session read on every request is kept only while no connection changed the database', async () => {
+test('a session read on every request is kept only while no connection changed the database (looked at every few ms)', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'mcprag-store-'))
   try {
     const path = join(dir, 'mcprag.db')
@@ -47,8 +47,11 @@ test('a session read on every request is kept only while no connection changed t
     expect((await server.authSessions.getWithUser('s1'))!.session.revokedAt).toBeUndefined()
 
     await cli.users.setTier(u.id, 'user')
+    // Another connection's commit counts once the server looks again (at most DATA_VERSION_EVERY_MS later).
+    await Bun.sleep(DATA_VERSION_EVERY_MS + 5)
     expect((await server.authSessions.getWithUser('s1'))!.user!.tier).toBe('user')
     expect(await cli.authSessions.revokeUser(u.id, 7)).toEqual(['s1'])
+    await Bun.sleep(DATA_VERSION_EVERY_MS + 5)
     expect((await server.authSessions.getWithUser('s1'))!.session.revokedAt).toBe(7)
 
     // Its own writes too.
@@ -64,6 +67,7 @@ test('a session read on every request is kept only while no connection changed t
     // Another connection's writes to other tables count as a change as well (nothing stale is kept).
     await cli.oneTimeTokens('login').put('h', 'ada@example.com', 1e15)
     await cli.purgeExpired(1e16, 1000)
+    await Bun.sleep(DATA_VERSION_EVERY_MS + 5)
     expect(await server.authSessions.getWithUser('s2')).toBeUndefined()
     expect(await server.authSessions.getWithUser('s1')).toBeUndefined()
     await server.close()
