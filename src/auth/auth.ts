@@ -4,7 +4,7 @@
  * mailer) and the configuration. The HTTP routes and transports receive the resulting `Auth`.
  */
 import type { Mailer } from '../mail/mailer.ts'
-import { Resources } from '../oauth/resources.ts'
+import { Resources } from './resources.ts'
 import type { AuditLog } from './audit.ts'
 import { BearerAuth } from './bearer.ts'
 import { SessionTokens } from './jwt.ts'

@@ -10,8 +10,8 @@
  */
 import { ErrorCode } from '../core/errors.ts'
 import type { Principal } from '../core/types.ts'
-import { authChallenge, rpcError } from '../http/respond.ts'
-import { SCOPE_TOOLS } from '../oauth/resources.ts'
+import { authChallenge, rpcError } from '../lib/respond.ts'
+import { SCOPE_TOOLS } from './resources.ts'
 import type { Authenticate } from '../transports/authenticate.ts'
 import type { AuditLog } from './audit.ts'
 import { AuthError, tooManyRequests } from './errors.ts'

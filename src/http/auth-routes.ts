@@ -20,7 +20,7 @@ import { parseEmail } from '../auth/login.ts'
 import type { Principal } from '../core/types.ts'
 import { acceptedTypes, isJsonContentType, readBody, type HttpGuard } from '../transports/http-guard.ts'
 import { confirmationPage, signInFailedPage, signedInPage } from './callback-page.ts'
-import { NO_STORE, json } from './respond.ts'
+import { NO_STORE, json } from '../lib/respond.ts'
 import { AUTH_BODY_LIMIT_BYTES, authErrorResponse, readJsonObject } from './rest.ts'
 import { ROUTE_DOCS } from './route-docs.ts'
 

@@ -9,7 +9,7 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import { Elysia } from 'elysia'
 import { PROMETHEUS_CONTENT_TYPE } from '../lib/prometheus.ts'
 import type { ServerMetrics } from '../metrics/server-metrics.ts'
-import { restError } from './respond.ts'
+import { restError } from '../lib/respond.ts'
 import { ROUTE_DOCS } from './route-docs.ts'
 
 export interface MetricsRoutesOptions {

@@ -18,7 +18,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Elysia } from 'elysia'
 import type { Registry } from '../core/registry.ts'
-import { restError } from './respond.ts'
+import { restError } from '../lib/respond.ts'
 import { API_COMPONENTS, ROUTE_DOCS } from './route-docs.ts'
 import { TIER_TAGS, toolOperations } from './tool-operations.ts'
 

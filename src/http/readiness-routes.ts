@@ -6,7 +6,7 @@
  * `timeout`: the endpoint is unauthenticated and must not describe the infrastructure.
  */
 import { Elysia } from 'elysia'
-import { NO_STORE, json } from './respond.ts'
+import { NO_STORE, json } from '../lib/respond.ts'
 import { ROUTE_DOCS } from './route-docs.ts'
 
 export interface ReadinessCheck {

@@ -7,7 +7,7 @@
 import { authErrorHeaders } from '../auth/bearer.ts'
 import type { AuthError } from '../auth/errors.ts'
 import { isJsonContentType, readBody } from '../transports/http-guard.ts'
-import { restError } from './respond.ts'
+import { restError } from '../lib/respond.ts'
 
 /** Bodies of /auth/* requests are tiny; anything bigger is refused before parsing. */
 export const AUTH_BODY_LIMIT_BYTES = 4096

@@ -15,7 +15,7 @@ import type { ToolAccess } from '../core/ports.ts'
 import { TOOL_NAME, type RegisteredTool } from '../core/registry.ts'
 import type { Principal } from '../core/types.ts'
 import type { HttpGuard } from '../transports/http-guard.ts'
-import { authChallenge, json, restError } from './respond.ts'
+import { authChallenge, json, restError } from '../lib/respond.ts'
 import { readJsonObject } from './rest.ts'
 import { ROUTE_DOCS } from './route-docs.ts'
 

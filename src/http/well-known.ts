@@ -8,9 +8,9 @@
  * for through a 403 challenge. Public data: any origin may read it.
  */
 import { Elysia } from 'elysia'
-import type { Resources } from '../oauth/resources.ts'
-import { SCOPE_TOOLS } from '../oauth/resources.ts'
-import { json } from './respond.ts'
+import type { Resources } from '../auth/resources.ts'
+import { SCOPE_TOOLS } from '../auth/resources.ts'
+import { json } from '../lib/respond.ts'
 import { ROUTE_DOCS } from './route-docs.ts'
 
 const CORS = { 'access-control-allow-origin': '*', 'access-control-allow-methods': 'GET, OPTIONS', 'access-control-allow-headers': 'mcp-protocol-version' }

@@ -8,7 +8,7 @@
 import { PKCE_VALUE } from './pkce.ts'
 import type { ResolvedClient } from './clients.ts'
 import { redirectUriMatches } from './redirect-uri.ts'
-import type { Resources } from './resources.ts'
+import type { Resources } from '../auth/resources.ts'
 import { parseScope } from './scopes.ts'
 
 export interface AuthorizeRequest {

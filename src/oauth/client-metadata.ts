@@ -5,7 +5,7 @@
  * Only what this server uses is kept; `logo_uri` and other URLs are never fetched, and
  * `client_name` is shown escaped.
  */
-import type { OAuthErrorCode } from '../http/respond.ts'
+import type { OAuthErrorCode } from '../lib/respond.ts'
 import { checkRedirectUri } from './redirect-uri.ts'
 import { parseScope } from './scopes.ts'
 

@@ -8,7 +8,7 @@ import type { Auth } from '../auth/auth.ts'
 import type { Limit } from '../auth/rate-limit.ts'
 import type { HttpGuard } from '../transports/http-guard.ts'
 import type { ClientRegistry } from './clients.ts'
-import type { Resources } from './resources.ts'
+import type { Resources } from '../auth/resources.ts'
 import type { OAuthStores } from './stores.ts'
 
 export interface GithubSettings {

@@ -10,11 +10,11 @@
 import { randomBytes } from 'node:crypto'
 import { hashToken } from '../auth/one-time-tokens.ts'
 import { newSessionId } from '../auth/sessions.ts'
-import type { OAuthErrorCode } from '../http/respond.ts'
+import type { OAuthErrorCode } from '../lib/respond.ts'
 import type { ResolvedClient } from './clients.ts'
 import { CODE_TTL_MS, type OAuthContext } from './context.ts'
 import { verifierMatches } from './pkce.ts'
-import { SCOPE_ADMIN } from './resources.ts'
+import { SCOPE_ADMIN } from '../auth/resources.ts'
 import { parseScope, scopeString } from './scopes.ts'
 import type { AuthorizationCode, RefreshToken } from './stores.ts'
 

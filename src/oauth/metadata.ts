@@ -7,10 +7,10 @@
  * tokens, and the SDKs would reject one without `jwks_uri`.
  */
 import { Elysia } from 'elysia'
-import { json } from '../http/respond.ts'
+import { json } from '../lib/respond.ts'
 import { ROUTE_DOCS } from '../http/route-docs.ts'
 import { AUTH_METHODS } from './client-metadata.ts'
-import type { Resources } from './resources.ts'
+import type { Resources } from '../auth/resources.ts'
 import { SUPPORTED_SCOPES } from './scopes.ts'
 
 const CORS = { 'access-control-allow-origin': '*', 'access-control-allow-methods': 'GET, OPTIONS', 'access-control-allow-headers': 'mcp-protocol-version' }

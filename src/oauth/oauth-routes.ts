@@ -16,7 +16,7 @@ import { githubRoutes } from './github.ts'
 import { Grants } from './grants.ts'
 import { metadataRoutes } from './metadata.ts'
 import { registerRoutes } from './register-routes.ts'
-import type { Resources } from './resources.ts'
+import type { Resources } from '../auth/resources.ts'
 import type { OAuthStores } from './stores.ts'
 import { tokenRoutes } from './token-routes.ts'
 

@@ -6,7 +6,7 @@
  * the parked request's handle (`req`) and, where it changes state, its CSRF token.
  */
 import { escapeHtml, page } from '../http/page.ts'
-import { SCOPE_ADMIN, SCOPE_TOOLS } from './resources.ts'
+import { SCOPE_ADMIN, SCOPE_TOOLS } from '../auth/resources.ts'
 
 const SCOPE_TEXT: Record<string, string> = {
   [SCOPE_TOOLS]: 'Use the tools your account may use',

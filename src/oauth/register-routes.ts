@@ -7,7 +7,7 @@
  * and bodies capped, so a stranger cannot fill the store.
  */
 import { Elysia } from 'elysia'
-import { json, oauthError, NO_STORE } from '../http/respond.ts'
+import { json, oauthError, NO_STORE } from '../lib/respond.ts'
 import { ROUTE_DOCS } from '../http/route-docs.ts'
 import { readBody, isJsonContentType } from '../transports/http-guard.ts'
 import { parseClientMetadata } from './client-metadata.ts'

@@ -5,7 +5,7 @@
  * code; `offline_access` is accepted and ignored (refresh tokens are always issued, MCP 2026-07-28
  * says servers should not require it). Pure.
  */
-import { SCOPE_ADMIN, SCOPE_TOOLS } from './resources.ts'
+import { SCOPE_ADMIN, SCOPE_TOOLS } from '../auth/resources.ts'
 
 export const OFFLINE_ACCESS = 'offline_access'
 export const SUPPORTED_SCOPES = [SCOPE_TOOLS, SCOPE_ADMIN, OFFLINE_ACCESS] as const

@@ -8,7 +8,7 @@
  * clients recover from by signing in again.
  */
 import { Elysia } from 'elysia'
-import { NO_STORE, json, oauthError } from '../http/respond.ts'
+import { NO_STORE, json, oauthError } from '../lib/respond.ts'
 import { ROUTE_DOCS } from '../http/route-docs.ts'
 import { readBody } from '../transports/http-guard.ts'
 import type { OAuthContext } from './context.ts'

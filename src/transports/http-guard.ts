@@ -6,7 +6,7 @@
  */
 import { ErrorCode } from '../core/errors.ts'
 import { SUPPORTED_PROTOCOL_VERSIONS, isSupportedVersion } from '../core/versions.ts'
-import { rpcError as rpcErrorResponse } from '../http/respond.ts'
+import { rpcError as rpcErrorResponse } from '../lib/respond.ts'
 
 export interface GuardOptions {
   allowedHosts: string[]
@@ -14,7 +14,7 @@ export interface GuardOptions {
 }
 
 /** A JSON-RPC error as an HTTP response (built where every JSON answer is: http/respond.ts). */
-export { rpcError as rpcErrorResponse } from '../http/respond.ts'
+export { rpcError as rpcErrorResponse } from '../lib/respond.ts'
 
 function hostnameOf(hostHeader: string): string {
   const h = hostHeader.trim().toLowerCase()

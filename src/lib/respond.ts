@@ -1,5 +1,5 @@
 /**
- * @module http/respond
+ * @module lib/respond
  * The one home of HTTP answers that carry JSON: plain JSON bodies, REST errors (`{error, message}`),
  * JSON-RPC errors over HTTP (`id: null`: they answer no particular request), OAuth errors
  * (RFC 6749 §5.2 `{error, error_description}`, never cached) and the Bearer challenges of 401 and

@@ -1,5 +1,5 @@
 /**
- * @module oauth/resources
+ * @module auth/resources
  * The protected resources this server is (RFC 8707 / RFC 9728): the whole server (the issuer
  * URL) and each MCP endpoint (`<issuer>/mcp`, `<issuer>/sse`, …). Each has its own metadata
  * document whose `resource` is exactly the URL a client connected to, because strict clients
