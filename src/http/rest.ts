@@ -2,7 +2,7 @@
  * @module http/rest
  * The REST routes' shared plumbing: JSON bodies in (size, media type and shape checked) and the
  * one place that turns an `AuthError` into a status, headers and a `{error, message}` body
- * (built by http/respond.ts, like every other JSON answer).
+ * (built by lib/respond.ts, like every other JSON answer).
  */
 import { authErrorHeaders } from '../auth/bearer.ts'
 import type { AuthError } from '../auth/errors.ts'

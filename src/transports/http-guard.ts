@@ -13,7 +13,7 @@ export interface GuardOptions {
   allowedOrigins: string[]
 }
 
-/** A JSON-RPC error as an HTTP response (built where every JSON answer is: http/respond.ts). */
+/** A JSON-RPC error as an HTTP response (built where every JSON answer is: lib/respond.ts). */
 export { rpcError as rpcErrorResponse } from '../lib/respond.ts'
 
 function hostnameOf(hostHeader: string): string {
