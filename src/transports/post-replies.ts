@@ -2,7 +2,8 @@
  * @module transports/post-replies
  * How Streamable HTTP answers the requests of one POST: JSON when they finish without sending
  * anything related, otherwise (or when they run long) an SSE stream — resumable through
- * `Streams` inside a session, written directly when there is no session to resume with.
+ * `Streams` inside a session, written directly when there is no session to resume with (the
+ * stateless mode, and every 2026-07-28 request).
  */
 import { ErrorCode } from '../core/errors.ts'
 import { failure, type JsonRpcMessage, type JsonRpcRequest, type JsonRpcResponse } from '../core/jsonrpc.ts'
@@ -115,36 +116,54 @@ export class PostReplies {
    * A request with no session: JSON unless it sends something related, then an SSE stream
    * written directly (nothing to resume: without a session no GET can come back for it).
    */
-  async stateless(
-    request: JsonRpcRequest,
-    principal: Principal,
+  stateless(request: JsonRpcRequest, principal: Principal, cors: Readonly<Record<string, string>>, disableIdleTimeout: () => void): Promise<Response> {
+    return this.direct({ principal, transport: 'streamable-http' }, (exchange) => this.#o.core.handleRequest(request, exchange), cors, disableIdleTimeout)
+  }
+
+  /**
+   * Answer one request handled outside any session (`handle` runs it with the exchange built
+   * here): JSON unless it sends something related, then an SSE stream written directly. With
+   * `abort` (2026-07-28), a client that closes the stream cancels the request; `statusOf` picks
+   * the HTTP status of a JSON answer.
+   */
+  async direct(
+    base: Omit<Exchange, 'send'>,
+    handle: (exchange: Exchange) => Promise<JsonRpcResponse | undefined>,
     cors: Readonly<Record<string, string>>,
     disableIdleTimeout: () => void,
+    modern?: { abort: AbortController; statusOf(response: JsonRpcResponse): number },
   ): Promise<Response> {
     let sse: SseStream | undefined
+    let answered = false
     let upgrade: (() => void) | undefined
     const upgraded = new Promise<'sse'>((resolve) => (upgrade = () => resolve('sse')))
+    const onClose = modern
+      ? () => {
+          this.#o.streamClosed()
+          if (!answered) modern.abort.abort()
+        }
+      : this.#o.streamClosed
     const stream = (): SseStream => {
       if (!sse) {
         this.#o.streamOpened()
-        sse = new SseStream({ keepAliveMs: this.#o.keepAliveMs, onClose: this.#o.streamClosed })
+        sse = new SseStream({ keepAliveMs: this.#o.keepAliveMs, onClose })
         sse.comment('open')
         upgrade!()
       }
       return sse
     }
-    const exchange: Exchange = {
-      principal,
-      transport: 'streamable-http',
-      send: (message: JsonRpcMessage) => stream().event(JSON.stringify(message), { event: 'message' }),
-    }
-    const done = this.#o.core.handleRequest(request, exchange).then((r) => [r])
+    const exchange: Exchange = { ...base, send: (message: JsonRpcMessage) => stream().event(JSON.stringify(message), { event: 'message' }) }
+    const done = handle(exchange).then((r) => [r])
     const slow = this.#slow.watch(stream)
     const first = await Promise.race([done, upgraded])
     this.#slow.unwatch(slow)
-    if (first !== 'sse') return jsonReply(first, false, cors)
+    if (first !== 'sse') {
+      answered = true
+      return jsonReply(first, false, cors, modern?.statusOf)
+    }
     disableIdleTimeout()
     void done.then(([response]) => {
+      answered = true
       if (response) sse!.event(JSON.stringify(response), { event: 'message' })
       sse!.close()
     })
@@ -153,10 +172,15 @@ export class PostReplies {
 }
 
 /** The JSON answer to the requests of one POST; 202 when every one was cancelled (no response is due). */
-function jsonReply(responses: (JsonRpcResponse | undefined)[], isBatch: boolean, cors: Readonly<Record<string, string>>): Response {
+function jsonReply(
+  responses: (JsonRpcResponse | undefined)[],
+  isBatch: boolean,
+  cors: Readonly<Record<string, string>>,
+  statusOf?: (response: JsonRpcResponse) => number,
+): Response {
   if (!isBatch) {
     const only = responses[0]
-    return only === undefined ? new Response(null, { status: 202, headers: cors }) : json(200, only, cors)
+    return only === undefined ? new Response(null, { status: 202, headers: cors }) : json(statusOf ? statusOf(only) : 200, only, cors)
   }
   const answered = responses.filter((r): r is JsonRpcResponse => r !== undefined)
   return answered.length === 0 ? new Response(null, { status: 202, headers: cors }) : json(200, answered, cors)
