@@ -55,7 +55,7 @@ const yes = { sure: { action: 'accept', content: {} } }
 
 async function firstRound(): Promise<string> {
   const r = await a.core.handleModernRequest(call({}), exchange(alice))
-  return ((r as { result: { requestState: string } }).result).requestState
+  return (r as unknown as { result: { requestState: string } }).result.requestState
 }
 
 test('a state continues on another instance for the same caller before its deadline', async () => {
