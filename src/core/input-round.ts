@@ -35,7 +35,8 @@ export interface RoundBinding {
   principal: string
   method: string
   target: string
-  digest: string
+  /** A digest of the request's salient parameters; computed only when a state is sealed or opened. */
+  digest(): string
 }
 
 export interface RoundOptions {
@@ -88,7 +89,7 @@ export class InputRound {
       const payload = o.sealer.open(state)
       if (!payload) throw badState('it does not verify (it was altered, or sealed by a server with another secret)')
       const b = o.binding
-      if (payload.p !== b.principal || payload.m !== b.method || payload.t !== b.target || payload.d !== b.digest)
+      if (payload.p !== b.principal || payload.m !== b.method || payload.t !== b.target || payload.d !== b.digest())
         throw badState('it was issued to another caller or for another request (a different target or arguments)')
       if (!(payload.exp > o.now)) throw badState('it expired')
       sealed = isObject(payload.a) ? payload.a : {}
@@ -146,7 +147,7 @@ export class InputRound {
   /** The `input_required` result: what the handler asked for, and the state to echo back. */
   result(meta: Params): Params {
     const b = this.#o.binding
-    const payload: RequestStatePayload = { p: b.principal, m: b.method, t: b.target, d: b.digest, exp: this.#o.now + this.#o.ttlMs, a: this.#used }
+    const payload: RequestStatePayload = { p: b.principal, m: b.method, t: b.target, d: b.digest(), exp: this.#o.now + this.#o.ttlMs, a: this.#used }
     return { resultType: 'input_required', inputRequests: this.#asked ?? {}, requestState: this.#o.sealer.seal(payload), _meta: meta }
   }
 

@@ -136,7 +136,7 @@ function bindingOf(method: string, params: Params, exchange: Exchange): RoundBin
     principal: exchange.principal.id,
     method,
     target: typeof target === 'string' ? target : '',
-    digest: digestOf(method === 'resources/read' ? null : (params.arguments ?? {})),
+    digest: () => digestOf(method === 'resources/read' ? null : (params.arguments ?? {})),
   }
 }
 

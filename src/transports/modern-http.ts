@@ -80,8 +80,9 @@ export class ModernHttp {
       if (param) return rpcError(400, message.id, ErrorCode.HeaderMismatch, param, cors)
     }
     if (message.method === 'subscriptions/listen') return this.#listen(message, principal, cors, disableIdleTimeout)
+    // Cancellation is the client closing the SSE stream (2026-07-28 `cancellation`); a JSON reply
+    // still being computed runs to its end, like a 2025 one.
     const abort = new AbortController()
-    request.signal.addEventListener('abort', () => abort.abort(), { once: true })
     return this.#o.replies.direct(
       { principal, transport: 'streamable-http', envelope, signal: abort.signal },
       (exchange) => this.#o.core.handleModernRequest(message, exchange),
