@@ -6,7 +6,8 @@
  * uses, and change notifications on `subscriptions/listen`.
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test'
-import { Client, ResourceNotFoundError, StreamableHTTPClientTransport } from '@modelcontextprotocol/client'
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client'
+import { expectPromptWithArguments, expectResourcesRead } from '../_utils/sdk2-checks.ts'
 import { startTestServer } from '../_utils/server.ts'
 import { until } from '../_utils/wait.ts'
 
@@ -118,22 +119,13 @@ test('a prompt that elicits before it answers completes too (input_required is n
 
 test('resources are read, and an unknown one is recognised as resource-not-found (-32602 with the uri)', async () => {
   const { client } = await connect()
-  expect((await client.readResource({ uri: 'test://static-text' })).contents).toEqual([
-    { uri: 'test://static-text', mimeType: 'text/plain', text: 'This is the content of the static text resource.' },
-  ])
-  const err = await client.readResource({ uri: 'test://missing' }).then(
-    () => undefined,
-    (e: unknown) => e,
-  )
-  expect(err).toBeInstanceOf(ResourceNotFoundError)
-  expect((err as ResourceNotFoundError).uri).toBe('test://missing')
+  await expectResourcesRead(client)
   await client.close()
 })
 
 test('prompts with arguments and completions work without a session', async () => {
   const { client } = await connect()
-  const prompt = await client.getPrompt({ name: 'test_prompt_with_arguments', arguments: { arg1: 'one', arg2: 'two' } })
-  expect(prompt.messages).toEqual([{ role: 'user', content: { type: 'text', text: "Prompt with arguments: arg1='one', arg2='two'" } }])
+  await expectPromptWithArguments(client)
   const completion = await client.complete({ ref: { type: 'ref/prompt', name: 'test_prompt_with_arguments' }, argument: { name: 'arg1', value: 'par' } })
   expect(completion.completion.values).toEqual(['paris', 'park', 'party'])
   await client.close()
