@@ -103,15 +103,21 @@ export class InputRound {
     return this.#error
   }
 
+  /** True once the round stopped (input needed, a refusal, cancellation): the handler is abandoned. */
+  get stopped(): boolean {
+    return this.#stopped
+  }
+
   /**
    * The client's answer to one input request, or (not answered yet) a promise that never settles:
    * the request is asked for, and the handler is abandoned once the round stops.
    */
   ask(method: InputMethod, params: Params | undefined, key?: string): Promise<Record<string, unknown>> {
     const k = key ?? `${KIND[method]}-${++this.#seq}`
-    if (this.#asked?.[k] !== undefined || this.#used[k] !== undefined)
+    if ((this.#asked && Object.hasOwn(this.#asked, k)) || Object.hasOwn(this.#used, k))
       return this.fail(new McpError(ErrorCode.InternalError, `The handler asked two inputs under the same key "${k}": give each ctx.sample/elicit/listRoots call its own key`))
-    const answer = this.#answers[k]
+    // Own keys only: a key such as "constructor" must not find Object.prototype.
+    const answer = Object.hasOwn(this.#answers, k) ? this.#answers[k] : undefined
     if (answer !== undefined) {
       const problem = answerProblem(method, answer)
       if (problem) return this.fail(invalidParams(`Invalid params: inputResponses["${k}"] is not a valid ${method} result: ${problem}`, { key: k }))

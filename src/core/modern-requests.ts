@@ -113,6 +113,8 @@ export class ModernRequests {
       return failure(id, { code: ErrorCode.InternalError, message: `Internal error while handling ${method}` })
     } finally {
       this.#inflight.delete(call)
+      // A round that stopped abandoned its handler: whatever it still runs is told to stop (signal).
+      if (round?.stopped) call.cancel()
     }
   }
 

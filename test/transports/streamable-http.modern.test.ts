@@ -312,6 +312,26 @@ describe('input_required rounds', () => {
     })
   })
 
+  test('a round that stops abandons its handler: work it runs alongside the ask sees its signal abort', async () => {
+    const record = { aborted: false }
+    server.registry.tool({
+      name: 'modern_asks_while_working',
+      tier: 'public',
+      handler: async (_args, ctx) => {
+        // "constructor" as a key: answers are looked up as own keys, never on Object.prototype.
+        const [answer] = await Promise.all([ctx.elicit({ message: 'Go?', requestedSchema: { type: 'object', properties: {} } }, { key: 'constructor' }), waitForAbort(ctx.signal, 10_000, record)])
+        return { content: [{ type: 'text', text: answer.action }] }
+      },
+    })
+    try {
+      const r = await modernCall(url, 'tools/call', { name: 'modern_asks_while_working', arguments: {} }, { capabilities: { elicitation: {} } })
+      expect(r.body.result).toMatchObject({ resultType: 'input_required', inputRequests: { constructor: { method: 'elicitation/create' } } })
+      await until(() => record.aborted, 5000, 'the abandoned handler to see its signal abort')
+    } finally {
+      server.registry.removeTool('modern_asks_while_working')
+    }
+  })
+
   test('tools/list and prompts/list never answer input_required', async () => {
     for (const method of ['tools/list', 'prompts/list']) expect((await modernCall(url, method)).body.result?.resultType).toBe('complete')
   })
