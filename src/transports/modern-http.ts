@@ -82,14 +82,7 @@ export class ModernHttp {
     if (message.method === 'subscriptions/listen') return this.#listen(message, principal, cors, disableIdleTimeout)
     // Cancellation is the client closing the SSE stream (2026-07-28 `cancellation`); a JSON reply
     // still being computed runs to its end, like a 2025 one.
-    const abort = new AbortController()
-    return this.#o.replies.direct(
-      { principal, transport: 'streamable-http', envelope, signal: abort.signal },
-      (exchange) => this.#o.core.handleModernRequest(message, exchange),
-      cors,
-      disableIdleTimeout,
-      { abort, statusOf },
-    )
+    return this.#o.replies.direct(message, principal, cors, disableIdleTimeout, { envelope, abort: new AbortController(), statusOf })
   }
 
   /**

@@ -7,6 +7,7 @@
  */
 import { ErrorCode } from '../core/errors.ts'
 import { failure, type JsonRpcMessage, type JsonRpcRequest, type JsonRpcResponse } from '../core/jsonrpc.ts'
+import type { RequestEnvelope } from '../core/envelope.ts'
 import type { Exchange, McpServer } from '../core/mcp-server.ts'
 import type { SessionState } from '../core/session.ts'
 import type { StreamRef, Streams } from '../core/streams.ts'
@@ -117,21 +118,21 @@ export class PostReplies {
    * written directly (nothing to resume: without a session no GET can come back for it).
    */
   stateless(request: JsonRpcRequest, principal: Principal, cors: Readonly<Record<string, string>>, disableIdleTimeout: () => void): Promise<Response> {
-    return this.direct({ principal, transport: 'streamable-http' }, (exchange) => this.#o.core.handleRequest(request, exchange), cors, disableIdleTimeout)
+    return this.direct(request, principal, cors, disableIdleTimeout)
   }
 
   /**
-   * Answer one request handled outside any session (`handle` runs it with the exchange built
-   * here): JSON unless it sends something related, then an SSE stream written directly. With
-   * `abort` (2026-07-28), a client that closes the stream cancels the request; `statusOf` picks
-   * the HTTP status of a JSON answer.
+   * Answer one request handled outside any session: JSON unless it sends something related, then
+   * an SSE stream written directly. With `modern`, it is a 2026-07-28 request (its envelope): a
+   * client that closes the stream cancels it (`abort`), and `statusOf` picks the HTTP status of a
+   * JSON answer.
    */
   async direct(
-    base: Omit<Exchange, 'send'>,
-    handle: (exchange: Exchange) => Promise<JsonRpcResponse | undefined>,
+    request: JsonRpcRequest,
+    principal: Principal,
     cors: Readonly<Record<string, string>>,
     disableIdleTimeout: () => void,
-    modern?: { abort: AbortController; statusOf(response: JsonRpcResponse): number },
+    modern?: { envelope: RequestEnvelope; abort: AbortController; statusOf(response: JsonRpcResponse): number },
   ): Promise<Response> {
     let sse: SseStream | undefined
     let answered = false
@@ -152,8 +153,13 @@ export class PostReplies {
       }
       return sse
     }
-    const exchange: Exchange = { ...base, send: (message: JsonRpcMessage) => stream().event(JSON.stringify(message), { event: 'message' }) }
-    const done = handle(exchange).then((r) => [r])
+    const send = (message: JsonRpcMessage) => stream().event(JSON.stringify(message), { event: 'message' })
+    const { core } = this.#o
+    const done = (
+      modern
+        ? core.handleModernRequest(request, { principal, transport: 'streamable-http', envelope: modern.envelope, signal: modern.abort.signal, send })
+        : core.handleRequest(request, { principal, transport: 'streamable-http', send })
+    ).then((r) => [r])
     const slow = this.#slow.watch(stream)
     const first = await Promise.race([done, upgraded])
     this.#slow.unwatch(slow)
