@@ -10,7 +10,6 @@ import type { Bus, Unsubscribe } from './bus.ts'
 import { Call, type CallDeps, type Exchange } from './call.ts'
 import { Paginator } from './cursor.ts'
 import { ErrorCode, McpError, invalidParams, methodNotFound } from './errors.ts'
-import { ModernRequests } from './modern-requests.ts'
 import {
   failure,
   notification,
@@ -23,6 +22,7 @@ import {
 } from './jsonrpc.ts'
 import type { MethodDeps } from './methods/method.ts'
 import { METHODS } from './methods/table.ts'
+import { ModernRequests } from './modern-requests.ts'
 import { PendingRequests } from './outbound.ts'
 import { SessionOutbox } from './outbox.ts'
 import { allowAll, type ToolAccess, type ToolCallObserver } from './ports.ts'

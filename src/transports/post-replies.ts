@@ -5,9 +5,9 @@
  * `Streams` inside a session, written directly when there is no session to resume with (the
  * stateless mode, and every 2026-07-28 request).
  */
+import type { RequestEnvelope } from '../core/envelope.ts'
 import { ErrorCode } from '../core/errors.ts'
 import { failure, type JsonRpcMessage, type JsonRpcRequest, type JsonRpcResponse } from '../core/jsonrpc.ts'
-import type { RequestEnvelope } from '../core/envelope.ts'
 import type { Exchange, McpServer } from '../core/mcp-server.ts'
 import type { SessionState } from '../core/session.ts'
 import type { StreamRef, Streams } from '../core/streams.ts'

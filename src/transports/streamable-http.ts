@@ -153,12 +153,12 @@ export class StreamableHttpTransport {
     const items = isBatch ? (parsed as unknown[]).map(classify) : [classify(parsed)]
     if (items.length === 0) return rpcErrorResponse(400, ErrorCode.InvalidRequest, 'Invalid Request: an empty batch', cors)
     for (const item of items) if (item.kind === 'invalid') return json(400, failure(item.id, item.error), cors)
-    const first = items[0]!
     if (!isBatch) {
       // Era routing (2026-07-28 `versioning`): a request that claims the per-request era is served
       // by its rules, whatever else it says; a broken claim gets a 2026 error, never the 2025 path.
-      if ((first.kind === 'request' || first.kind === 'notification') && (claimsEnvelope(first.message.params) || namesModernVersion(request.headers.get('mcp-protocol-version'))))
-        return this.#modern.post(request, first.message, principal, cors, disableIdleTimeout)
+      const only = items[0]!
+      if ((only.kind === 'request' || only.kind === 'notification') && (claimsEnvelope(only.message.params) || namesModernVersion(request.headers.get('mcp-protocol-version'))))
+        return this.#modern.post(request, only.message, principal, cors, disableIdleTimeout)
     } else if (items.some((i) => (i.kind === 'request' || i.kind === 'notification') && claimsEnvelope(i.message.params))) {
       return rpcErrorResponse(400, ErrorCode.InvalidRequest, 'Invalid Request: JSON-RPC batches cannot carry 2026-07-28 requests; POST each request on its own', cors)
     }
