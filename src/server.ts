@@ -161,6 +161,8 @@ async function build(config: Config, stack: AsyncDisposableStack): Promise<Runni
   const server = app.server!
   // Stops listening and closes every connection, before anything the requests use is closed.
   stack.defer(async () => void (await app.stop(true)))
+  // Unwinds before the line above: 2026-07-28 listen streams get their closing result while open.
+  stack.defer(() => core.subscriptions.endAll())
   // Rate limits and audit records ask the server for a request's peer address when they need it.
   addresses.attach(server)
   const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host

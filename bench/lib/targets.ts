@@ -1,7 +1,8 @@
 /**
  * @module bench/lib/targets
  * What the benchmark measures. Every HTTP target is sent the same `tools/call` of a trivial echo
- * tool (target 6 calls the same echo with a progress token, so its reply is an SSE stream).
+ * tool (target 6 calls the same echo with a progress token, so its reply is an SSE stream; target
+ * 4ᵐ sends it as an MCP 2026-07-28 request, with its `_meta` envelope and Mcp-* headers).
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { SERVER_CPU, spawnPinned, waitListening, type Child } from './spawn.ts'
@@ -12,6 +13,14 @@ export const PROTOCOL = '2025-11-25'
 export const ECHO_BODY = '{"jsonrpc":"2.0","id":{{id}},"method":"tools/call","params":{"name":"echo","arguments":{"text":"hello"}}}'
 export const ECHO_PROGRESS_BODY =
   '{"jsonrpc":"2.0","id":{{id}},"method":"tools/call","params":{"name":"echo_progress","arguments":{"text":"hello"},"_meta":{"progressToken":{{id}}}}}'
+
+/** The echo call as MCP 2026-07-28 sends it: no session, the client's declarations in `_meta`. */
+export const ECHO_MODERN_BODY =
+  '{"jsonrpc":"2.0","id":{{id}},"method":"tools/call","params":{"name":"echo","arguments":{"text":"hello"},"_meta":{' +
+  '"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientInfo":{"name":"mcprag-bench","version":"1.0.0"},' +
+  '"io.modelcontextprotocol/clientCapabilities":{}}}}'
+/** The headers a 2026-07-28 client mirrors from that body (they replace BASE_HEADERS' protocol version). */
+const MODERN_HEADERS: Record<string, string> = { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'echo' }
 
 export const BASE_HEADERS: Record<string, string> = {
   'content-type': 'application/json',
@@ -317,6 +326,17 @@ export const TARGETS: Target[] = [
     cmd: () => ['bun', 'bench/servers/mcprag.ts'],
     env: MCPRAG_ENV,
     prepare: sessionPrepared(ECHO_BODY),
+  },
+  {
+    kind: 'http',
+    key: 'mcprag-modern',
+    n: '4ᵐ',
+    label: 'mcprag as in 4ˢ, but an MCP 2026-07-28 request: no session, `_meta` envelope and Mcp-* headers checked, JSON reply',
+    runtime: bunVersion,
+    reply: 'JSON',
+    cmd: () => ['bun', 'bench/servers/mcprag.ts'],
+    env: MCPRAG_ENV,
+    prepare: async () => ({ headers: MODERN_HEADERS, body: ECHO_MODERN_BODY }),
   },
   {
     kind: 'http',

@@ -11,16 +11,22 @@ import type {
   ElicitUrlParams,
   HandlerContext,
 } from './context.ts'
-import { ErrorCode, McpError, ToolError } from './errors.ts'
+import type { RequestEnvelope } from './envelope.ts'
+import { ErrorCode, McpError, ToolError, missingCapability } from './errors.ts'
+import type { InputRound } from './input-round.ts'
 import { notification, type JsonRpcMessage, type Params, type RequestId } from './jsonrpc.ts'
 import type { PendingRequests } from './outbound.ts'
 import type { SessionState } from './session.ts'
-import { LOG_LEVELS, type ClientCapabilities, type LogLevel, type Principal, type TransportKind } from './types.ts'
+import { LOG_LEVELS, type ClientCapabilities, type Implementation, type LogLevel, type Principal, type TransportKind } from './types.ts'
 
 /** How a transport hands one message to the core and receives the messages related to it. */
 export interface Exchange {
   /** Absent for session-less requests. */
   session?: SessionState
+  /** A 2026-07-28 request: what it declares about its client (no session, no initialize). */
+  envelope?: RequestEnvelope
+  /** Aborts when the client gives up on the request (2026-07-28: it closed the response). */
+  signal?: AbortSignal
   principal: Principal
   transport: TransportKind
   /** Deliver a message related to the request being handled (progress, log, server request). */
@@ -51,22 +57,26 @@ export class Call implements HandlerContext {
   readonly #exchange: Exchange
   readonly #deps: CallDeps
   readonly #progressToken: string | number | undefined
+  /** 2026-07-28 requests only: where ctx.sample/elicit/listRoots find answers or ask for them. */
+  readonly #round: InputRound | undefined
   #lastProgress = -Infinity
 
   /** Made on first use: most calls finish without anyone asking for a signal. */
   #controller: AbortController | undefined
   #cancelled = false
 
-  constructor(exchange: Exchange, requestId: RequestId, params: Params | undefined, deps: CallDeps) {
+  constructor(exchange: Exchange, requestId: RequestId, params: Params | undefined, deps: CallDeps, round?: InputRound) {
     this.#exchange = exchange
     this.#deps = deps
     this.principal = exchange.principal
     this.session = exchange.session
-    this.clientCapabilities = exchange.session?.clientCapabilities ?? {}
+    this.clientCapabilities = exchange.envelope?.clientCapabilities ?? exchange.session?.clientCapabilities ?? {}
     this.requestId = requestId
     this.transport = exchange.transport
+    this.#round = round
     const token = (params?._meta as Record<string, unknown> | undefined)?.progressToken
     this.#progressToken = typeof token === 'string' || typeof token === 'number' ? token : undefined
+    exchange.signal?.addEventListener('abort', () => this.cancel(), { once: true })
   }
 
   get signal(): AbortSignal {
@@ -85,10 +95,19 @@ export class Call implements HandlerContext {
     if (this.#cancelled) return
     this.#cancelled = true
     this.#controller?.abort()
+    this.#round?.cancel()
   }
 
-  get clientInfo() {
-    return this.session?.clientInfo
+  get clientInfo(): Implementation | undefined {
+    return this.#exchange.envelope ? this.#exchange.envelope.clientInfo : this.session?.clientInfo
+  }
+
+  /**
+   * The handler's outcome. In a 2026-07-28 round it may instead reject with why the round stopped
+   * (input needed from the client, a refusal, cancellation): the handler itself is abandoned.
+   */
+  settle<T>(outcome: T | Promise<T>): T | Promise<T> {
+    return this.#round && outcome instanceof Promise ? this.#round.settle(outcome) : outcome
   }
 
   async send(message: JsonRpcMessage): Promise<void> {
@@ -108,7 +127,10 @@ export class Call implements HandlerContext {
   }
 
   async log(level: LogLevel, data: unknown, logger?: string): Promise<void> {
-    const min = this.session?.logLevel
+    const envelope = this.#exchange.envelope
+    // 2026-07-28: a request that names no level gets no log lines (levels are per request, no setLevel).
+    if (envelope && !envelope.logLevel) return
+    const min = envelope ? envelope.logLevel : this.session?.logLevel
     if (min && levelRank(level) < levelRank(min)) return
     const params: Params = { level, data }
     if (logger !== undefined) params.logger = logger
@@ -116,9 +138,9 @@ export class Call implements HandlerContext {
   }
 
   sample(params: CreateMessageParams, opts?: ClientRequestOptions): Promise<Record<string, unknown>> {
-    if (!this.clientCapabilities.sampling) throw new ToolError('The client did not declare the "sampling" capability')
+    if (!this.clientCapabilities.sampling) return this.#refuse('The client did not declare the "sampling" capability', { sampling: {} })
     if (params.tools && !this.clientCapabilities.sampling.tools)
-      throw new ToolError('The client did not declare the "sampling.tools" capability')
+      return this.#refuse('The client did not declare the "sampling.tools" capability', { sampling: { tools: {} } })
     return this.#request('sampling/createMessage', params as unknown as Params, opts)
   }
 
@@ -126,21 +148,22 @@ export class Call implements HandlerContext {
     const cap = this.clientCapabilities.elicitation
     // `elicitation: {}` means form mode only (2025-06-18 clients); 2025-11-25 may name the modes.
     if (!cap || (cap.url && !cap.form))
-      throw new ToolError('The client did not declare form-mode "elicitation" support')
+      return this.#refuse('The client did not declare form-mode "elicitation" support', { elicitation: { form: {} } })
     const body: Params = { message: params.message, requestedSchema: params.requestedSchema }
-    if (this.session && this.session.protocolVersion >= '2025-11-25') body.mode = 'form'
+    const version = this.#exchange.envelope?.protocolVersion ?? this.session?.protocolVersion
+    if (version !== undefined && version >= '2025-11-25') body.mode = 'form'
     return (await this.#request('elicitation/create', body, opts)) as unknown as ElicitResult
   }
 
   async elicitUrl(params: ElicitUrlParams, opts?: ClientRequestOptions): Promise<ElicitResult> {
     if (!this.clientCapabilities.elicitation?.url)
-      throw new ToolError('The client did not declare URL-mode elicitation ("elicitation.url")')
+      return this.#refuse('The client did not declare URL-mode elicitation ("elicitation.url")', { elicitation: { url: {} } })
     const body: Params = { mode: 'url', ...params }
     return (await this.#request('elicitation/create', body, opts)) as unknown as ElicitResult
   }
 
   async listRoots(opts?: ClientRequestOptions): Promise<{ uri: string; name?: string }[]> {
-    if (!this.clientCapabilities.roots) throw new ToolError('The client did not declare the "roots" capability')
+    if (!this.clientCapabilities.roots) return this.#refuse('The client did not declare the "roots" capability', { roots: {} })
     const result = await this.#request('roots/list', undefined, opts)
     return Array.isArray(result.roots) ? (result.roots as { uri: string; name?: string }[]) : []
   }
@@ -153,8 +176,29 @@ export class Call implements HandlerContext {
     this.#exchange.closeStream?.()
   }
 
+  /**
+   * A capability the client did not declare. 2025 era: a tool error (`isError`) the handler may
+   * catch. 2026-07-28: -32021 to the client, whatever the handler does with it (the spec's MUST).
+   */
+  #refuse(message: string, requiredCapabilities: ClientCapabilities): never | Promise<never> {
+    if (!this.#exchange.envelope) throw new ToolError(message)
+    const error = missingCapability(
+      `${message} in _meta["io.modelcontextprotocol/clientCapabilities"], and serving this request needs it: declare it, or call something that does not ask the client`,
+      requiredCapabilities,
+    )
+    if (this.#round) return this.#round.fail(error)
+    throw error
+  }
+
+  /** Ask the client: a server request on this call's stream (2025 era), or an input of the round (2026-07-28). */
+  #request(method: 'sampling/createMessage' | 'elicitation/create' | 'roots/list', params: Params | undefined, opts?: ClientRequestOptions): Promise<Record<string, unknown>> {
+    if (!this.#exchange.envelope) return this.#serverRequest(method, params, opts)
+    if (this.#round) return this.#round.ask(method, params, opts?.key)
+    throw new McpError(ErrorCode.InternalError, `"${method}" can only be asked while serving tools/call, prompts/get or resources/read`)
+  }
+
   /** Send a request to the client on this call's stream and wait for its answer. */
-  async #request(method: string, params: Params | undefined, opts?: ClientRequestOptions): Promise<Record<string, unknown>> {
+  async #serverRequest(method: string, params: Params | undefined, opts?: ClientRequestOptions): Promise<Record<string, unknown>> {
     const session = this.session
     if (!session) throw new ToolError(`"${method}" needs a session: initialize first`)
     if (this.#cancelled) throw new McpError(ErrorCode.ConnectionClosed, 'The request was cancelled')

@@ -28,6 +28,12 @@ export const ErrorCode = {
   /** Too many calls; `data.retry_after_s` says when to try again. */
   RateLimited: -32029,
   UrlElicitationRequired: -32042,
+  /** 2026-07-28: the Mcp-* / MCP-Protocol-Version headers are missing or disagree with the body. */
+  HeaderMismatch: -32020,
+  /** 2026-07-28: serving the request needs a client capability the request did not declare. */
+  MissingRequiredClientCapability: -32021,
+  /** 2026-07-28: the request names a protocol version this server does not serve. */
+  UnsupportedProtocolVersion: -32022,
 } as const
 
 export class McpError extends Error {
@@ -75,6 +81,10 @@ export class StoreUnavailable extends Error {
 
 /** Seconds a client should wait before retrying after `StoreUnavailable`. */
 export const STORE_RETRY_AFTER_S = 2
+
+/** A 2026-07-28 request needs a capability its `_meta` did not declare (`data` names it, as an object). */
+export const missingCapability = (message: string, requiredCapabilities: Record<string, unknown>) =>
+  new McpError(ErrorCode.MissingRequiredClientCapability, message, { requiredCapabilities })
 
 /** Thrown by a tool handler for a failure the model should see (becomes `isError: true`). */
 export class ToolError extends Error {

@@ -2,7 +2,9 @@
  * @module core/mcp-server
  * The protocol core: lifecycle, dispatch, cancellation and server-to-client requests. It knows no
  * transport, framework, runtime or database; transports hand it messages through an `Exchange`
- * and it returns responses as values.
+ * and it returns responses as values. Both protocol eras meet here: 2025 sessions (`initialize`,
+ * `handleRequest`) and 2026-07-28 requests that stand alone (`handleModernRequest`,
+ * `subscriptions`), served from the same registry, access policy and observers.
  */
 import type { Bus, Unsubscribe } from './bus.ts'
 import { Call, type CallDeps, type Exchange } from './call.ts'
@@ -18,19 +20,19 @@ import {
   type Params,
   type RequestId,
 } from './jsonrpc.ts'
-import { complete } from './methods/completion.ts'
-import type { Method, MethodDeps } from './methods/method.ts'
-import { getPrompt, listPrompts } from './methods/prompts.ts'
-import { listResourceTemplates, listResources, readResource, subscribe, unsubscribe } from './methods/resources.ts'
-import { callTool, listTools } from './methods/tools.ts'
+import type { MethodDeps } from './methods/method.ts'
+import { METHODS } from './methods/table.ts'
+import { ModernRequests } from './modern-requests.ts'
 import { PendingRequests } from './outbound.ts'
 import { SessionOutbox } from './outbox.ts'
 import { allowAll, type ToolAccess, type ToolCallObserver } from './ports.ts'
 import type { Registry } from './registry.ts'
+import { RequestStateSealer } from './request-state.ts'
 import type { SessionStore } from './session-store.ts'
 import type { SessionState } from './session.ts'
 import type { Streams } from './streams.ts'
-import { CANCEL, SESSION_ENDED, instanceInbox } from './topics.ts'
+import { Subscriptions } from './subscriptions.ts'
+import { CANCEL, RESOURCE_UPDATED, SESSION_ENDED, instanceInbox } from './topics.ts'
 import { isLogLevel, type ClientCapabilities, type Implementation, type Principal, type TransportKind } from './types.ts'
 import { DEFAULT_NEGOTIATED_VERSION, negotiateVersion } from './versions.ts'
 
@@ -45,9 +47,15 @@ export interface McpServerOptions {
   bus: Bus
   /** Identifies this process among instances sharing a bus. */
   instanceId: string
+  /**
+   * The server secret (MCPRAG_SECRET): signs pagination cursors and, through a key derived from
+   * it, seals 2026-07-28 `requestState`. Instances serving the same clients must share it.
+   */
   cursorSecret: string
   pageSize?: number
   clientRequestTimeoutMs?: number
+  /** How long a 2026-07-28 `requestState` may be echoed back (default 10 minutes). */
+  requestStateTtlMs?: number
   access?: ToolAccess
   observers?: ToolCallObserver[]
   now?: () => number
@@ -56,20 +64,6 @@ export interface McpServerOptions {
 
 const inflightKey = (sessionId: string | undefined, id: RequestId) => `${sessionId ?? ''}\u0000${typeof id}:${id}`
 
-// A Map, not an object literal: a method named "constructor" must not find Object.prototype.
-const METHODS = new Map<string, Method>(Object.entries({
-  'tools/list': listTools,
-  'tools/call': callTool,
-  'resources/list': listResources,
-  'resources/templates/list': listResourceTemplates,
-  'resources/read': readResource,
-  'resources/subscribe': subscribe,
-  'resources/unsubscribe': unsubscribe,
-  'prompts/list': listPrompts,
-  'prompts/get': getPrompt,
-  'completion/complete': complete,
-}))
-
 export class McpServer {
   readonly registry: Registry
   readonly info: Implementation
@@ -77,12 +71,17 @@ export class McpServer {
   readonly #deps: MethodDeps
   readonly #pending: PendingRequests
   readonly #inflight = new Map<string, Call>()
+  /** Numbers the in-flight entries of session-less requests. */
+  #sessionless = 0
   readonly #now: () => number
   readonly #unsubscribes: Unsubscribe[] = []
   readonly #capabilities: Params
   readonly #callDeps: CallDeps
   /** Where messages that belong to no request go; transports tell it which sessions they hold. */
   readonly outbox: SessionOutbox
+  /** 2026-07-28 `subscriptions/listen` streams held by this instance (fed by the bus). */
+  readonly subscriptions: Subscriptions
+  readonly #modern: ModernRequests
 
   constructor(opts: McpServerOptions) {
     this.#opts = opts
@@ -111,6 +110,17 @@ export class McpServer {
       logging: {},
       completions: {},
     }
+    this.#modern = new ModernRequests({
+      info: opts.info,
+      instructions: opts.instructions,
+      capabilities: this.#capabilities,
+      methods: this.#deps,
+      calls: this.#callDeps,
+      sealer: new RequestStateSealer(opts.cursorSecret),
+      requestStateTtlMs: opts.requestStateTtlMs ?? 600_000,
+      now: this.#now,
+    })
+    this.subscriptions = new Subscriptions({ bus: opts.bus, registry: opts.registry, info: opts.info })
     // Tools, resources and prompts are registered at boot on every instance alike; a change
     // announced here reaches the sessions every instance holds.
     opts.registry.onChange((kind) => {
@@ -135,18 +145,21 @@ export class McpServer {
       bus.onReconnect(() => void this.#collectReplies()),
     )
     await this.outbox.start()
+    await this.subscriptions.start()
   }
 
   async close(): Promise<void> {
     for (const u of this.#unsubscribes.splice(0)) u()
     this.outbox.close()
+    this.subscriptions.close()
     for (const c of this.#inflight.values()) c.cancel()
     this.#inflight.clear()
+    this.#modern.cancelAll()
   }
 
-  /** Requests running now on this instance, on any transport (shutdown waits for them). */
+  /** Requests running now on this instance, on any transport and in either era (shutdown waits for them). */
   get inFlight(): number {
-    return this.#inflight.size
+    return this.#inflight.size + this.#modern.inFlight
   }
 
   get capabilities(): Params {
@@ -227,7 +240,9 @@ export class McpServer {
     const impl = METHODS.get(method)
     if (!impl) return failure(id, methodNotFound(method).toJson())
 
-    const key = inflightKey(exchange.session?.id, id)
+    // A request without a session cannot be cancelled by id (no notification can name it) and its
+    // ids are the client's alone (REST always sends 1): a key of its own, so none hides another.
+    const key = exchange.session ? inflightKey(exchange.session.id, id) : `\u0000#${++this.#sessionless}`
     const call = new Call(exchange, id, request.params, this.#callDeps)
     this.#inflight.set(key, call)
     try {
@@ -245,6 +260,14 @@ export class McpServer {
     } finally {
       this.#inflight.delete(key)
     }
+  }
+
+  /**
+   * Handle one 2026-07-28 request: `exchange.envelope` holds its validated `_meta`, and there is no
+   * session. Returns the response, or undefined when the client cancelled it (closed its stream).
+   */
+  handleModernRequest(request: JsonRpcRequest, exchange: Exchange): Promise<JsonRpcResponse | undefined> {
+    return this.#modern.handle(request, exchange)
   }
 
   /** Handle a client notification. Unknown notifications are ignored, as JSON-RPC requires. */
@@ -330,11 +353,14 @@ export class McpServer {
     }
   }
 
-  /** Send `notifications/resources/updated` to every session subscribed to `uri`. */
+  /**
+   * Send `notifications/resources/updated` to every session subscribed to `uri`, and (through the
+   * bus) to every 2026-07-28 listen stream that asked for it, on any instance.
+   */
   async resourceUpdated(uri: string): Promise<void> {
     const ids = await this.#opts.sessions.subscribers(uri)
     const message = notification('notifications/resources/updated', { uri })
-    await Promise.all(ids.map((id) => this.outbox.toSession(id, message)))
+    await Promise.all([...ids.map((id) => this.outbox.toSession(id, message)), this.#opts.bus.publish(RESOURCE_UPDATED, { uri })])
   }
 
   /** Send a message that belongs to no request to one session. */

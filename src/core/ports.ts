@@ -26,7 +26,8 @@ export interface ToolCallEvent {
   sessionId?: string
   transport: string
   arguments: Record<string, unknown>
-  outcome: 'ok' | 'tool_error' | 'invalid_arguments' | 'denied' | 'failed' | 'cancelled'
+  /** `input_required`: a 2026-07-28 round that ended asking the client for input (the retry is a new call). */
+  outcome: 'ok' | 'tool_error' | 'invalid_arguments' | 'denied' | 'failed' | 'cancelled' | 'input_required'
   latencyMs: number
   detail?: string
 }

@@ -14,8 +14,19 @@ export const CANCEL = topic<{ sessionId: string; requestId: RequestId }>('cancel
  */
 export const SESSION_ENDED = topic<{ sessionId: string }>('session-ended')
 
-/** To every live session on every instance (list_changed). Lost: the client misses one change notice. */
+/**
+ * To every live session and every `subscriptions/listen` stream (2026-07-28), on every instance
+ * (list_changed). Lost: the client misses one change notice.
+ */
 export const BROADCAST = topic<JsonRpcMessage>('broadcast')
+
+/**
+ * A resource changed (`ctx.resourceUpdated`): every instance tells the 2026-07-28
+ * `subscriptions/listen` streams it holds that asked for the URI. Sessions of the 2025 era are
+ * told through their stream logs instead (`SessionStore.subscribers`). Lost: those listeners miss
+ * one update notice.
+ */
+export const RESOURCE_UPDATED = topic<{ uri: string }>('resource-updated')
 
 /** Auth sessions revoked (logout): streams and sockets they opened close. Lost: the periodic sweep closes them. */
 export const AUTH_REVOKED = topic<{ authSessionId: string }>('auth-revoked')

@@ -1,7 +1,8 @@
 /**
  * @module core/versions
- * Protocol revisions this server speaks in the initialize-based (stateful) era, newest first.
- * `2026-07-28` is deliberately absent: answering `initialize` with it breaks SDK 1.x clients.
+ * Protocol revisions this server speaks, per era. The initialize-based (stateful) era is listed
+ * newest first; `2026-07-28` is deliberately absent from it: answering `initialize` with it breaks
+ * SDK 1.x clients. The per-request era (2026-07-28: no initialize, no session) has its own list.
  */
 export const SUPPORTED_PROTOCOL_VERSIONS = ['2025-11-25', '2025-06-18', '2025-03-26', '2024-11-05'] as const
 export type ProtocolVersion = (typeof SUPPORTED_PROTOCOL_VERSIONS)[number]
@@ -26,4 +27,22 @@ export function versionAtLeast(v: string, min: ProtocolVersion): boolean {
 /** JSON-RPC batches were part of one revision only: 2025-03-26 added them, 2025-06-18 removed them. */
 export function allowsBatches(v: string): boolean {
   return v === '2025-03-26'
+}
+
+/** Revisions served per request, without initialize or a session (`server/discover` lists them). */
+export const MODERN_PROTOCOL_VERSIONS = ['2026-07-28'] as const
+const FIRST_MODERN_VERSION = '2026-07-28'
+const REVISION_DATE = /^\d{4}-\d{2}-\d{2}$/
+
+/**
+ * Whether a revision named in an MCP-Protocol-Version header claims the per-request era: a date
+ * from 2026-07-28 on (a later one is served, or refused with -32022, by the modern rules). Other
+ * values ("latest", an old date) stay legacy, refused as an unsupported 2025-era header.
+ */
+export function namesModernVersion(v: string | null): boolean {
+  return v !== null && v >= FIRST_MODERN_VERSION && REVISION_DATE.test(v)
+}
+
+export function isServedModernVersion(v: string): boolean {
+  return (MODERN_PROTOCOL_VERSIONS as readonly string[]).includes(v)
 }

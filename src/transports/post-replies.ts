@@ -2,8 +2,10 @@
  * @module transports/post-replies
  * How Streamable HTTP answers the requests of one POST: JSON when they finish without sending
  * anything related, otherwise (or when they run long) an SSE stream — resumable through
- * `Streams` inside a session, written directly when there is no session to resume with.
+ * `Streams` inside a session, written directly when there is no session to resume with (the
+ * stateless mode, and every 2026-07-28 request).
  */
+import type { RequestEnvelope } from '../core/envelope.ts'
 import { ErrorCode } from '../core/errors.ts'
 import { failure, type JsonRpcMessage, type JsonRpcRequest, type JsonRpcResponse } from '../core/jsonrpc.ts'
 import type { Exchange, McpServer } from '../core/mcp-server.ts'
@@ -116,36 +118,59 @@ export class PostReplies {
    * A request with no session: JSON unless it sends something related, then an SSE stream
    * written directly (nothing to resume: without a session no GET can come back for it).
    */
-  async stateless(
+  stateless(request: JsonRpcRequest, principal: Principal, cors: Readonly<Record<string, string>>, disableIdleTimeout: () => void): Promise<Response> {
+    return this.direct(request, principal, cors, disableIdleTimeout)
+  }
+
+  /**
+   * Answer one request handled outside any session: JSON unless it sends something related, then
+   * an SSE stream written directly. With `modern`, it is a 2026-07-28 request (its envelope): a
+   * client that closes the stream cancels it (`abort`), and `statusOf` picks the HTTP status of a
+   * JSON answer.
+   */
+  async direct(
     request: JsonRpcRequest,
     principal: Principal,
     cors: Readonly<Record<string, string>>,
     disableIdleTimeout: () => void,
+    modern?: { envelope: RequestEnvelope; abort: AbortController; statusOf(response: JsonRpcResponse): number },
   ): Promise<Response> {
     let sse: SseStream | undefined
+    let answered = false
     let upgrade: (() => void) | undefined
     const upgraded = new Promise<'sse'>((resolve) => (upgrade = () => resolve('sse')))
+    const onClose = modern
+      ? () => {
+          this.#o.streamClosed()
+          if (!answered) modern.abort.abort()
+        }
+      : this.#o.streamClosed
     const stream = (): SseStream => {
       if (!sse) {
         this.#o.streamOpened()
-        sse = new SseStream({ keepAliveMs: this.#o.keepAliveMs, onClose: this.#o.streamClosed })
+        sse = new SseStream({ keepAliveMs: this.#o.keepAliveMs, onClose })
         sse.comment('open')
         upgrade!()
       }
       return sse
     }
-    const exchange: Exchange = {
-      principal,
-      transport: 'streamable-http',
-      send: (message: JsonRpcMessage) => stream().event(JSON.stringify(message), { event: 'message' }),
-    }
-    const done = this.#o.core.handleRequest(request, exchange).then((r) => [r])
+    const send = (message: JsonRpcMessage) => stream().event(JSON.stringify(message), { event: 'message' })
+    const { core } = this.#o
+    const done = (
+      modern
+        ? core.handleModernRequest(request, { principal, transport: 'streamable-http', envelope: modern.envelope, signal: modern.abort.signal, send })
+        : core.handleRequest(request, { principal, transport: 'streamable-http', send })
+    ).then((r) => [r])
     const slow = this.#slow.watch(stream)
     const first = await Promise.race([done, upgraded])
     this.#slow.unwatch(slow)
-    if (first !== 'sse') return jsonReply(first, false, cors)
+    if (first !== 'sse') {
+      answered = true
+      return jsonReply(first, false, cors, modern?.statusOf)
+    }
     disableIdleTimeout()
     void done.then(([response]) => {
+      answered = true
       if (response) sse!.event(JSON.stringify(response), { event: 'message' })
       sse!.close()
     })
@@ -154,12 +179,17 @@ export class PostReplies {
 }
 
 /** The JSON answer to the requests of one POST; 202 when every one was cancelled (no response is due). */
-function jsonReply(responses: (JsonRpcResponse | undefined)[], isBatch: boolean, cors: Readonly<Record<string, string>>): Response {
+function jsonReply(
+  responses: (JsonRpcResponse | undefined)[],
+  isBatch: boolean,
+  cors: Readonly<Record<string, string>>,
+  statusOf?: (response: JsonRpcResponse) => number,
+): Response {
   if (!isBatch) {
     const only = responses[0]
     if (only === undefined) return new Response(null, { status: 202, headers: cors })
     const stepUp = stepUpChallenge(only)
-    return stepUp ? json(403, only, { ...cors, 'www-authenticate': stepUp }) : json(200, only, cors)
+    return stepUp ? json(403, only, { ...cors, 'www-authenticate': stepUp }) : json(statusOf ? statusOf(only) : 200, only, cors)
   }
   const answered = responses.filter((r): r is JsonRpcResponse => r !== undefined)
   return answered.length === 0 ? new Response(null, { status: 202, headers: cors }) : json(200, answered, cors)

@@ -5,20 +5,27 @@
  * the session. A request is answered with JSON unless, while it runs, it sends something related
  * (progress, a log line, a server request): then the reply becomes an SSE stream.
  *
+ * The same endpoint serves MCP 2026-07-28, routed per request: a POST that claims it (a protocol
+ * version in `params._meta`, or a 2026-07-28-or-later MCP-Protocol-Version header) is served
+ * without a session by `modern-http.ts`. Everything else — initialize, session traffic, posted
+ * responses, batches — keeps the 2025 behaviour exactly.
+ *
  * POST, GET and DELETE are mounted as Bun-native routes (see `routes()`), outside Elysia's
  * per-request context and hooks: this is the hot path, and the benchmark (BENCHMARKS.md) showed
  * the framework hooks costing more than the protocol work. OPTIONS and other methods go through
  * Elysia (`plugin()`).
  */
 import { Elysia } from 'elysia'
+import { claimsEnvelope } from '../core/envelope.ts'
 import { ErrorCode } from '../core/errors.ts'
 import { classify, failure, type Classified, type JsonRpcRequest } from '../core/jsonrpc.ts'
 import type { Exchange } from '../core/mcp-server.ts'
 import type { SessionState } from '../core/session.ts'
 import { STANDALONE_STREAM, parseEventId } from '../core/streams.ts'
 import type { Principal } from '../core/types.ts'
-import { allowsBatches } from '../core/versions.ts'
+import { allowsBatches, namesModernVersion } from '../core/versions.ts'
 import { acceptChecker, isJsonContentType, parseJsonBody, protocolVersionProblem, readBody, rpcErrorResponse } from './http-guard.ts'
+import { ModernHttp } from './modern-http.ts'
 import { meteredRoute, type NativeRoute, type RequestMeter } from './native-route.ts'
 import { PostReplies, json } from './post-replies.ts'
 import { openSseReply, type SseReplyOptions } from './sse-reply.ts'
@@ -50,6 +57,7 @@ export class StreamableHttpTransport {
   #openStreams = 0
   #heldSessions = 0
   readonly #replies: PostReplies
+  readonly #modern: ModernHttp
 
   constructor(opts: StreamableHttpOptions) {
     this.#o = opts
@@ -72,6 +80,14 @@ export class StreamableHttpTransport {
       streams: opts.streams,
       keepAliveMs: opts.keepAliveMs,
       reply: this.#reply,
+      streamOpened: () => void this.#openStreams++,
+      streamClosed: () => void this.#openStreams--,
+    })
+    this.#modern = new ModernHttp({
+      core: opts.core,
+      replies: this.#replies,
+      keepAliveMs: opts.keepAliveMs,
+      revocations: opts.revocations,
       streamOpened: () => void this.#openStreams++,
       streamClosed: () => void this.#openStreams--,
     })
@@ -137,6 +153,15 @@ export class StreamableHttpTransport {
     const items = isBatch ? (parsed as unknown[]).map(classify) : [classify(parsed)]
     if (items.length === 0) return rpcErrorResponse(400, ErrorCode.InvalidRequest, 'Invalid Request: an empty batch', cors)
     for (const item of items) if (item.kind === 'invalid') return json(400, failure(item.id, item.error), cors)
+    if (!isBatch) {
+      // Era routing (2026-07-28 `versioning`): a request that claims the per-request era is served
+      // by its rules, whatever else it says; a broken claim gets a 2026 error, never the 2025 path.
+      const only = items[0]!
+      if ((only.kind === 'request' || only.kind === 'notification') && (claimsEnvelope(only.message.params) || namesModernVersion(request.headers.get('mcp-protocol-version'))))
+        return this.#modern.post(request, only.message, principal, cors, disableIdleTimeout)
+    } else if (items.some((i) => (i.kind === 'request' || i.kind === 'notification') && claimsEnvelope(i.message.params))) {
+      return rpcErrorResponse(400, ErrorCode.InvalidRequest, 'Invalid Request: JSON-RPC batches cannot carry 2026-07-28 requests; POST each request on its own', cors)
+    }
 
     const initialize = items.find((i) => i.kind === 'request' && i.message.method === 'initialize') as
       | Extract<Classified, { kind: 'request' }>
@@ -202,6 +227,7 @@ export class StreamableHttpTransport {
     const admitted = this.#o.guard.admit(request)
     if (admitted instanceof Response) return admitted
     const cors = admitted
+    if (namesModernVersion(request.headers.get('mcp-protocol-version'))) return notInModernEra(request.method, cors)
     if (!acceptsEventStream(request))
       return rpcErrorResponse(406, ErrorCode.ConnectionClosed, 'Not Acceptable: the Accept header must list text/event-stream', cors)
     const principal = await this.#o.authenticate(request)
@@ -260,6 +286,7 @@ export class StreamableHttpTransport {
     const { guard, core } = this.#o
     const admitted = guard.admit(request)
     if (admitted instanceof Response) return admitted
+    if (namesModernVersion(request.headers.get('mcp-protocol-version'))) return notInModernEra(request.method, admitted)
     const principal = await this.#o.authenticate(request)
     if (principal instanceof Response) return principal
     const found = await this.#session(request, principal, admitted)
@@ -268,6 +295,15 @@ export class StreamableHttpTransport {
     return new Response(null, { status: 200, headers: admitted })
   }
 }
+
+/** 2026-07-28 has no GET stream and no session to DELETE (SM-01): 405, saying what replaces them. */
+const notInModernEra = (method: string, cors: Readonly<Record<string, string>>) =>
+  rpcErrorResponse(
+    405,
+    ErrorCode.ConnectionClosed,
+    `Method ${method} is not part of MCP 2026-07-28: POST each request; for change notifications, POST subscriptions/listen`,
+    { ...cors, allow: 'POST' },
+  )
 
 const unknownEvent = (cors: Readonly<Record<string, string>>) =>
   rpcErrorResponse(400, ErrorCode.InvalidRequest, 'Bad Request: Last-Event-ID does not name an event of this session', cors)

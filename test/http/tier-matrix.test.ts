@@ -5,7 +5,8 @@
  * only with a fresh MFA on the calling session, may run; the others are refused with the same
  * reason on every transport, and anonymous callers are refused (401) before any session or socket
  * exists. Lists show exactly the tools at or below the caller's tier. A tool added to the registry
- * joins the matrix by itself.
+ * joins the matrix by itself. Streamable HTTP is asked twice: in a 2025 session, and with MCP
+ * 2026-07-28 requests that stand alone (no session: the bearer token is all there is).
  *
  * Each signed-in caller holds one connection per MCP transport for the whole file: a Streamable
  * HTTP session, a legacy SSE stream (bearer header on the GET and on every POST) and a WebSocket
@@ -19,6 +20,7 @@ import type { Tier } from '../../src/core/types.ts'
 import { bearer, enrolTotp, mcpCall, mcpSession, restPost, signIn, startHarness, wsTicketUrl, type Harness, type McpSession } from '../_utils/auth.ts'
 import { post } from '../_utils/http.ts'
 import { openLegacyStream, postMessage } from '../_utils/legacy-sse.ts'
+import { modernCall, modernRequest } from '../_utils/modern.ts'
 import { McpSocket, upgradeRequest } from '../_utils/ws.ts'
 
 type Caller = 'anonymous' | 'public' | 'user' | 'admin without MFA' | 'admin with MFA'
@@ -67,8 +69,8 @@ function sample(p: Record<string, unknown>): unknown {
   }
 }
 
-type Transport = 'Streamable HTTP' | 'legacy SSE' | 'WebSocket'
-const TRANSPORTS: Transport[] = ['Streamable HTTP', 'legacy SSE', 'WebSocket']
+type Transport = 'Streamable HTTP' | 'Streamable HTTP 2026-07-28' | 'legacy SSE' | 'WebSocket'
+const TRANSPORTS: Transport[] = ['Streamable HTTP', 'Streamable HTTP 2026-07-28', 'legacy SSE', 'WebSocket']
 
 /** One signed-in caller's connection on one MCP transport: send a request, get its JSON-RPC response. */
 type Rpc = (method: string, params: Record<string, unknown>) => Promise<Record<string, unknown>>
@@ -88,6 +90,14 @@ async function streamableRpc(token: string): Promise<Rpc> {
     const res = await mcpCall(h, session, method, params, nextId++)
     expect(res.status).toBe(200)
     return res.body
+  }
+}
+
+async function modernRpc(token: string): Promise<Rpc> {
+  return async (method, params) => {
+    const reply = await modernCall(`${h.url}/mcp`, method, params, { id: nextId++, auth: bearer(token) })
+    expect(reply.status).toBe(200)
+    return reply.body as Record<string, unknown>
   }
 }
 
@@ -115,6 +125,7 @@ async function webSocketRpc(token: string): Promise<Rpc> {
 
 const CONNECT: Record<Transport, (token: string) => Promise<Rpc>> = {
   'Streamable HTTP': streamableRpc,
+  'Streamable HTTP 2026-07-28': modernRpc,
   'legacy SSE': legacySseRpc,
   WebSocket: webSocketRpc,
 }
@@ -125,14 +136,16 @@ async function anonymousRefusals(method: string, params: Record<string, unknown>
   // To a live legacy session (the user's): a session id is not a credential.
   const message = await postMessage(sseEndpoints.get('user')!, { jsonrpc: '2.0', id: nextId++, method, params })
   for (const res of [stream, message]) expect(res.headers.get('www-authenticate')).toContain('resource_metadata=')
+  const modern = modernRequest(method, params)
   return {
     'Streamable HTTP': (await post(`${h.url}/mcp`, { jsonrpc: '2.0', id: 1, method, params })).status,
+    'Streamable HTTP 2026-07-28': (await post(`${h.url}/mcp`, modern.body, modern.headers)).status,
     'legacy SSE': stream.status,
     'legacy SSE POST': message.status,
     WebSocket: (await upgradeRequest(`${h.url}/mcp/ws`)).status,
   }
 }
-const ALL_401 = { 'Streamable HTTP': 401, 'legacy SSE': 401, 'legacy SSE POST': 401, WebSocket: 401 }
+const ALL_401 = { 'Streamable HTTP': 401, 'Streamable HTTP 2026-07-28': 401, 'legacy SSE': 401, 'legacy SSE POST': 401, WebSocket: 401 }
 
 beforeAll(async () => {
   h = await startHarness()
@@ -209,7 +222,7 @@ describe('calls', () => {
       })
 
       if (c === 'anonymous') {
-        test(`${name} × anonymous over Streamable HTTP, legacy SSE and WebSocket: 401 before any session`, async () => {
+        test(`${name} × anonymous over Streamable HTTP (both eras), legacy SSE and WebSocket: 401 before any session`, async () => {
           const tool = h.server.registry.getTool(name)!
           expect(await anonymousRefusals('tools/call', { name, arguments: sampleArgs(tool.definition.inputSchema ?? {}) })).toEqual(ALL_401)
         })

@@ -1,32 +1,10 @@
 /**
- * The MCP Inspector CLI, a third-party client, over legacy HTTP+SSE. It needs Node ≥ 22.19; the
- * devDependency `node` (npm package node@22) installs one into node_modules, so `bun install`
- * provides everything and the test itself downloads nothing. If that binary is missing or too
- * old, it falls back to `npx -p node@22` (slower: a first run fetches from the npm registry).
+ * The MCP Inspector CLI, a third-party client, over legacy HTTP+SSE (see test/_utils/inspector.ts
+ * for how it is run). Its 2026-07-28 mode is in inspector.modern.test.ts.
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test'
-import { existsSync } from 'node:fs'
+import { inspectorCommand, run } from '../_utils/inspector.ts'
 import { startTestServer } from '../_utils/server.ts'
-
-const LOCAL_NODE = 'node_modules/node/bin/node'
-const LOCAL_INSPECTOR = 'node_modules/@modelcontextprotocol/inspector/clients/launcher/build/index.js'
-const INSPECTOR_VERSION = '2.12.0'
-
-async function run(cmd: string[]): Promise<{ code: number; out: string; err: string }> {
-  const proc = Bun.spawn(cmd, { stdout: 'pipe', stderr: 'pipe', stdin: 'ignore', env: { ...process.env, CI: 'true' } })
-  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited])
-  return { code, out, err }
-}
-
-/** `node <inspector>` with a Node that satisfies the Inspector's engines field. */
-async function inspectorCommand(): Promise<string[]> {
-  if (existsSync(LOCAL_NODE) && existsSync(LOCAL_INSPECTOR)) {
-    const version = (await run([LOCAL_NODE, '--version'])).out.trim()
-    const [major = 0, minor = 0] = version.slice(1).split('.').map(Number)
-    if (major > 22 || (major === 22 && minor >= 19)) return [LOCAL_NODE, LOCAL_INSPECTOR]
-  }
-  return ['npx', '--yes', '-p', 'node@22', '-p', `@modelcontextprotocol/inspector@${INSPECTOR_VERSION}`, '--', 'inspector']
-}
 
 let server: Awaited<ReturnType<typeof startTestServer>>
 beforeAll(async () => {

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import type { MemoryStreams } from '../../src/stores/memory/memory-streams.ts'
 import { registerContractTools, WHOAMI_TOOL } from '../_utils/contract-tools.ts'
 import { openLegacyStream, postMessage } from '../_utils/legacy-sse.ts'
+import { modernRequest } from '../_utils/modern.ts'
 import { startTestServer } from '../_utils/server.ts'
 import { until } from '../_utils/wait.ts'
 
@@ -87,6 +88,20 @@ describe('messages', () => {
     await postMessage(endpoint, initialize(3))
     expect(await sse.reply(3)).toMatchObject({ error: { code: -32600 } })
     await sse.close()
+  })
+
+  test('the transport stays on the 2025 revisions: a 2026-07-28 envelope is served by the session, a 2026-07-28 header refused', async () => {
+    const { sse, endpoint } = await openLegacyStream(`${server.url}/sse`)
+    try {
+      const { body, headers } = modernRequest('tools/call', { name: 'echo', arguments: { text: 'still 2025' } }, { id: 'm', headers: { 'mcp-protocol-version': null } })
+      expect((await postMessage(endpoint, body, headers)).status).toBe(202)
+      expect(await sse.reply('m')).toEqual({ jsonrpc: '2.0', id: 'm', result: { content: [{ type: 'text', text: 'still 2025' }] } })
+      const claimed = await postMessage(endpoint, body, { ...headers, 'mcp-protocol-version': '2026-07-28' })
+      expect(claimed.status).toBe(400)
+      expect(((await claimed.json()) as { error: { message: string } }).error.message).toContain('unsupported MCP-Protocol-Version "2026-07-28"')
+    } finally {
+      await sse.close()
+    }
   })
 
   test('a fresh stream is usable before initialize (what a reconnected client relies on, LS-07)', async () => {

@@ -252,9 +252,16 @@ describe('sessions (SH-13…SH-17, LC-13)', () => {
   })
 
   test('an unsupported MCP-Protocol-Version header is 400 listing the supported ones; an absent one is accepted', async () => {
-    for (const version of ['1999-01-01', '2026-07-28', 'latest'])
+    for (const version of ['1999-01-01', '2025-13-99', 'latest'])
       expectRejected(await send(rpc('ping'), { ...session.headers, 'mcp-protocol-version': version }), 400, -32000, new RegExp(`unsupported MCP-Protocol-Version "${version}".*supported: 2025-11-25`))
     expect((await send(rpc('ping'), { 'mcp-session-id': session.id })).status).toBe(200)
+  })
+
+  test('a 2026-07-28 MCP-Protocol-Version header claims the per-request era: without the _meta envelope it is 400 -32602, never served as the session', async () => {
+    const a = await send(rpc('ping'), { ...session.headers, 'mcp-protocol-version': '2026-07-28' })
+    expect(a.status).toBe(400)
+    expect(a.body).toMatchObject({ id: 1, error: { code: -32602 } })
+    expect(a.body.error?.message).toContain('"params._meta"')
   })
 
   test('legacy requests carrying Mcp-Method and Mcp-Name headers (as mcp-remote sends) are served normally', async () => {

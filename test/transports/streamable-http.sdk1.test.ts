@@ -325,10 +325,15 @@ describe('with MCPRAG_PAGE_SIZE=2', () => {
     expect(toolNames).toEqual(registered)
     expect(pages).toBe(Math.ceil(registered.length / 2))
 
-    const first = await client.listPrompts()
-    expect(first.prompts.length).toBe(2)
-    const second = await client.listPrompts({ cursor: first.nextCursor! })
-    expect([...first.prompts, ...second.prompts].map((p) => p.name)).toEqual(server.registry.prompts().map((p) => p.name))
+    const promptNames: string[] = []
+    cursor = undefined
+    do {
+      const page = await client.listPrompts(cursor ? { cursor } : {})
+      expect(page.prompts.length).toBeLessThanOrEqual(2)
+      promptNames.push(...page.prompts.map((p) => p.name))
+      cursor = page.nextCursor
+    } while (cursor)
+    expect(promptNames).toEqual(server.registry.prompts().map((p) => p.name))
 
     const resources = await client.listResources()
     expect(resources.resources.length).toBe(2)

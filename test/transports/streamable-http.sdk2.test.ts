@@ -3,9 +3,9 @@
  * legacy negotiation mode (initialize handshake), against a real server on a loopback port.
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test'
-import { Client, ResourceNotFoundError, StreamableHTTPClientTransport } from '@modelcontextprotocol/client'
-import { PNG_BASE64 } from '../../src/fixtures/conformance.ts'
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client'
 import { LATEST } from '../_utils/http.ts'
+import { expectPromptWithArguments, expectResourcesRead } from '../_utils/sdk2-checks.ts'
 import { startTestServer } from '../_utils/server.ts'
 import { until } from '../_utils/wait.ts'
 
@@ -53,28 +53,13 @@ test('SDK 2.x lists tools and calls one with progress reported through onprogres
 
 test('SDK 2.x reads text, binary and templated resources, and an unknown one is recognised as resource-not-found', async () => {
   const { client } = await connect()
-  expect((await client.readResource({ uri: 'test://static-text' })).contents).toEqual([
-    { uri: 'test://static-text', mimeType: 'text/plain', text: 'This is the content of the static text resource.' },
-  ])
-  expect((await client.readResource({ uri: 'test://static-binary' })).contents).toEqual([
-    { uri: 'test://static-binary', mimeType: 'image/png', blob: PNG_BASE64 },
-  ])
-  const templated = await client.readResource({ uri: 'test://template/7/data' })
-  expect(JSON.parse((templated.contents[0] as { text: string }).text)).toMatchObject({ id: '7' })
-  const err = await client.readResource({ uri: 'test://missing' }).then(
-    () => undefined,
-    (e: unknown) => e,
-  )
-  // The 2.x client rebuilds a -32002 whose data carries the uri as ResourceNotFoundError.
-  expect(err).toBeInstanceOf(ResourceNotFoundError)
-  expect((err as ResourceNotFoundError).uri).toBe('test://missing')
+  await expectResourcesRead(client)
   await client.close()
 })
 
 test('SDK 2.x gets a prompt with arguments', async () => {
   const { client } = await connect()
-  const prompt = await client.getPrompt({ name: 'test_prompt_with_arguments', arguments: { arg1: 'one', arg2: 'two' } })
-  expect(prompt.messages).toEqual([{ role: 'user', content: { type: 'text', text: "Prompt with arguments: arg1='one', arg2='two'" } }])
+  await expectPromptWithArguments(client)
   await client.close()
 })
 

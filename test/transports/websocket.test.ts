@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import net from 'node:net'
 import { registerContractTools, WHOAMI_TOOL } from '../_utils/contract-tools.ts'
+import { modernRequest } from '../_utils/modern.ts'
 import { startTestServer } from '../_utils/server.ts'
 import { until } from '../_utils/wait.ts'
 import { upgradeRequest, WsPeer } from '../_utils/ws.ts'
@@ -113,6 +114,18 @@ describe('the session', () => {
     expect(await peer.reply(0)).toMatchObject({ result: { protocolVersion: '2025-11-25', serverInfo: { name: 'mcprag' } } })
     peer.send({ ...INIT, id: 3 })
     expect(await peer.reply(3)).toMatchObject({ error: { code: -32600 } })
+    peer.ws.close()
+  })
+
+  test('the socket stays on the 2025 revisions: a message carrying the 2026-07-28 envelope is served by its session', async () => {
+    const peer = new WsPeer(wsUrl, 'mcp')
+    await peer.opened()
+    await session(peer)
+    const { body } = modernRequest('tools/call', { name: 'echo', arguments: { text: 'still 2025' } }, { id: 'm' })
+    peer.send(body)
+    expect(await peer.reply('m')).toEqual({ jsonrpc: '2.0', id: 'm', result: { content: [{ type: 'text', text: 'still 2025' }] } })
+    peer.send(modernRequest('server/discover', {}, { id: 'd' }).body)
+    expect(await peer.reply('d')).toMatchObject({ error: { code: -32601 } })
     peer.ws.close()
   })
 

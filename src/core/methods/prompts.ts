@@ -28,6 +28,6 @@ export const getPrompt: Method = async (params, call, deps) => {
   }
   const missing = (prompt.arguments ?? []).filter((a) => a.required && args[a.name] === undefined).map((a) => a.name)
   if (missing.length) throw invalidParams(`Prompt ${name} is missing required arguments: ${missing.join(', ')}`, { missing })
-  const result = await prompt.get(args, call)
+  const result = await call.settle(prompt.get(args, call))
   return result as unknown as Params
 }

@@ -1,7 +1,8 @@
 /**
  * @module core/methods/resources
  * `resources/list`, `resources/templates/list`, `resources/read`, `resources/subscribe` and
- * `resources/unsubscribe`. An unknown URI is `-32002` with the URI in `data` (2025 era).
+ * `resources/unsubscribe`. An unknown URI is `-32002` with the URI in `data` (2025 era; 2026-07-28
+ * requests get -32602 with the same `data`, see `modern-requests.ts`).
  */
 import { ErrorCode, McpError, invalidParams } from '../errors.ts'
 import type { Params } from '../jsonrpc.ts'
@@ -34,11 +35,11 @@ export const readResource: Method = async (params, call, deps) => {
   const uri = requireString(params, 'uri', 'resources/read')
   let contents: ResourceContents[]
   const direct = deps.registry.getResource(uri)
-  if (direct) contents = await direct.read(uri, call)
+  if (direct) contents = await call.settle(direct.read(uri, call))
   else {
     const hit = deps.registry.matchTemplate(uri)
     if (!hit) throw notFound(uri)
-    contents = await hit.template.definition.read(uri, hit.vars, call)
+    contents = await call.settle(hit.template.definition.read(uri, hit.vars, call))
   }
   // An empty `contents` is not a valid answer: the resource exists but had nothing to say.
   if (!Array.isArray(contents) || contents.length === 0) throw notFound(uri)

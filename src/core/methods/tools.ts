@@ -4,6 +4,7 @@
  * arguments and tool failures are `isError: true` results the model can read (SEP-1303).
  */
 import { ErrorCode, McpError, ToolError, invalidParams } from '../errors.ts'
+import { InputRequiredSignal } from '../input-round.ts'
 import type { Params } from '../jsonrpc.ts'
 import type { ToolCallEvent } from '../ports.ts'
 import type { CallToolResult } from '../types.ts'
@@ -58,7 +59,7 @@ export const callTool: Method = async (params, call, deps) => {
   }
   try {
     let raw = tool.definition.handler(args as Record<string, unknown>, call)
-    if (raw instanceof Promise) raw = await raw
+    if (raw instanceof Promise) raw = await call.settle(raw)
     if (call.cancelled) {
       observe('cancelled')
       return undefined
@@ -70,6 +71,11 @@ export const callTool: Method = async (params, call, deps) => {
     if (call.cancelled) {
       observe('cancelled')
       return undefined
+    }
+    // 2026-07-28: the handler asked the client for input; this round ends with `input_required`.
+    if (err instanceof InputRequiredSignal) {
+      observe('input_required')
+      throw err
     }
     if (err instanceof ToolError) {
       observe('tool_error', err.message)
