@@ -103,6 +103,7 @@ async function build(config: Config, stack: AsyncDisposableStack): Promise<Runni
   // The gauges are read at scrape time (after listening) from the transports built below.
   const metrics: ServerMetrics = new ServerMetrics({
     version: SERVER_VERSION,
+    instanceId,
     transportOf: (route) => transportRoutes.get(route),
     sessions: () => transports.sessions(),
     streams: () => transports.streams(),

@@ -30,6 +30,8 @@ interface RouteSeries {
 
 export interface ServerMetricsOptions {
   version: string
+  /** Tells instances sharing a store apart (the id in server request ids and heartbeats). */
+  instanceId: string
   /** Which transport a route pattern belongs to; anything else is `rest`. */
   transportOf: (route: string) => TransportKind | undefined
   /** Live sessions per transport on this instance, read at scrape time. */
@@ -66,7 +68,7 @@ export class ServerMetrics implements ToolCallObserver {
     this.#toolDurations = r.register(new Histogram('mcprag_tool_call_duration_seconds', 'Tool call latency by tool', ['tool'], LATENCY_BUCKETS_S))
     this.#authFailures = r.register(new Counter('mcprag_auth_failures', 'Refused credentials and auth abuse (audit kinds: token_rejected, login_failed, mfa_failed, rate_limited, …)', ['reason']))
     const draining = r.register(new Gauge('mcprag_draining', '1 once shutdown began (readiness answers 503), else 0'))
-    r.register(new Gauge('mcprag_build_info', 'Always 1; the version is a label', ['version'])).with(opts.version).value = 1
+    r.register(new Gauge('mcprag_build_info', 'Always 1; the version and this process\'s instance id (random per start) are labels', ['version', 'instance'])).with(opts.version, opts.instanceId).value = 1
 
     r.onCollect(() => {
       inFlight.with().value = this.#inFlight

@@ -44,8 +44,11 @@ function routed(to: (body: string) => number, seen: number[] = []) {
 const isClientReply = (body: string) => /^\{?[^]*"(result|error)"/.test(body) && !body.includes('"method"')
 
 describe.skipIf(!canRunCluster)('routing with no stickiness', () => {
-  test('each instance says at boot that its Redis keeps nothing on disk (this one runs without AOF or RDB)', () => {
+  test('each instance says at boot that its Redis keeps nothing on disk (this one runs without AOF or RDB), and has an id of its own', async () => {
     for (const i of cluster.instances) expect(i.output.join('')).toContain('warning: Redis does not persist')
+    const ids = await Promise.all(cluster.instances.map(async (i) => /mcprag_build_info\{[^}]*instance="([^"]+)"/.exec(await (await fetch(`${i.url}/metrics`)).text())?.[1]))
+    expect(new Set(ids).size).toBe(3)
+    for (const [n, i] of cluster.instances.entries()) expect(i.output.join('')).toContain(`instance ${ids[n]}`)
   })
 
   test('the SDK 1.x client through nginx: 30 calls on one session, served by every instance, with progress', async () => {
