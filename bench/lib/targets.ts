@@ -180,6 +180,16 @@ function cli(args: string[], env: Record<string, string>): { ok: boolean; out: s
   return { ok: r.exitCode === 0, out: r.stdout.toString().trim(), err: r.stderr.toString().trim() }
 }
 
+/** A `user`-tier user made, and its token minted, with the operator CLI on the server's own stores. */
+function bearerFor(env: Record<string, string>, email: string): Record<string, string> {
+  const created = cli(['user', 'create', email, '--tier', 'user'], env)
+  if (!created.ok && !/exist/i.test(`${created.err} ${created.out}`)) throw new Error(`creating the bench user failed: ${created.err || created.out}`)
+  const minted = cli(['user', 'token', email, '--ttl', '1d'], env)
+  const token = minted.out.split('\n').pop()?.trim()
+  if (!minted.ok || !token) throw new Error(`minting a token failed: ${minted.err || minted.out}`)
+  return { authorization: `Bearer ${token}` }
+}
+
 async function prepareAuth(url: string): Promise<Prepared | { skip: string }> {
   const probe = await post(
     url,
@@ -188,14 +198,7 @@ async function prepareAuth(url: string): Promise<Prepared | { skip: string }> {
   )
   if (probe.status !== 401)
     return { skip: `not yet available: authentication (issue 4, MCPRAG_AUTH) is not built — POST /mcp initialize without a token answered ${probe.status}, not 401` }
-  const env = { ...serverEnv(authEnv()), MCPRAG_PUBLIC_URL: url }
-  const email = 'bench@example.com'
-  const created = cli(['user', 'create', email, '--tier', 'user'], env)
-  if (!created.ok && !/exist/i.test(`${created.err} ${created.out}`)) throw new Error(`creating the bench user failed: ${created.err || created.out}`)
-  const minted = cli(['user', 'token', email, '--ttl', '1d'], env)
-  const token = minted.out.split('\n').pop()?.trim()
-  if (!minted.ok || !token) throw new Error(`minting a token failed: ${minted.err || minted.out}`)
-  const headers = { authorization: `Bearer ${token}` }
+  const headers = bearerFor({ ...serverEnv(authEnv()), MCPRAG_PUBLIC_URL: url }, 'bench@example.com')
   return {
     headers,
     body: ECHO_BODY,
@@ -230,14 +233,7 @@ function redisAuthEnv(): Record<string, string> {
 
 async function prepareRedisAuth(url: string): Promise<Prepared | { skip: string }> {
   if (!benchRedis) return { skip: 'no redis-server on this machine (apt-get install redis-server)' }
-  const env = serverEnv(redisAuthEnv())
-  const email = 'bench-redis@example.com'
-  const created = cli(['user', 'create', email, '--tier', 'user'], env)
-  if (!created.ok && !/exist/i.test(`${created.err} ${created.out}`)) throw new Error(`creating the bench user failed: ${created.err || created.out}`)
-  const minted = cli(['user', 'token', email, '--ttl', '1d'], env)
-  const token = minted.out.split('\n').pop()?.trim()
-  if (!minted.ok || !token) throw new Error(`minting a token failed: ${minted.err || minted.out}`)
-  const headers = { authorization: `Bearer ${token}` }
+  const headers = bearerFor(serverEnv(redisAuthEnv()), 'bench-redis@example.com')
   const session = await openSession(url, headers)
   return {
     headers: { ...headers, 'mcp-session-id': session },
