@@ -1,0 +1,281 @@
+/**
+ * @module rag/index-store
+ * One repository's index on disk (bun:sqlite, WAL, mode 0600): the indexed bytes of every file,
+ * its chunks, symbols, calls and imports, and a trigram FTS5 table over file contents for exact
+ * substrings. Ranking is not done here (see `bm25.ts`); this is what survives a restart and what
+ * answers exact and graph questions.
+ */
+import { Database, type Statement } from 'bun:sqlite'
+import { chmodSync, existsSync } from 'node:fs'
+import type { ChunkKind, ParsedFile, SymbolRecord } from './parsed-file.ts'
+
+const SCHEMA_VERSION = 1
+/** Lines of a chunk kept as its snippet, and the longest snippet line. */
+export const SNIPPET_LINES = 12
+const SNIPPET_LINE_CHARS = 200
+
+export interface FileRow {
+  id: number
+  path: string
+  lang: string
+  size: number
+  mtime_ms: number
+  sha256: string
+  lines: number
+  indexed_at: number
+}
+
+export interface ChunkRow {
+  id: number
+  file_id: number
+  start_line: number
+  end_line: number
+  symbol: string
+  kind: ChunkKind
+  parent: string | null
+}
+
+export interface SymbolRow {
+  file_id: number
+  name: string
+  kind: ChunkKind
+  line: number
+  end_line: number
+  exported: number
+  signature: string
+  parent: string | null
+  doc: string | null
+  cyclomatic: number
+  max_nesting: number
+}
+
+export interface RefRow {
+  file_id: number
+  name: string
+  line: number
+}
+
+export interface ImportRow {
+  file_id: number
+  source: string
+  names: string
+  line: number
+}
+
+export interface FileWrite {
+  path: string
+  lang: string
+  size: number
+  mtimeMs: number
+  sha256: string
+  content: string
+  parsed: ParsedFile
+}
+
+const DDL = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS files (
+  id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE, lang TEXT NOT NULL, size INTEGER NOT NULL,
+  mtime_ms REAL NOT NULL, sha256 TEXT NOT NULL, lines INTEGER NOT NULL, indexed_at INTEGER NOT NULL,
+  content TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS chunks (
+  id INTEGER PRIMARY KEY, file_id INTEGER NOT NULL, start_line INTEGER NOT NULL, end_line INTEGER NOT NULL,
+  symbol TEXT NOT NULL, kind TEXT NOT NULL, parent TEXT, snippet TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_file ON chunks(file_id);
+CREATE TABLE IF NOT EXISTS symbols (
+  file_id INTEGER NOT NULL, name TEXT NOT NULL, kind TEXT NOT NULL, line INTEGER NOT NULL, end_line INTEGER NOT NULL,
+  exported INTEGER NOT NULL, signature TEXT NOT NULL, parent TEXT, doc TEXT, cyclomatic INTEGER NOT NULL, max_nesting INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS symbols_file ON symbols(file_id);
+CREATE INDEX IF NOT EXISTS symbols_name ON symbols(name);
+CREATE TABLE IF NOT EXISTS refs (file_id INTEGER NOT NULL, name TEXT NOT NULL, line INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS refs_file ON refs(file_id);
+CREATE INDEX IF NOT EXISTS refs_name ON refs(name);
+CREATE TABLE IF NOT EXISTS imports (file_id INTEGER NOT NULL, source TEXT NOT NULL, names TEXT NOT NULL, line INTEGER NOT NULL, stem TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS imports_file ON imports(file_id);
+CREATE INDEX IF NOT EXISTS imports_stem ON imports(stem);
+CREATE VIRTUAL TABLE IF NOT EXISTS grams USING fts5(content, content='files', content_rowid='id', tokenize='trigram', detail='none');
+CREATE TRIGGER IF NOT EXISTS files_ai AFTER INSERT ON files BEGIN
+  INSERT INTO grams(rowid, content) VALUES (new.id, new.content);
+END;
+CREATE TRIGGER IF NOT EXISTS files_ad AFTER DELETE ON files BEGIN
+  INSERT INTO grams(grams, rowid, content) VALUES ('delete', old.id, old.content);
+END;
+CREATE TRIGGER IF NOT EXISTS files_au AFTER UPDATE OF content ON files BEGIN
+  INSERT INTO grams(grams, rowid, content) VALUES ('delete', old.id, old.content);
+  INSERT INTO grams(rowid, content) VALUES (new.id, new.content);
+END;
+`
+
+/** The last path segment without extension, lowercased: how an import and a file find each other. */
+export function importStem(source: string): string {
+  const last = source.replace(/\/+$/, '').split(/[/.]/).filter(Boolean).pop() ?? source
+  return last.toLowerCase()
+}
+
+export function fileStem(path: string): string {
+  const name = path.slice(path.lastIndexOf('/') + 1).replace(/\.[^.]+$/, '').replace(/\.d$/, '')
+  // A package's index file is imported by its folder's name.
+  if (name === 'index' || name === '__init__') {
+    const dir = path.split('/').slice(-2, -1)[0]
+    if (dir) return dir.toLowerCase()
+  }
+  return name.toLowerCase()
+}
+
+function snippetOf(lines: string[], start: number, end: number): string {
+  return lines
+    .slice(start - 1, Math.min(end, start - 1 + SNIPPET_LINES))
+    .map((l) => (l.length > SNIPPET_LINE_CHARS ? `${l.slice(0, SNIPPET_LINE_CHARS)}…` : l))
+    .join('\n')
+}
+
+export class SqliteIndexStore {
+  readonly #db: Database
+  readonly #q: Record<string, Statement>
+
+  constructor(path: string) {
+    const fresh = !existsSync(path)
+    this.#db = new Database(path, { create: true, strict: true })
+    if (fresh && path !== ':memory:') chmodSync(path, 0o600)
+    this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF; PRAGMA temp_store = MEMORY')
+    const version = (this.#db.query('PRAGMA user_version').get() as { user_version: number }).user_version
+    if (version !== 0 && version !== SCHEMA_VERSION) {
+      // An index is derived data: a different schema is rebuilt, never migrated.
+      this.#db.exec('DROP TABLE IF EXISTS grams; DROP TABLE IF EXISTS files; DROP TABLE IF EXISTS chunks; DROP TABLE IF EXISTS symbols; DROP TABLE IF EXISTS refs; DROP TABLE IF EXISTS imports; DROP TABLE IF EXISTS meta')
+    }
+    this.#db.exec(DDL)
+    this.#db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`)
+    const q = (sql: string) => this.#db.query(sql)
+    this.#q = {
+      fileByPath: q('SELECT id FROM files WHERE path = ?'),
+      insertFile: q('INSERT INTO files (path, lang, size, mtime_ms, sha256, lines, indexed_at, content) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
+      updateFile: q('UPDATE files SET lang = ?, size = ?, mtime_ms = ?, sha256 = ?, lines = ?, indexed_at = ?, content = ? WHERE id = ?'),
+      touchFile: q('UPDATE files SET size = ?, mtime_ms = ? WHERE path = ?'),
+      deleteFile: q('DELETE FROM files WHERE id = ?'),
+      deleteChunks: q('DELETE FROM chunks WHERE file_id = ?'),
+      deleteSymbols: q('DELETE FROM symbols WHERE file_id = ?'),
+      deleteRefs: q('DELETE FROM refs WHERE file_id = ?'),
+      deleteImports: q('DELETE FROM imports WHERE file_id = ?'),
+      insertChunk: q('INSERT INTO chunks (file_id, start_line, end_line, symbol, kind, parent, snippet) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id'),
+      insertSymbol: q('INSERT INTO symbols (file_id, name, kind, line, end_line, exported, signature, parent, doc, cyclomatic, max_nesting) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+      insertRef: q('INSERT INTO refs (file_id, name, line) VALUES (?, ?, ?)'),
+      insertImport: q('INSERT INTO imports (file_id, source, names, line, stem) VALUES (?, ?, ?, ?, ?)'),
+      content: q('SELECT content FROM files WHERE id = ?'),
+      snippet: q('SELECT snippet FROM chunks WHERE id = ?'),
+      symbolsOfFile: q('SELECT * FROM symbols WHERE file_id = ? ORDER BY line'),
+      symbolsNamed: q('SELECT * FROM symbols WHERE name = ? LIMIT 50'),
+      refsOfFile: q('SELECT file_id, name, line FROM refs WHERE file_id = ? ORDER BY line'),
+      refsNamed: q('SELECT file_id, name, line FROM refs WHERE name = ? LIMIT ?'),
+      importsOfFile: q('SELECT file_id, source, names, line FROM imports WHERE file_id = ? ORDER BY line'),
+      importsByStem: q('SELECT file_id, source, names, line FROM imports WHERE stem = ? LIMIT 500'),
+      grams: q(`SELECT rowid AS id FROM grams WHERE content LIKE ? ESCAPE '\\' LIMIT ?`),
+      getMeta: q('SELECT value FROM meta WHERE key = ?'),
+      setMeta: q('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
+    }
+  }
+
+  files(): FileRow[] {
+    return this.#db.query('SELECT id, path, lang, size, mtime_ms, sha256, lines, indexed_at FROM files ORDER BY id').all() as FileRow[]
+  }
+
+  chunks(): ChunkRow[] {
+    return this.#db.query('SELECT id, file_id, start_line, end_line, symbol, kind, parent FROM chunks ORDER BY id').all() as ChunkRow[]
+  }
+
+  /** Writes many files in one transaction; returns each file's id and its new chunks' ids. */
+  writeFiles(writes: FileWrite[], now: number): { fileId: number; chunkIds: number[] }[] {
+    const run = this.#db.transaction((batch: FileWrite[]) => batch.map((w) => this.#writeFile(w, now)))
+    return run(writes)
+  }
+
+  #writeFile(w: FileWrite, now: number): { fileId: number; chunkIds: number[] } {
+    const q = this.#q
+    const existing = q.fileByPath!.get(w.path) as { id: number } | null
+    let fileId: number
+    if (existing) {
+      fileId = existing.id
+      for (const del of [q.deleteChunks!, q.deleteSymbols!, q.deleteRefs!, q.deleteImports!]) del.run(fileId)
+      q.updateFile!.run(w.lang, w.size, w.mtimeMs, w.sha256, w.parsed.lines, now, w.content, fileId)
+    } else {
+      fileId = Number(q.insertFile!.run(w.path, w.lang, w.size, w.mtimeMs, w.sha256, w.parsed.lines, now, w.content).lastInsertRowid)
+    }
+    const lines = w.content.split('\n')
+    const chunkIds = w.parsed.chunks.map((c) => (q.insertChunk!.get(fileId, c.startLine, c.endLine, c.symbol, c.kind, c.parent ?? null, snippetOf(lines, c.startLine, c.endLine)) as { id: number }).id)
+    for (const s of w.parsed.symbols) this.#insertSymbol(fileId, s)
+    for (const r of w.parsed.refs) q.insertRef!.run(fileId, r.name, r.line)
+    for (const i of w.parsed.imports) q.insertImport!.run(fileId, i.source, i.names.join(','), i.line, importStem(i.source))
+    return { fileId, chunkIds }
+  }
+
+  #insertSymbol(fileId: number, s: SymbolRecord): void {
+    this.#q.insertSymbol!.run(fileId, s.name, s.kind, s.line, s.endLine, s.exported ? 1 : 0, s.signature, s.parent ?? null, s.doc ?? null, s.cyclomatic, s.maxNesting)
+  }
+
+  /** A file whose bytes did not change but whose size or mtime did. */
+  touchFile(path: string, size: number, mtimeMs: number): void {
+    this.#q.touchFile!.run(size, mtimeMs, path)
+  }
+
+  deleteFiles(ids: number[]): void {
+    const q = this.#q
+    this.#db.transaction(() => {
+      for (const id of ids) for (const del of [q.deleteChunks!, q.deleteSymbols!, q.deleteRefs!, q.deleteImports!, q.deleteFile!]) del.run(id)
+    })()
+  }
+
+  content(fileId: number): string | undefined {
+    return (this.#q.content!.get(fileId) as { content: string } | null)?.content
+  }
+
+  snippet(chunkId: number): string {
+    return (this.#q.snippet!.get(chunkId) as { snippet: string } | null)?.snippet ?? ''
+  }
+
+  symbolsOfFile(fileId: number): SymbolRow[] {
+    return this.#q.symbolsOfFile!.all(fileId) as SymbolRow[]
+  }
+
+  symbolsNamed(name: string): SymbolRow[] {
+    return this.#q.symbolsNamed!.all(name) as SymbolRow[]
+  }
+
+  refsOfFile(fileId: number): RefRow[] {
+    return this.#q.refsOfFile!.all(fileId) as RefRow[]
+  }
+
+  refsNamed(name: string, limit: number): RefRow[] {
+    return this.#q.refsNamed!.all(name, limit) as RefRow[]
+  }
+
+  importsOfFile(fileId: number): ImportRow[] {
+    return this.#q.importsOfFile!.all(fileId) as ImportRow[]
+  }
+
+  importsByStem(stem: string): ImportRow[] {
+    return this.#q.importsByStem!.all(stem) as ImportRow[]
+  }
+
+  /**
+   * Ids of files whose content contains `needle` (ASCII case-insensitive), at most `limit`. Uses
+   * the trigram index, so `needle` needs at least 3 characters; `%`, `_` and `\` are literal.
+   */
+  filesContaining(needle: string, limit: number): number[] {
+    const pattern = `%${needle.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+    return (this.#q.grams!.all(pattern, limit) as { id: number }[]).map((r) => r.id)
+  }
+
+  getMeta(key: string): string | undefined {
+    return (this.#q.getMeta!.get(key) as { value: string } | null)?.value
+  }
+
+  setMeta(key: string, value: string): void {
+    this.#q.setMeta!.run(key, value)
+  }
+
+  close(): void {
+    this.#db.close()
+  }
+}
