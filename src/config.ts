@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { join } from 'node:path'
 import type { AuthSettings } from './auth/auth.ts'
 import type { Limit } from './auth/rate-limit.ts'
+import { parseIndexRoots, type RepoConfig } from './rag/repo-config.ts'
 
 /** Authentication settings; absent from `Config` when `MCPRAG_AUTH=off`. */
 export interface AuthConfig extends AuthSettings {
@@ -61,6 +62,19 @@ export interface Config {
   drainDelayMs: number
   /** The most shutdown waits for in-flight requests to finish before it closes everything. */
   shutdownGraceMs: number
+  /** The code index (`MCPRAG_INDEX_*`); `repos` is empty when nothing is to be indexed. */
+  index: IndexConfig
+}
+
+export interface IndexConfig {
+  repos: RepoConfig[]
+  /** A full walk of every repository this often (0: only at boot, on `reindex` and on watched changes). */
+  pollMs: number
+  /** Watch the repositories for changes (a change is searchable within a second). */
+  watch: boolean
+  maxFileBytes: number
+  /** Parser threads. */
+  workers: number
 }
 
 export class ConfigError extends Error {
@@ -143,6 +157,13 @@ export function loadConfig(env: Env = process.env): Config {
     httpIdleTimeoutS: int('MCPRAG_HTTP_IDLE_TIMEOUT_S', 30, 6, 255),
     drainDelayMs: int('MCPRAG_DRAIN_DELAY_S', 0, 0, 300) * 1000,
     shutdownGraceMs: int('MCPRAG_SHUTDOWN_GRACE_S', 10, 0, 3600) * 1000,
+    index: {
+      repos: parseIndexRoots(env.MCPRAG_INDEX_ROOTS, problems),
+      pollMs: int('MCPRAG_INDEX_POLL_S', 300, 0, 86_400) * 1000,
+      watch: onOff(env, 'MCPRAG_INDEX_WATCH', true, problems),
+      maxFileBytes: int('MCPRAG_INDEX_MAX_FILE_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+      workers: int('MCPRAG_INDEX_WORKERS', 2, 1, 16),
+    },
   }
   if (problems.length) throw new ConfigError(problems)
   return Object.freeze(config)

@@ -36,6 +36,7 @@ import { MemorySessionStore } from './store/memory-session-store.ts'
 import type { SessionStore } from './store/session-store.ts'
 import { SqliteAuthStore } from './store/sqlite-auth-store.ts'
 import { registerBuiltinTools } from './tools/builtin.ts'
+import { startCodeIndex, type CodeIndexService } from './rag/code-index-service.ts'
 import { ANONYMOUS, noAuthentication } from './transports/authenticate.ts'
 import { ClientAddresses } from './transports/client-address.ts'
 import { HttpGuard } from './transports/http-guard.ts'
@@ -59,6 +60,8 @@ export interface RunningServer {
   bus: Bus
   /** The auth services; undefined when `MCPRAG_AUTH=off`. */
   auth?: Auth
+  /** The code index and its tools (`MCPRAG_INDEX_ROOTS`). */
+  codeIndex: CodeIndexService
   /**
    * Drain, then stop: `/ready` answers 503 at once, requests keep being served for
    * `drainDelayMs`, in-flight work gets up to `shutdownGraceMs` to finish, then everything closes.
@@ -121,6 +124,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
   if (auth) await revocations.start()
   registerBuiltinTools(registry, { audit })
   if (config.fixtures === 'conformance') registerConformanceFixtures(registry)
+  // Code retrieval: the index, its tools, prompt and resources. Changes reach subscribers once `core` exists.
+  const codeIndex = await startCodeIndex({ config: config.index, dataDir: config.dataDir, registry, resourceUpdated: (uri) => core.resourceUpdated(uri) })
 
   // The store calls back when a session idles out; `core` exists before any session does.
   const sessions = new MemorySessionStore({
@@ -255,6 +260,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     if (!(await waitFor(idle, config.shutdownGraceMs)))
       console.warn(`[shutdown] ${metrics.requestsInFlight} HTTP and ${core.inFlight} MCP request(s) still running after ${config.shutdownGraceMs / 1000} s (MCPRAG_SHUTDOWN_GRACE_S): closing them`)
     stopWatch()
+    codeIndex.close()
     clearInterval(purge)
     revocations.close()
     await app.stop(true)
@@ -277,6 +283,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     sessions,
     bus,
     auth,
+    codeIndex,
     stop() {
       stopping ??= shutdown()
       return stopping

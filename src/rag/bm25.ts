@@ -113,7 +113,7 @@ export class Bm25Index {
    * The best `k` live documents for `terms` (each with a query weight), best first, keeping only
    * those `accept` allows. A term of the query absent from the index just scores nothing.
    */
-  search(terms: Map<string, number>, k: number, accept?: (doc: number) => boolean): Scored[] {
+  search(terms: Map<string, number>, k: number, accept?: (doc: number) => boolean): { hits: Scored[]; matched: number } {
     const n = Math.max(1, this.#live)
     const avg = this.#totalLength.map((t) => Math.max(1, t / n))
     const w = [this.weights.body, this.weights.symbol, this.weights.path]
@@ -156,16 +156,18 @@ export class Bm25Index {
     }
     // Partial selection: a min-heap of the k best accepted documents.
     const heap: Scored[] = []
+    let matched = 0
     for (let i = 0; i < touchedCount; i++) {
       const doc = touched[i]!
       const score = scores[doc]!
       scores[doc] = 0
-      if (score <= 0 || (heap.length >= k && score <= heap[0]!.score)) continue
-      if (accept && !accept(doc)) continue
+      if (score <= 0 || (accept && !accept(doc))) continue
+      matched++
+      if (heap.length >= k && score <= heap[0]!.score) continue
       if (heap.length < k) heapPush(heap, { doc, score })
       else heapReplaceTop(heap, { doc, score })
     }
-    return heap.sort((a, b) => b.score - a.score || a.doc - b.doc)
+    return { hits: heap.sort((a, b) => b.score - a.score || a.doc - b.doc), matched }
   }
 
   #termId(term: string): number {

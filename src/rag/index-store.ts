@@ -110,15 +110,16 @@ END;
 `
 
 /** The last path segment without extension, lowercased: how an import and a file find each other. */
-export function importStem(source: string): string {
-  const last = source.replace(/\/+$/, '').split(/[/.]/).filter(Boolean).pop() ?? source
-  return last.toLowerCase()
+export function importStem(source: string, lang: string): string {
+  if (lang === 'python') return (source.split('.').filter(Boolean).pop() ?? source).toLowerCase()
+  const last = source.replace(/\/+$/, '').split('/').pop() ?? source
+  return last.replace(/\.(d\.ts|tsx?|jsx?|mjs|cjs)$/, '').toLowerCase()
 }
 
 export function fileStem(path: string): string {
   const name = path.slice(path.lastIndexOf('/') + 1).replace(/\.[^.]+$/, '').replace(/\.d$/, '')
-  // A package's index file is imported by its folder's name.
-  if (name === 'index' || name === '__init__') {
+  // A package's index file, and any Go file, is imported by its folder's name.
+  if (name === 'index' || name === '__init__' || path.endsWith('.go')) {
     const dir = path.split('/').slice(-2, -1)[0]
     if (dir) return dir.toLowerCase()
   }
@@ -206,7 +207,7 @@ export class SqliteIndexStore {
     const chunkIds = w.parsed.chunks.map((c) => (q.insertChunk!.get(fileId, c.startLine, c.endLine, c.symbol, c.kind, c.parent ?? null, snippetOf(lines, c.startLine, c.endLine)) as { id: number }).id)
     for (const s of w.parsed.symbols) this.#insertSymbol(fileId, s)
     for (const r of w.parsed.refs) q.insertRef!.run(fileId, r.name, r.line)
-    for (const i of w.parsed.imports) q.insertImport!.run(fileId, i.source, i.names.join(','), i.line, importStem(i.source))
+    for (const i of w.parsed.imports) q.insertImport!.run(fileId, i.source, i.names.join(','), i.line, importStem(i.source, w.lang))
     return { fileId, chunkIds }
   }
 

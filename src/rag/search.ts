@@ -1,0 +1,293 @@
+/**
+ * @module rag/search
+ * `search_code`'s engine. `auto` ranks chunks with BM25F, then re-ranks the best few hundred (a
+ * query identifier that names the chunk's symbol, definitions over loose lines, tests last unless
+ * asked for), drops overlapping hits and keeps at most three per file. `exact` finds substrings
+ * through the trigram index and verifies them line by line. `symbol` looks definitions up by name.
+ */
+import type { CodeIndex, IndexedFile, RepoState } from './code-index.ts'
+import { languageFamily, normalizeLanguage } from './languages.ts'
+import { parseQuery, pathFilter, type ParsedQuery } from './query.ts'
+import { termCounts } from './tokenize.ts'
+
+export type SearchMode = 'auto' | 'symbol' | 'exact'
+
+export interface SearchRequest {
+  query: string
+  language?: string
+  limit?: number
+  path?: string
+  repo?: string
+  mode?: SearchMode
+  include_tests?: boolean
+}
+
+export interface SearchHit {
+  rank: number
+  score: number
+  repo: string
+  path: string
+  language: string
+  symbol: string
+  kind: string
+  start_line: number
+  end_line: number
+  snippet: string
+  uri: string
+  revision: string
+  /** `exact` mode: the matching lines. */
+  matches?: { line: number; text: string }[]
+}
+
+export interface RepoRevision {
+  repo: string
+  revision: string
+  commit?: string
+  indexed_at: string
+  files: number
+  stale: boolean
+}
+
+export interface SearchResponse {
+  query: string
+  mode: SearchMode
+  took_ms: number
+  total_candidates: number
+  index: RepoRevision[]
+  results: SearchHit[]
+}
+
+/** Raised for a request that cannot be answered as asked; the message says what to change. */
+export class SearchInputError extends Error {}
+
+const PER_FILE = 3
+const RERANK = 300
+const EXACT_MIN = 3
+/** Candidate files read per repository for an exact search (the count is reported as candidates). */
+const EXACT_FILES = 2000
+const MAX_MATCH_LINES = 5
+const MATCH_LINE_CHARS = 240
+
+export function fileUri(file: IndexedFile, start?: number, end?: number): string {
+  const path = file.path.split('/').map(encodeURIComponent).join('/')
+  const base = `mcprag://${file.repo.config.name}/${path}`
+  return start === undefined ? base : `${base}#L${start}-L${end ?? start}`
+}
+
+export function repoRevision(index: CodeIndex, repo: RepoState): RepoRevision {
+  const r: RepoRevision = {
+    repo: repo.config.name,
+    revision: index.revision(repo),
+    indexed_at: new Date(repo.lastScanAt ?? 0).toISOString(),
+    files: repo.files.size,
+    stale: repo.pending > 0,
+  }
+  if (repo.commit) r.commit = repo.commit
+  return r
+}
+
+interface Filter {
+  repos: Set<RepoState>
+  langs?: Set<string>
+  path?: (path: string) => boolean
+  symbol?: string
+  tests: boolean
+}
+
+function buildFilter(req: SearchRequest, q: ParsedQuery, readable: RepoState[]): Filter {
+  const repoName = q.repo ?? req.repo
+  const repos = new Set(repoName === undefined ? readable : readable.filter((r) => r.config.name === repoName))
+  if (repoName !== undefined && repos.size === 0)
+    throw new SearchInputError(`No indexed repository "${repoName}" that you may read: use one of ${readable.map((r) => r.config.name).join(', ') || '(none)'}`)
+  const f: Filter = { repos, tests: req.include_tests ?? true }
+  const langRaw = q.lang ?? req.language
+  if (langRaw !== undefined) {
+    const lang = normalizeLanguage(langRaw)
+    if (!lang) throw new SearchInputError(`Unknown language "${langRaw}": use typescript, javascript, python, go, or a file extension such as ts or py`)
+    f.langs = new Set(languageFamily(lang))
+  }
+  const path = q.path ?? req.path
+  if (path !== undefined && path.trim() !== '') f.path = pathFilter(path)
+  if (q.symbol !== undefined) f.symbol = q.symbol.toLowerCase()
+  return f
+}
+
+function acceptFile(f: Filter, file: IndexedFile | undefined): file is IndexedFile {
+  if (!file || !f.repos.has(file.repo)) return false
+  if (f.langs && !f.langs.has(file.lang)) return false
+  if (!f.tests && file.test) return false
+  return !f.path || f.path(file.path)
+}
+
+export function searchCode(index: CodeIndex, req: SearchRequest, readable: RepoState[]): SearchResponse {
+  const started = performance.now()
+  const q = parseQuery(req.query)
+  const filter = buildFilter(req, q, readable)
+  const limit = req.limit ?? 10
+  let mode = req.mode ?? 'auto'
+  const words = termCounts(q.text)
+  for (const phrase of q.phrases) for (const [t, n] of termCounts(phrase)) words.set(t, (words.get(t) ?? 0) + n)
+  if (mode === 'auto' && words.size === 0 && q.symbol === undefined) {
+    // Nothing to rank: a bare phrase or short punctuation is a substring search.
+    if (q.phrases.length > 0 || q.text.trim().length >= EXACT_MIN) mode = 'exact'
+    else throw new SearchInputError('The query has no words to search for: give identifiers or words, a "quoted phrase", or use mode "exact" with at least 3 characters')
+  }
+  let found: { hits: Omit<SearchHit, 'rank'>[]; candidates: number }
+  if (mode === 'exact') found = exact(index, filter, q.phrases[0] ?? q.text.trim(), limit)
+  else if (mode === 'symbol') found = bySymbol(index, filter, q.symbol ?? (q.text.trim() || q.phrases[0] || ''), limit)
+  else found = ranked(index, filter, q, words, limit)
+  const repos = new Set(found.hits.map((h) => h.repo))
+  return {
+    query: req.query,
+    mode,
+    took_ms: Math.round((performance.now() - started) * 100) / 100,
+    total_candidates: found.candidates,
+    index: [...filter.repos].filter((r) => repos.has(r.config.name) || filter.repos.size <= 3).map((r) => repoRevision(index, r)),
+    results: found.hits.map((h, i) => ({ rank: i + 1, ...h })),
+  }
+}
+
+function hitOf(index: CodeIndex, doc: number, score: number): Omit<SearchHit, 'rank'> {
+  const s = index.slots.get(doc)
+  const file = index.fileByKey(s.file)!
+  return {
+    score: Math.round(score * 1000) / 1000,
+    repo: file.repo.config.name,
+    path: file.path,
+    language: file.lang,
+    symbol: s.parent && s.kind === 'method' ? `${s.parent}.${s.symbol}` : s.symbol,
+    kind: s.kind,
+    start_line: s.start,
+    end_line: s.end,
+    snippet: file.repo.store.snippet(s.chunkId),
+    uri: fileUri(file, s.start, s.end),
+    revision: index.revision(file.repo),
+  }
+}
+
+function ranked(index: CodeIndex, f: Filter, q: ParsedQuery, words: Map<string, number>, limit: number): { hits: Omit<SearchHit, 'rank'>[]; candidates: number } {
+  const slots = index.slots
+  const accept = (doc: number) => {
+    if (!acceptFile(f, index.fileByKey(slots.file(doc)))) return false
+    return f.symbol === undefined || slots.symbol(doc).toLowerCase().includes(f.symbol)
+  }
+  const terms = words.size > 0 ? words : termCounts(f.symbol ?? '')
+  const { hits, matched } = index.bm25.search(terms, Math.max(RERANK, limit * 10), accept)
+  // Identifiers typed in the query, compared whole with each chunk's symbol.
+  const idents = new Set<string>()
+  for (const w of `${q.text} ${q.phrases.join(' ')}`.split(/[^A-Za-z0-9_$]+/)) if (w.length > 1) idents.add(w.toLowerCase())
+  const wantsTests = /\b(tests?|spec|specs)\b/i.test(q.text)
+  const rescored = hits.map(({ doc, score }) => {
+    const symbol = slots.symbol(doc).toLowerCase()
+    let s = score
+    if (symbol && idents.has(symbol)) s *= 1.5
+    if (slots.isDefinition(doc)) s *= 1.2
+    if (!wantsTests && index.fileByKey(slots.file(doc))!.test) s *= 0.8
+    return { doc, score: s }
+  })
+  rescored.sort((a, b) => b.score - a.score || a.doc - b.doc)
+  const phrases = q.phrases.map((p) => p.toLowerCase())
+  const contents = new Map<number, string[]>()
+  const linesOf = (file: IndexedFile) => {
+    let lines = contents.get(file.key)
+    if (!lines) {
+      lines = (file.repo.store.content(file.id) ?? '').toLowerCase().split('\n')
+      contents.set(file.key, lines)
+    }
+    return lines
+  }
+  const kept: { doc: number; score: number; file: number; start: number; end: number }[] = []
+  const perFile = new Map<number, number>()
+  for (const c of rescored) {
+    if (kept.length >= limit) break
+    const s = slots.get(c.doc)
+    if ((perFile.get(s.file) ?? 0) >= PER_FILE) continue
+    if (kept.some((k) => k.file === s.file && overlaps(k, s))) continue
+    if (phrases.length) {
+      const text = linesOf(index.fileByKey(s.file)!).slice(s.start - 1, s.end).join('\n')
+      if (!phrases.every((p) => text.includes(p))) continue
+    }
+    kept.push({ doc: c.doc, score: c.score, file: s.file, start: s.start, end: s.end })
+    perFile.set(s.file, (perFile.get(s.file) ?? 0) + 1)
+  }
+  return { hits: kept.map((k) => hitOf(index, k.doc, k.score)), candidates: matched }
+}
+
+/** More than half of the shorter range is shared (claude-context's rule for duplicate hits). */
+function overlaps(a: { start: number; end: number }, b: { start: number; end: number }): boolean {
+  const shared = Math.min(a.end, b.end) - Math.max(a.start, b.start) + 1
+  return shared > 0 && shared * 2 > Math.min(a.end - a.start + 1, b.end - b.start + 1)
+}
+
+function exact(index: CodeIndex, f: Filter, needle: string, limit: number): { hits: Omit<SearchHit, 'rank'>[]; candidates: number } {
+  if (needle.length < EXACT_MIN) throw new SearchInputError(`Exact search needs at least ${EXACT_MIN} characters (got "${needle}")`)
+  const lowered = needle.toLowerCase()
+  const hits: Omit<SearchHit, 'rank'>[] = []
+  let candidates = 0
+  for (const repo of f.repos) {
+    // Candidate files from the trigram index, then every line checked: the index may over-match.
+    const ids = repo.store.filesContaining(needle, EXACT_FILES)
+    candidates += ids.length
+    for (const id of ids) {
+      if (hits.length >= limit) break
+      const file = repo.byId.get(id)
+      if (!acceptFile(f, file)) continue
+      const lines = (repo.store.content(id) ?? '').split('\n')
+      const matching: number[] = []
+      lines.forEach((l, i) => {
+        if (l.toLowerCase().includes(lowered)) matching.push(i + 1)
+      })
+      if (matching.length === 0) continue
+      // One hit per chunk that holds matches, in file order.
+      const byDoc = new Map<number, number[]>()
+      for (const line of matching) {
+        const doc = file.slots.find((d) => {
+          const s = index.slots.get(d)
+          return s.start <= line && line <= s.end
+        })
+        const key = doc ?? -line
+        byDoc.set(key, [...(byDoc.get(key) ?? []), line])
+      }
+      for (const [doc, found] of byDoc) {
+        if (hits.length >= limit) break
+        const s = doc >= 0 ? index.slots.get(doc) : { start: found[0]!, end: found[found.length - 1]!, symbol: '', kind: 'module' as const }
+        if (f.symbol !== undefined && !s.symbol.toLowerCase().includes(f.symbol)) continue
+        const matches = found.slice(0, MAX_MATCH_LINES).map((line) => ({ line, text: lines[line - 1]!.slice(0, MATCH_LINE_CHARS) }))
+        hits.push({
+          score: found.length,
+          repo: repo.config.name,
+          path: file.path,
+          language: file.lang,
+          symbol: s.symbol,
+          kind: s.kind,
+          start_line: s.start,
+          end_line: s.end,
+          snippet: matches.map((m) => m.text).join('\n'),
+          uri: fileUri(file, s.start, s.end),
+          revision: index.revision(repo),
+          matches,
+        })
+      }
+    }
+  }
+  return { hits, candidates }
+}
+
+function bySymbol(index: CodeIndex, f: Filter, name: string, limit: number): { hits: Omit<SearchHit, 'rank'>[]; candidates: number } {
+  const wanted = name.trim().toLowerCase()
+  if (!wanted) throw new SearchInputError('Symbol search needs a name (or a prefix or part of one)')
+  const found: { doc: number; score: number }[] = []
+  const slots = index.slots
+  for (let doc = 0; doc < index.bm25.size; doc++) {
+    if (!index.bm25.isAlive(doc) || !slots.isDefinition(doc)) continue
+    const symbol = slots.symbol(doc).toLowerCase()
+    const at = symbol.indexOf(wanted)
+    if (at < 0) continue
+    if (!acceptFile(f, index.fileByKey(slots.file(doc)))) continue
+    // Exact name first, then prefix, then anywhere; shorter names before longer ones.
+    const score = (symbol === wanted ? 3 : at === 0 ? 2 : 1) + 1 / (1 + symbol.length)
+    found.push({ doc, score })
+  }
+  found.sort((a, b) => b.score - a.score || a.doc - b.doc)
+  return { hits: found.slice(0, limit).map(({ doc, score }) => hitOf(index, doc, score)), candidates: found.length }
+}
