@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { homedir } from 'node:os'
 import { join } from 'node:path'
 import type { AuthSettings } from './auth/auth.ts'
 import type { Limit } from './auth/rate-limit.ts'
@@ -304,4 +305,30 @@ function loadAuthConfig(env: Env, c: AuthContext): AuthConfig | undefined {
     trustedProxies: int('MCPRAG_TRUSTED_PROXIES', 0, 0, 10),
     notes,
   }
+}
+
+/** Settings of the command-line client (`bun run mcprag search|analyze|generate|tools|call|login`). */
+export interface ClientConfig {
+  /** The server's base URL (`MCPRAG_URL`, default http://127.0.0.1:3000). */
+  url: string
+  /** A bearer token given in the environment (`MCPRAG_TOKEN`); otherwise the saved one is used. */
+  token?: string
+  /** Where `login` saves the token (mode 0600). */
+  tokenFile: string
+}
+
+export function loadClientConfig(env: Env = process.env): ClientConfig {
+  const raw = env.MCPRAG_URL?.trim() || `http://127.0.0.1:${env.PORT?.trim() || '3000'}`
+  let url: URL
+  try {
+    url = new URL(raw)
+    if (!/^https?:$/.test(url.protocol)) throw new Error('scheme')
+  } catch {
+    throw new ConfigError([`MCPRAG_URL="${raw}" is invalid: set the server's base URL, such as http://127.0.0.1:3000`])
+  }
+  const configHome = env.XDG_CONFIG_HOME?.trim() || join(env.HOME?.trim() || homedir(), '.config')
+  const config: ClientConfig = { url: url.origin, tokenFile: env.MCPRAG_TOKEN_FILE?.trim() || join(configHome, 'mcprag', 'token') }
+  const token = env.MCPRAG_TOKEN?.trim()
+  if (token) config.token = token
+  return config
 }

@@ -75,13 +75,7 @@ export async function startCodeIndex(deps: CodeIndexDeps): Promise<CodeIndexServ
     report.push('index: no repository to index: set MCPRAG_INDEX_ROOTS="name=/path" to serve search_code, analyze_context and generate_code over it')
   }
   const access = new CodeAccess(index)
-  registry.tool(searchCodeTool(access))
-  registry.tool(analyzeContextTool(access))
-  registry.tool(generateCodeTool(access))
-  registry.tool(indexStatusTool(access))
-  registry.tool(reindexTool(access))
-  registry.prompt(generateCodePrompt(access))
-  registry.resourceTemplate(codeResourceTemplate(access))
+  registerCodeTools(registry, access)
   return {
     access,
     report: () => report,
@@ -90,4 +84,15 @@ export async function startCodeIndex(deps: CodeIndexDeps): Promise<CodeIndexServ
       pool?.close()
     },
   }
+}
+
+/** The code tools, the `generate_code` prompt and the file resources, over `access`. */
+export function registerCodeTools(registry: Registry, access: CodeAccess): void {
+  registry.tool(searchCodeTool(access))
+  registry.tool(analyzeContextTool(access))
+  registry.tool(generateCodeTool(access))
+  registry.tool(indexStatusTool(access))
+  registry.tool(reindexTool(access))
+  registry.prompt(generateCodePrompt(access))
+  registry.resourceTemplate(codeResourceTemplate(access))
 }

@@ -5,7 +5,8 @@
  * instructions. Shared by the `generate_code` tool and the `generate_code` prompt.
  */
 import type { CodeIndex, RepoState } from './code-index.ts'
-import { searchCode, type RepoRevision } from './search.ts'
+import { repoRevision, searchCode, type RepoRevision } from './search.ts'
+import { termCounts } from './tokenize.ts'
 
 export interface PackRequest {
   description: string
@@ -60,7 +61,10 @@ export function fenced(chunk: Pick<PackedChunk, 'repo' | 'path' | 'start_line' |
 
 export function packContext(index: CodeIndex, req: PackRequest, readable: RepoState[]): PackedContext {
   const budget = req.max_context_tokens ?? DEFAULT_CONTEXT_TOKENS
-  const found = searchCode(index, { query: req.description, language: req.language, repo: req.repo, limit: CANDIDATES }, readable)
+  // A task with no searchable words still gets a prompt, just without retrieved context.
+  const found = termCounts(req.description).size > 0
+    ? searchCode(index, { query: req.description, language: req.language, repo: req.repo, limit: CANDIDATES }, readable)
+    : { results: [], index: readable.map((r) => repoRevision(index, r)) }
   const context: PackedChunk[] = []
   let used = 0
   const target = req.file_path?.replace(/^\.\/+/, '')

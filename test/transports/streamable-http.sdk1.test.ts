@@ -150,7 +150,7 @@ describe('with conformance fixtures', () => {
       contents: [{ uri: 'test://static-binary', mimeType: 'image/png', blob: PNG_BASE64 }],
     })
     const { resourceTemplates } = await client.listResourceTemplates()
-    expect(resourceTemplates.map((t) => t.uriTemplate)).toEqual(['test://template/{id}/data'])
+    expect(resourceTemplates.map((t) => t.uriTemplate)).toEqual(['test://template/{id}/data', 'mcprag://{repo}/{+path}'])
     const templated = await client.readResource({ uri: 'test://template/4711/data' })
     expect(JSON.parse((templated.contents[0] as { text: string }).text)).toEqual({ id: '4711', templateTest: true, data: 'Data for ID: 4711' })
     const missing = await rpcError(client.readResource({ uri: 'test://nowhere' }))
@@ -325,10 +325,15 @@ describe('with MCPRAG_PAGE_SIZE=2', () => {
     expect(toolNames).toEqual(registered)
     expect(pages).toBe(Math.ceil(registered.length / 2))
 
-    const first = await client.listPrompts()
-    expect(first.prompts.length).toBe(2)
-    const second = await client.listPrompts({ cursor: first.nextCursor! })
-    expect([...first.prompts, ...second.prompts].map((p) => p.name)).toEqual(server.registry.prompts().map((p) => p.name))
+    const promptNames: string[] = []
+    cursor = undefined
+    do {
+      const page = await client.listPrompts(cursor ? { cursor } : {})
+      expect(page.prompts.length).toBeLessThanOrEqual(2)
+      promptNames.push(...page.prompts.map((p) => p.name))
+      cursor = page.nextCursor
+    } while (cursor)
+    expect(promptNames).toEqual(server.registry.prompts().map((p) => p.name))
 
     const resources = await client.listResources()
     expect(resources.resources.length).toBe(2)
