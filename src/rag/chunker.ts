@@ -133,7 +133,9 @@ export function chunkTree(tree: Tree, content: string, lang: string, options: Ch
       }
     } else {
       const strips = [d.docRange, ...members.map((m) => m.docRange)].filter((r): r is [number, number] => r !== undefined)
-      chunks.push({ startLine: first + 1, endLine: last + 1, symbol: d.name, kind: d.kind, text: textOf(first, last, strips) })
+      const chunk: ChunkRecord = { startLine: first + 1, endLine: last + 1, symbol: d.name, kind: d.kind, text: textOf(first, last, strips) }
+      if (d.parent !== undefined) chunk.parent = d.parent
+      chunks.push(chunk)
     }
     row = Math.max(row, last + 1)
   }
