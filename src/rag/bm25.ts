@@ -26,7 +26,8 @@ export interface Scored {
 }
 
 const K1 = 1.2
-const B = 0.75
+// b a little above the textbook 0.75: long chunks (whole classes) matched too easily (bench/rag sweep).
+const B = 0.9
 const FIRST_BLOCK = 2
 const MAX_BLOCK = 1024
 // Block header: next block, capacity, used; then `capacity` pairs of (doc, packed term frequencies).

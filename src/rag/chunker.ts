@@ -109,6 +109,10 @@ export function chunkTree(tree: Tree, content: string, lang: string, options: Ch
     }
     gapStart = -1
   }
+  const memberChunk = (m: Definition, parent: string): ChunkRecord => {
+    const mFirst = m.docRow ?? m.outer.startPosition.row
+    return { startLine: mFirst + 1, endLine: m.outer.endPosition.row + 1, symbol: m.name, kind: 'method', parent, text: textOf(mFirst, m.outer.endPosition.row, m.docRange && [m.docRange]) }
+  }
   let row = 0
   for (const d of defs) {
     const first = d.docRow ?? d.outer.startPosition.row
@@ -125,12 +129,7 @@ export function chunkTree(tree: Tree, content: string, lang: string, options: Ch
       const firstMember = members[0]!.docRow ?? members[0]!.outer.startPosition.row
       const headEnd = Math.max(d.node.startPosition.row, firstMember - 1)
       chunks.push({ startLine: first + 1, endLine: headEnd + 1, symbol: d.name, kind: 'class', text: textOf(first, headEnd, d.docRange && [d.docRange]) })
-      for (const m of members) {
-        const mFirst = m.docRow ?? m.outer.startPosition.row
-        const chunk: ChunkRecord = { startLine: mFirst + 1, endLine: m.outer.endPosition.row + 1, symbol: m.name, kind: 'method', text: textOf(mFirst, m.outer.endPosition.row, m.docRange && [m.docRange]) }
-        chunk.parent = d.name
-        chunks.push(chunk)
-      }
+      for (const m of members) chunks.push(memberChunk(m, d.name))
     } else {
       const strips = [d.docRange, ...members.map((m) => m.docRange)].filter((r): r is [number, number] => r !== undefined)
       const chunk: ChunkRecord = { startLine: first + 1, endLine: last + 1, symbol: d.name, kind: d.kind, text: textOf(first, last, strips) }
@@ -238,8 +237,12 @@ function attachDoc(d: Definition, comments: Node[], spec: LanguageSpec, lines: s
     const c = comments[i]!
     const gap = expectRow - c.endPosition.row
     if (gap > 2 || (gap === 2 && lines[c.endPosition.row + 1]?.trim() !== '')) break
+    // Banners and commented-out code above a definition are not its documentation.
+    if (!spec.isDocComment(c.text)) break
     start = i
     expectRow = c.startPosition.row
+    // One JSDoc block is the doc; line comments (Go) run together.
+    if (c.text.startsWith('/*')) break
   }
   if (start < 0) return
   const block = comments.slice(start)
@@ -254,7 +257,7 @@ function attachDoc(d: Definition, comments: Node[], spec: LanguageSpec, lines: s
 export function cleanDoc(raw: string): string {
   const text = raw
     .replace(/^\s*(?:\/\*\*?|\*\/|\*|\/\/+|#|r?"""|r?'''|"|')/gm, '')
-    .replace(/(?:\*\/|"""|''')\s*$/gm, '')
+    .replace(/(?:\*\/|"""|'''|"|')\s*$/gm, '')
   const paragraph: string[] = []
   for (const line of text.split('\n')) {
     const t = line.trim()

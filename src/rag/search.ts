@@ -1,8 +1,9 @@
 /**
  * @module rag/search
- * `search_code`'s engine. `auto` ranks chunks with BM25F, then re-ranks the best few hundred (a
- * query identifier that names the chunk's symbol, definitions over loose lines, tests last unless
- * asked for), drops overlapping hits and keeps at most three per file. `exact` finds substrings
+ * `search_code`'s engine. `auto` ranks chunks with BM25F, puts tests after the rest unless the
+ * query asks for them, drops overlapping hits and keeps at most three per file. (Boosting a chunk
+ * whose symbol equals a query word, and definitions over loose lines, lowered MRR on every
+ * evaluation in bench/rag, so neither is done: the symbol field's weight already favours them.) `exact` finds substrings
  * through the trigram index and verifies them line by line. `symbol` looks definitions up by name.
  */
 import type { CodeIndex, IndexedFile, RepoState } from './code-index.ts'
@@ -61,7 +62,10 @@ export interface SearchResponse {
 export class SearchInputError extends Error {}
 
 const PER_FILE = 3
-const RERANK = 300
+const RERANK = 100
+const RERANK_PHRASES = 500
+/** Tests rank below the code they test unless the query mentions tests. */
+const TEST_PENALTY = 0.8
 const EXACT_MIN = 3
 /** Candidate files read per repository for an exact search (the count is reported as candidates). */
 const EXACT_FILES = 2000
@@ -172,19 +176,10 @@ function ranked(index: CodeIndex, f: Filter, q: ParsedQuery, words: Map<string, 
     return f.symbol === undefined || slots.symbol(doc).toLowerCase().includes(f.symbol)
   }
   const terms = words.size > 0 ? words : termCounts(f.symbol ?? '')
-  const { hits, matched } = index.bm25.search(terms, Math.max(RERANK, limit * 10), accept)
-  // Identifiers typed in the query, compared whole with each chunk's symbol.
-  const idents = new Set<string>()
-  for (const w of `${q.text} ${q.phrases.join(' ')}`.split(/[^A-Za-z0-9_$]+/)) if (w.length > 1) idents.add(w.toLowerCase())
+  // Enough candidates to survive the per-file cap, overlap removal and phrase checks.
+  const { hits, matched } = index.bm25.search(terms, Math.max(q.phrases.length ? RERANK_PHRASES : RERANK, limit * 10), accept)
   const wantsTests = /\b(tests?|spec|specs)\b/i.test(q.text)
-  const rescored = hits.map(({ doc, score }) => {
-    const symbol = slots.symbol(doc).toLowerCase()
-    let s = score
-    if (symbol && idents.has(symbol)) s *= 1.5
-    if (slots.isDefinition(doc)) s *= 1.2
-    if (!wantsTests && index.fileByKey(slots.file(doc))!.test) s *= 0.8
-    return { doc, score: s }
-  })
+  const rescored = hits.map(({ doc, score }) => ({ doc, score: !wantsTests && index.fileByKey(slots.file(doc))!.test ? score * TEST_PENALTY : score }))
   rescored.sort((a, b) => b.score - a.score || a.doc - b.doc)
   const phrases = q.phrases.map((p) => p.toLowerCase())
   const contents = new Map<number, string[]>()

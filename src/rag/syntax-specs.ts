@@ -23,6 +23,8 @@ export interface LanguageSpec {
   nameOf(node: Node): string | undefined
   calleeOf(call: Node): string | undefined
   importsOf(node: Node, out: ImportRecord[]): void
+  /** Which comments document the definition below them: `/** … *\/` in TypeScript/JavaScript, any in Go. */
+  isDocComment(text: string): boolean
   /** Python: the docstring node of a definition. */
   docstring?(node: Node): Node | undefined
   /** Go: exported means capitalised. */
@@ -107,6 +109,7 @@ const ecma: LanguageSpec = {
   nameOf: ecmaName,
   calleeOf: (call) => lastName(call.childForFieldName('function') ?? call.childForFieldName('constructor')),
   importsOf: ecmaImports,
+  isDocComment: (text) => text.startsWith('/**'),
 }
 
 function pythonImports(node: Node, out: ImportRecord[]): void {
@@ -136,6 +139,7 @@ const python: LanguageSpec = {
   nameOf: (node) => node.childForFieldName('name')?.text,
   calleeOf: (call) => lastName(call.childForFieldName('function')),
   importsOf: pythonImports,
+  isDocComment: () => false,
   docstring(node) {
     const first = node.childForFieldName('body')?.namedChildren[0]
     const s = first?.type === 'expression_statement' ? first.namedChildren[0] : undefined
@@ -168,6 +172,7 @@ const go: LanguageSpec = {
   },
   calleeOf: (call) => lastName(call.childForFieldName('function')),
   importsOf: goImports,
+  isDocComment: (text) => text.startsWith('//'),
   exportedByName: (name) => /^[A-Z]/.test(name),
   receiverOf(node) {
     if (node.type !== 'method_declaration') return undefined
