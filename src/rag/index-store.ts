@@ -172,7 +172,7 @@ export class SqliteIndexStore {
       refsNamed: q('SELECT file_id, name, line FROM refs WHERE name = ? LIMIT ?'),
       importsOfFile: q('SELECT file_id, source, names, line FROM imports WHERE file_id = ? ORDER BY line'),
       importsByStem: q('SELECT file_id, source, names, line FROM imports WHERE stem = ? LIMIT 500'),
-      grams: q(`SELECT rowid AS id FROM grams WHERE content LIKE ? ESCAPE '\\' LIMIT ?`),
+      grams: q('SELECT rowid AS id FROM grams WHERE grams MATCH ? ORDER BY rowid'),
       getMeta: q('SELECT value FROM meta WHERE key = ?'),
       setMeta: q('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
     }
@@ -260,12 +260,17 @@ export class SqliteIndexStore {
   }
 
   /**
-   * Ids of files whose content contains `needle` (ASCII case-insensitive), at most `limit`. Uses
-   * the trigram index, so `needle` needs at least 3 characters; `%`, `_` and `\` are literal.
+   * Ids of the files that hold every trigram of `needle` (case-insensitive), in id order, read
+   * lazily: the caller verifies each and stops when it has enough. Letting SQLite verify (`LIKE`)
+   * would make it read every candidate's whole content first. `needle` needs 3+ characters.
    */
-  filesContaining(needle: string, limit: number): number[] {
-    const pattern = `%${needle.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
-    return (this.#q.grams!.all(pattern, limit) as { id: number }[]).map((r) => r.id)
+  *filesWithTrigramsOf(needle: string): Generator<number> {
+    const grams = new Set<string>()
+    for (let i = 0; i + 3 <= needle.length; i++) grams.add(needle.slice(i, i + 3))
+    if (grams.size === 0) return
+    // Each trigram alone is a one-token phrase; detail=none tables refuse longer phrases.
+    const match = [...grams].map((g) => `"${g.replaceAll('"', '""')}"`).join(' AND ')
+    for (const row of this.#q.grams!.iterate(match) as IterableIterator<{ id: number }>) yield row.id
   }
 
   getMeta(key: string): string | undefined {

@@ -2,6 +2,9 @@
  * @module rag/parser-pool
  * Parsing off the request thread: a few Bun Workers, each holding its own tree-sitter parsers.
  * Batches go to the least-busy worker; a worker that dies fails its pending batches and is replaced.
+ * A worker idle for `idleMs` is ended: a parser's WebAssembly memory grows to fit the largest file
+ * it has parsed and never shrinks, so idle workers would hold far more memory than the index
+ * itself. The next change starts one again (tens of milliseconds).
  */
 import type { ParsedFile } from './parsed-file.ts'
 import type { FileJob, FileResult, WorkerRequest, WorkerResponse } from './parse-worker.ts'
@@ -14,9 +17,13 @@ export interface FileParser {
 }
 
 interface Slot {
-  worker: Worker
+  worker?: Worker
   pending: Map<number, { resolve(r: WorkerResponse): void; reject(e: Error): void }>
+  idle?: ReturnType<typeof setTimeout>
 }
+
+/** How long a worker with nothing to do is kept. */
+export const WORKER_IDLE_MS = 2000
 
 type Distribute<T> = T extends unknown ? Omit<T, 'id'> : never
 
@@ -25,38 +32,58 @@ export class ParserPool implements FileParser {
   #next = 1
   #closed = false
 
-  constructor(size: number) {
-    for (let i = 0; i < size; i++) this.#slots.push(this.#spawn())
+  readonly #idleMs: number
+
+  constructor(size: number, idleMs = WORKER_IDLE_MS) {
+    this.#idleMs = idleMs
+    for (let i = 0; i < size; i++) this.#slots.push({ pending: new Map() })
   }
 
-  #spawn(): Slot {
+  /** Workers running now (idle ones end after `idleMs`). */
+  get running(): number {
+    return this.#slots.filter((s) => s.worker).length
+  }
+
+  #start(slot: Slot): Worker {
     const worker = new Worker(new URL('./parse-worker.ts', import.meta.url).href)
-    const slot: Slot = { worker, pending: new Map() }
     worker.onmessage = (event: MessageEvent<WorkerResponse>) => {
       const p = slot.pending.get(event.data.id)
       slot.pending.delete(event.data.id)
+      if (slot.pending.size === 0) this.#idle(slot)
       p?.resolve(event.data)
     }
     worker.onerror = (event) => {
       for (const p of slot.pending.values()) p.reject(new Error(`parser worker failed: ${event.message}`))
       slot.pending.clear()
-      if (this.#closed) return
-      worker.terminate()
-      const i = this.#slots.indexOf(slot)
-      if (i >= 0) this.#slots[i] = this.#spawn()
+      this.#end(slot)
     }
-    // Idle workers must not keep the process alive.
+    // Workers must not keep the process alive.
     worker.unref()
-    return slot
+    slot.worker = worker
+    return worker
+  }
+
+  #idle(slot: Slot): void {
+    clearTimeout(slot.idle)
+    slot.idle = setTimeout(() => slot.pending.size === 0 && this.#end(slot), this.#idleMs)
+    slot.idle.unref?.()
+  }
+
+  #end(slot: Slot): void {
+    clearTimeout(slot.idle)
+    slot.worker?.terminate()
+    slot.worker = undefined
   }
 
   #send(req: Distribute<WorkerRequest>): Promise<WorkerResponse> {
     if (this.#closed) return Promise.reject(new Error('the parser pool is closed'))
     const slot = this.#slots.reduce((a, b) => (b.pending.size < a.pending.size ? b : a))
+    clearTimeout(slot.idle)
+    const worker = slot.worker ?? this.#start(slot)
     const id = this.#next++
     return new Promise((resolve, reject) => {
       slot.pending.set(id, { resolve, reject })
-      slot.worker.postMessage({ ...req, id })
+      worker.postMessage({ ...req, id })
     })
   }
 
@@ -76,7 +103,8 @@ export class ParserPool implements FileParser {
     this.#closed = true
     for (const s of this.#slots) {
       for (const p of s.pending.values()) p.reject(new Error('the parser pool is closed'))
-      s.worker.terminate()
+      s.pending.clear()
+      this.#end(s)
     }
   }
 }

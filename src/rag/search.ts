@@ -67,9 +67,8 @@ const RERANK_PHRASES = 500
 /** Tests rank below the code they test unless the query mentions tests. */
 const TEST_PENALTY = 0.8
 const EXACT_MIN = 3
-/** Candidate files read per repository for an exact search (the count is reported as candidates). */
-const EXACT_FILES = 2000
 const MAX_MATCH_LINES = 5
+const MATCHES_PER_FILE = 50
 const MATCH_LINE_CHARS = 240
 
 export function fileUri(file: IndexedFile, start?: number, end?: number): string {
@@ -221,35 +220,32 @@ function exact(index: CodeIndex, f: Filter, needle: string, limit: number): { hi
   let candidates = 0
   for (const repo of f.repos) {
     // Candidate files from the trigram index, then every line checked: the index may over-match.
-    const ids = repo.store.filesContaining(needle, EXACT_FILES)
-    candidates += ids.length
-    for (const id of ids) {
+    for (const id of repo.store.filesWithTrigramsOf(needle)) {
       if (hits.length >= limit) break
+      candidates++
       const file = repo.byId.get(id)
       if (!acceptFile(f, file)) continue
-      const lines = (repo.store.content(id) ?? '').split('\n')
-      const matching: number[] = []
-      lines.forEach((l, i) => {
-        if (l.toLowerCase().includes(lowered)) matching.push(i + 1)
-      })
-      if (matching.length === 0) continue
-      // One hit per chunk that holds matches, in file order.
-      const byDoc = new Map<number, number[]>()
-      for (const line of matching) {
-        const doc = file.slots.find((d) => {
-          const s = index.slots.get(d)
-          return s.start <= line && line <= s.end
-        })
-        const key = doc ?? -line
-        byDoc.set(key, [...(byDoc.get(key) ?? []), line])
+      const content = repo.store.content(id) ?? ''
+      const found = matchingLines(content, lowered)
+      if (found.length === 0) continue
+      // One hit per chunk that holds matches, in file order (chunks and matches are both in line order).
+      const byDoc = new Map<number, { line: number; text: string }[]>()
+      let slot = 0
+      for (const m of found) {
+        while (slot < file.slots.length && index.slots.get(file.slots[slot]!).end < m.line) slot++
+        const doc = file.slots[slot]
+        const key = doc !== undefined && index.slots.get(doc).start <= m.line ? doc : -m.line
+        const list = byDoc.get(key)
+        if (list) list.push(m)
+        else byDoc.set(key, [m])
       }
-      for (const [doc, found] of byDoc) {
+      for (const [doc, inChunk] of byDoc) {
         if (hits.length >= limit) break
-        const s = doc >= 0 ? index.slots.get(doc) : { start: found[0]!, end: found[found.length - 1]!, symbol: '', kind: 'module' as const }
+        const s = doc >= 0 ? index.slots.get(doc) : { start: inChunk[0]!.line, end: inChunk[inChunk.length - 1]!.line, symbol: '', kind: 'module' as const }
         if (f.symbol !== undefined && !s.symbol.toLowerCase().includes(f.symbol)) continue
-        const matches = found.slice(0, MAX_MATCH_LINES).map((line) => ({ line, text: lines[line - 1]!.slice(0, MATCH_LINE_CHARS) }))
+        const matches = inChunk.slice(0, MAX_MATCH_LINES)
         hits.push({
-          score: found.length,
+          score: inChunk.length,
           repo: repo.config.name,
           path: file.path,
           language: file.lang,
@@ -266,6 +262,29 @@ function exact(index: CodeIndex, f: Filter, needle: string, limit: number): { hi
     }
   }
   return { hits, candidates }
+}
+
+/**
+ * The lines of `content` that contain `lowered` (case-insensitively), at most MATCHES_PER_FILE:
+ * one lowercasing and indexOf scan of the whole text, newlines counted only up to each match, so
+ * a large file costs one pass rather than a split into lines.
+ */
+function matchingLines(content: string, lowered: string): { line: number; text: string }[] {
+  const hay = content.toLowerCase()
+  const out: { line: number; text: string }[] = []
+  let line = 1
+  let counted = 0
+  for (let at = hay.indexOf(lowered); at >= 0 && out.length < MATCHES_PER_FILE; ) {
+    for (let nl = content.indexOf('\n', counted); nl >= 0 && nl < at; nl = content.indexOf('\n', nl + 1)) {
+      line++
+      counted = nl + 1
+    }
+    const end = content.indexOf('\n', at)
+    out.push({ line, text: content.slice(counted, end < 0 ? content.length : end).slice(0, MATCH_LINE_CHARS) })
+    // The next match on a later line.
+    at = end < 0 ? -1 : hay.indexOf(lowered, end + 1)
+  }
+  return out
 }
 
 function bySymbol(index: CodeIndex, f: Filter, name: string, limit: number): { hits: Omit<SearchHit, 'rank'>[]; candidates: number } {
