@@ -1,7 +1,7 @@
 /**
  * @module rag/index-store
  * One repository's index on disk (bun:sqlite, WAL, mode 0600): the indexed bytes of every file,
- * its chunks, symbols, calls and imports, and a trigram FTS5 table over file contents for exact
+ * its chunks, symbols, calls and imports, and a trigram FTS5 table over it for exact
  * substrings. Ranking is not done here (see `bm25.ts`); this is what survives a restart and what
  * answers exact and graph questions.
  */
@@ -9,7 +9,7 @@ import { Database, type Statement } from 'bun:sqlite'
 import { chmodSync, existsSync } from 'node:fs'
 import type { ChunkKind, ParsedFile, SymbolRecord } from './parsed-file.ts'
 
-const SCHEMA_VERSION = 1
+const SCHEMA_VERSION = 2
 /** Lines of a chunk kept as its snippet, and the longest snippet line. */
 export const SNIPPET_LINES = 12
 const SNIPPET_LINE_CHARS = 200
@@ -76,9 +76,10 @@ const DDL = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS files (
   id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE, lang TEXT NOT NULL, size INTEGER NOT NULL,
-  mtime_ms REAL NOT NULL, sha256 TEXT NOT NULL, lines INTEGER NOT NULL, indexed_at INTEGER NOT NULL,
-  content TEXT NOT NULL
+  mtime_ms REAL NOT NULL, sha256 TEXT NOT NULL, lines INTEGER NOT NULL, indexed_at INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS segments (id INTEGER PRIMARY KEY, file_id INTEGER NOT NULL, start_line INTEGER NOT NULL, text TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS segments_file ON segments(file_id, start_line);
 CREATE TABLE IF NOT EXISTS chunks (
   id INTEGER PRIMARY KEY, file_id INTEGER NOT NULL, start_line INTEGER NOT NULL, end_line INTEGER NOT NULL,
   symbol TEXT NOT NULL, kind TEXT NOT NULL, parent TEXT, snippet TEXT NOT NULL
@@ -96,18 +97,48 @@ CREATE INDEX IF NOT EXISTS refs_name ON refs(name);
 CREATE TABLE IF NOT EXISTS imports (file_id INTEGER NOT NULL, source TEXT NOT NULL, names TEXT NOT NULL, line INTEGER NOT NULL, stem TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS imports_file ON imports(file_id);
 CREATE INDEX IF NOT EXISTS imports_stem ON imports(stem);
-CREATE VIRTUAL TABLE IF NOT EXISTS grams USING fts5(content, content='files', content_rowid='id', tokenize='trigram', detail='none');
-CREATE TRIGGER IF NOT EXISTS files_ai AFTER INSERT ON files BEGIN
-  INSERT INTO grams(rowid, content) VALUES (new.id, new.content);
+CREATE VIRTUAL TABLE IF NOT EXISTS grams USING fts5(text, content='segments', content_rowid='id', tokenize='trigram', detail='none');
+CREATE TRIGGER IF NOT EXISTS segments_ai AFTER INSERT ON segments BEGIN
+  INSERT INTO grams(rowid, text) VALUES (new.id, new.text);
 END;
-CREATE TRIGGER IF NOT EXISTS files_ad AFTER DELETE ON files BEGIN
-  INSERT INTO grams(grams, rowid, content) VALUES ('delete', old.id, old.content);
-END;
-CREATE TRIGGER IF NOT EXISTS files_au AFTER UPDATE OF content ON files BEGIN
-  INSERT INTO grams(grams, rowid, content) VALUES ('delete', old.id, old.content);
-  INSERT INTO grams(rowid, content) VALUES (new.id, new.content);
+CREATE TRIGGER IF NOT EXISTS segments_ad AFTER DELETE ON segments BEGIN
+  INSERT INTO grams(grams, rowid, text) VALUES ('delete', old.id, old.text);
 END;
 `
+
+/**
+ * A file's bytes are stored once, as segments of whole lines (at most SEGMENT_LINES lines or about
+ * SEGMENT_CHARS characters), and the trigram table indexes segments: an exact search then verifies
+ * a few kilobytes per candidate, never a whole multi-megabyte file.
+ */
+const SEGMENT_LINES = 100
+const SEGMENT_CHARS = 16 * 1024
+
+export interface SegmentRow {
+  file_id: number
+  start_line: number
+  text: string
+}
+
+export function segmentsOf(content: string): { startLine: number; text: string }[] {
+  const out: { startLine: number; text: string }[] = []
+  let start = 0
+  let line = 1
+  while (start < content.length) {
+    let end = start
+    let count = 0
+    // Whole lines until either limit is reached (so a segment ends with at most one long line).
+    while (end < content.length && count < SEGMENT_LINES && (count === 0 || end - start < SEGMENT_CHARS)) {
+      const nl = content.indexOf('\n', end)
+      end = nl < 0 ? content.length : nl + 1
+      count++
+    }
+    out.push({ startLine: line, text: content.slice(start, end) })
+    line += count
+    start = end
+  }
+  return out
+}
 
 /** The last path segment without extension, lowercased: how an import and a file find each other. */
 export function importStem(source: string, lang: string): string {
@@ -141,19 +172,23 @@ export class SqliteIndexStore {
     const fresh = !existsSync(path)
     this.#db = new Database(path, { create: true, strict: true })
     if (fresh && path !== ':memory:') chmodSync(path, 0o600)
-    this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF; PRAGMA temp_store = MEMORY')
+    // A small page cache: reads are snippets and single files, and the OS caches the file anyway.
+    this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -1024')
     const version = (this.#db.query('PRAGMA user_version').get() as { user_version: number }).user_version
     if (version !== 0 && version !== SCHEMA_VERSION) {
       // An index is derived data: a different schema is rebuilt, never migrated.
-      this.#db.exec('DROP TABLE IF EXISTS grams; DROP TABLE IF EXISTS files; DROP TABLE IF EXISTS chunks; DROP TABLE IF EXISTS symbols; DROP TABLE IF EXISTS refs; DROP TABLE IF EXISTS imports; DROP TABLE IF EXISTS meta')
+      this.#db.exec('DROP TABLE IF EXISTS grams; DROP TABLE IF EXISTS segments; DROP TABLE IF EXISTS files; DROP TABLE IF EXISTS chunks; DROP TABLE IF EXISTS symbols; DROP TABLE IF EXISTS refs; DROP TABLE IF EXISTS imports; DROP TABLE IF EXISTS meta')
     }
     this.#db.exec(DDL)
     this.#db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`)
     const q = (sql: string) => this.#db.query(sql)
     this.#q = {
       fileByPath: q('SELECT id FROM files WHERE path = ?'),
-      insertFile: q('INSERT INTO files (path, lang, size, mtime_ms, sha256, lines, indexed_at, content) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
-      updateFile: q('UPDATE files SET lang = ?, size = ?, mtime_ms = ?, sha256 = ?, lines = ?, indexed_at = ?, content = ? WHERE id = ?'),
+      fileExists: q('SELECT 1 FROM files WHERE id = ?'),
+      insertFile: q('INSERT INTO files (path, lang, size, mtime_ms, sha256, lines, indexed_at) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      updateFile: q('UPDATE files SET lang = ?, size = ?, mtime_ms = ?, sha256 = ?, lines = ?, indexed_at = ? WHERE id = ?'),
+      insertSegment: q('INSERT INTO segments (file_id, start_line, text) VALUES (?, ?, ?)'),
+      deleteSegments: q('DELETE FROM segments WHERE file_id = ?'),
       touchFile: q('UPDATE files SET size = ?, mtime_ms = ? WHERE path = ?'),
       deleteFile: q('DELETE FROM files WHERE id = ?'),
       deleteChunks: q('DELETE FROM chunks WHERE file_id = ?'),
@@ -164,7 +199,7 @@ export class SqliteIndexStore {
       insertSymbol: q('INSERT INTO symbols (file_id, name, kind, line, end_line, exported, signature, parent, doc, cyclomatic, max_nesting) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
       insertRef: q('INSERT INTO refs (file_id, name, line) VALUES (?, ?, ?)'),
       insertImport: q('INSERT INTO imports (file_id, source, names, line, stem) VALUES (?, ?, ?, ?, ?)'),
-      content: q('SELECT content FROM files WHERE id = ?'),
+      content: q('SELECT text FROM segments WHERE file_id = ? ORDER BY start_line'),
       snippet: q('SELECT snippet FROM chunks WHERE id = ?'),
       symbolsOfFile: q('SELECT * FROM symbols WHERE file_id = ? ORDER BY line'),
       symbolsNamed: q('SELECT * FROM symbols WHERE name = ? LIMIT 50'),
@@ -172,7 +207,7 @@ export class SqliteIndexStore {
       refsNamed: q('SELECT file_id, name, line FROM refs WHERE name = ? LIMIT ?'),
       importsOfFile: q('SELECT file_id, source, names, line FROM imports WHERE file_id = ? ORDER BY line'),
       importsByStem: q('SELECT file_id, source, names, line FROM imports WHERE stem = ? LIMIT 500'),
-      grams: q('SELECT rowid AS id FROM grams WHERE grams MATCH ? ORDER BY rowid'),
+      grams: q('SELECT s.file_id, s.start_line, s.text FROM grams JOIN segments s ON s.id = grams.rowid WHERE grams MATCH ? ORDER BY grams.rowid'),
       getMeta: q('SELECT value FROM meta WHERE key = ?'),
       setMeta: q('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
     }
@@ -198,11 +233,12 @@ export class SqliteIndexStore {
     let fileId: number
     if (existing) {
       fileId = existing.id
-      for (const del of [q.deleteChunks!, q.deleteSymbols!, q.deleteRefs!, q.deleteImports!]) del.run(fileId)
-      q.updateFile!.run(w.lang, w.size, w.mtimeMs, w.sha256, w.parsed.lines, now, w.content, fileId)
+      for (const del of [q.deleteChunks!, q.deleteSymbols!, q.deleteRefs!, q.deleteImports!, q.deleteSegments!]) del.run(fileId)
+      q.updateFile!.run(w.lang, w.size, w.mtimeMs, w.sha256, w.parsed.lines, now, fileId)
     } else {
-      fileId = Number(q.insertFile!.run(w.path, w.lang, w.size, w.mtimeMs, w.sha256, w.parsed.lines, now, w.content).lastInsertRowid)
+      fileId = Number(q.insertFile!.run(w.path, w.lang, w.size, w.mtimeMs, w.sha256, w.parsed.lines, now).lastInsertRowid)
     }
+    for (const seg of segmentsOf(w.content)) q.insertSegment!.run(fileId, seg.startLine, seg.text)
     const lines = w.content.split('\n')
     const chunkIds = w.parsed.chunks.map((c) => (q.insertChunk!.get(fileId, c.startLine, c.endLine, c.symbol, c.kind, c.parent ?? null, snippetOf(lines, c.startLine, c.endLine)) as { id: number }).id)
     for (const s of w.parsed.symbols) this.#insertSymbol(fileId, s)
@@ -223,12 +259,15 @@ export class SqliteIndexStore {
   deleteFiles(ids: number[]): void {
     const q = this.#q
     this.#db.transaction(() => {
-      for (const id of ids) for (const del of [q.deleteChunks!, q.deleteSymbols!, q.deleteRefs!, q.deleteImports!, q.deleteFile!]) del.run(id)
+      for (const id of ids) for (const del of [q.deleteChunks!, q.deleteSymbols!, q.deleteRefs!, q.deleteImports!, q.deleteSegments!, q.deleteFile!]) del.run(id)
     })()
   }
 
+  /** The indexed bytes of a file, or undefined when there is no such file. */
   content(fileId: number): string | undefined {
-    return (this.#q.content!.get(fileId) as { content: string } | null)?.content
+    const rows = this.#q.content!.all(fileId) as { text: string }[]
+    if (rows.length === 0) return this.#q.fileExists!.get(fileId) ? '' : undefined
+    return rows.length === 1 ? rows[0]!.text : rows.map((r) => r.text).join('')
   }
 
   snippet(chunkId: number): string {
@@ -260,17 +299,17 @@ export class SqliteIndexStore {
   }
 
   /**
-   * Ids of the files that hold every trigram of `needle` (case-insensitive), in id order, read
-   * lazily: the caller verifies each and stops when it has enough. Letting SQLite verify (`LIKE`)
-   * would make it read every candidate's whole content first. `needle` needs 3+ characters.
+   * The segments that hold every trigram of `needle` (case-insensitive), in file order, read
+   * lazily: the caller verifies each and stops when it has enough. (Letting SQLite verify with
+   * `LIKE` would read every candidate first.) `needle` needs 3+ characters.
    */
-  *filesWithTrigramsOf(needle: string): Generator<number> {
+  *segmentsWithTrigramsOf(needle: string): Generator<SegmentRow> {
     const grams = new Set<string>()
     for (let i = 0; i + 3 <= needle.length; i++) grams.add(needle.slice(i, i + 3))
     if (grams.size === 0) return
     // Each trigram alone is a one-token phrase; detail=none tables refuse longer phrases.
     const match = [...grams].map((g) => `"${g.replaceAll('"', '""')}"`).join(' AND ')
-    for (const row of this.#q.grams!.iterate(match) as IterableIterator<{ id: number }>) yield row.id
+    yield* this.#q.grams!.iterate(match) as IterableIterator<SegmentRow>
   }
 
   getMeta(key: string): string | undefined {

@@ -68,7 +68,7 @@ const RERANK_PHRASES = 500
 const TEST_PENALTY = 0.8
 const EXACT_MIN = 3
 const MAX_MATCH_LINES = 5
-const MATCHES_PER_FILE = 50
+const MATCHES_PER_SEGMENT = 50
 const MATCH_LINE_CHARS = 240
 
 export function fileUri(file: IndexedFile, start?: number, end?: number): string {
@@ -217,47 +217,37 @@ function exact(index: CodeIndex, f: Filter, needle: string, limit: number): { hi
   if (needle.length < EXACT_MIN) throw new SearchInputError(`Exact search needs at least ${EXACT_MIN} characters (got "${needle}")`)
   const lowered = needle.toLowerCase()
   const hits: Omit<SearchHit, 'rank'>[] = []
+  // A chunk that spans two segments gets one hit, with the matches of both.
+  const byChunk = new Map<string, Omit<SearchHit, 'rank'> & { matches: { line: number; text: string }[] }>()
   let candidates = 0
   for (const repo of f.repos) {
-    // Candidate files from the trigram index, then every line checked: the index may over-match.
-    for (const id of repo.store.filesWithTrigramsOf(needle)) {
+    // Candidate segments from the trigram index, verified line by line: the index may over-match.
+    for (const seg of repo.store.segmentsWithTrigramsOf(needle)) {
       if (hits.length >= limit) break
       candidates++
-      const file = repo.byId.get(id)
+      const file = repo.byId.get(seg.file_id)
       if (!acceptFile(f, file)) continue
-      const content = repo.store.content(id) ?? ''
-      const found = matchingLines(content, lowered)
-      if (found.length === 0) continue
-      // One hit per chunk that holds matches, in file order (chunks and matches are both in line order).
-      const byDoc = new Map<number, { line: number; text: string }[]>()
       let slot = 0
-      for (const m of found) {
+      for (const m of matchingLines(seg.text, lowered, seg.start_line)) {
+        // Chunks and matches are both in line order.
         while (slot < file.slots.length && index.slots.get(file.slots[slot]!).end < m.line) slot++
         const doc = file.slots[slot]
-        const key = doc !== undefined && index.slots.get(doc).start <= m.line ? doc : -m.line
-        const list = byDoc.get(key)
-        if (list) list.push(m)
-        else byDoc.set(key, [m])
-      }
-      for (const [doc, inChunk] of byDoc) {
-        if (hits.length >= limit) break
-        const s = doc >= 0 ? index.slots.get(doc) : { start: inChunk[0]!.line, end: inChunk[inChunk.length - 1]!.line, symbol: '', kind: 'module' as const }
+        const s = doc !== undefined && index.slots.get(doc).start <= m.line ? index.slots.get(doc) : { start: m.line, end: m.line, symbol: '', kind: 'module' as const }
         if (f.symbol !== undefined && !s.symbol.toLowerCase().includes(f.symbol)) continue
-        const matches = inChunk.slice(0, MAX_MATCH_LINES)
-        hits.push({
-          score: inChunk.length,
-          repo: repo.config.name,
-          path: file.path,
-          language: file.lang,
-          symbol: s.symbol,
-          kind: s.kind,
-          start_line: s.start,
-          end_line: s.end,
-          snippet: matches.map((m) => m.text).join('\n'),
-          uri: fileUri(file, s.start, s.end),
-          revision: index.revision(repo),
-          matches,
-        })
+        const key = `${file.key}:${s.start}`
+        const hit = byChunk.get(key)
+        if (hit) {
+          hit.score++
+          if (hit.matches.length < MAX_MATCH_LINES) {
+            hit.matches.push(m)
+            hit.snippet += `\n${m.text}`
+          }
+          continue
+        }
+        if (hits.length >= limit) break
+        const created = { score: 1, repo: repo.config.name, path: file.path, language: file.lang, symbol: s.symbol, kind: s.kind, start_line: s.start, end_line: s.end, snippet: m.text, uri: fileUri(file, s.start, s.end), revision: index.revision(repo), matches: [m] }
+        byChunk.set(key, created)
+        hits.push(created)
       }
     }
   }
@@ -265,16 +255,16 @@ function exact(index: CodeIndex, f: Filter, needle: string, limit: number): { hi
 }
 
 /**
- * The lines of `content` that contain `lowered` (case-insensitively), at most MATCHES_PER_FILE:
- * one lowercasing and indexOf scan of the whole text, newlines counted only up to each match, so
- * a large file costs one pass rather than a split into lines.
+ * The lines of `content` (a segment starting at `firstLine`) that contain `lowered`, compared
+ * case-insensitively, at most MATCHES_PER_SEGMENT: one lowercasing and indexOf scan, newlines
+ * counted only up to each match.
  */
-function matchingLines(content: string, lowered: string): { line: number; text: string }[] {
+function matchingLines(content: string, lowered: string, firstLine = 1): { line: number; text: string }[] {
   const hay = content.toLowerCase()
   const out: { line: number; text: string }[] = []
-  let line = 1
+  let line = firstLine
   let counted = 0
-  for (let at = hay.indexOf(lowered); at >= 0 && out.length < MATCHES_PER_FILE; ) {
+  for (let at = hay.indexOf(lowered); at >= 0 && out.length < MATCHES_PER_SEGMENT; ) {
     for (let nl = content.indexOf('\n', counted); nl >= 0 && nl < at; nl = content.indexOf('\n', nl + 1)) {
       line++
       counted = nl + 1
