@@ -39,6 +39,22 @@ async function openCorpus(name: string, roots: { name: string; path: string }[],
   return CodeIndex.open({ repos, dataDir: ':memory:', maxFileBytes: 2 << 20, pollMs: 0, watch: false, stripDocs, includeBuildDirs: true }, parser)
 }
 
+type Case = Judged & { held: boolean; example: EvalResult['examples'][number] }
+
+function summarize(name: string, corpus: string, files: number, lines: number, judged: Case[]): EvalResult {
+  return {
+    name,
+    corpus,
+    files,
+    lines,
+    all: score(judged),
+    heldOut: score(judged.filter((j) => j.held)),
+    leakFree: score(judged.filter((j) => !j.leak)),
+    leakRate: judged.filter((j) => j.leak).length / (judged.length || 1),
+    examples: judged.filter((j) => !j.leak).slice(0, 3).map((j) => j.example),
+  }
+}
+
 const words = (s: string) => s.split(/\s+/).filter(Boolean).length
 
 /** Docstring → definition over one corpus. */
@@ -66,24 +82,14 @@ export async function docstringEval(name: string, roots: { name: string; path: s
     }
     cases.sort((a, b) => hash(a.query) - hash(b.query))
     const picked = cases.slice(0, MAX_QUERIES)
-    const judged: (Judged & { held: boolean; example: EvalResult['examples'][number] })[] = []
+    const judged: Case[] = []
     for (const c of picked) {
       const hits = searchCode(index, { query: c.query.slice(0, 500), limit: 10 }, readable).results
       const rank = hits.findIndex((h) => h.repo === c.repo && h.path === c.path && h.start_line <= c.line && c.line <= h.end_line) + 1
       const leak = new RegExp(`\\b${c.name.replace(/[^A-Za-z0-9_]/g, '')}\\b`, 'i').test(c.query)
       judged.push({ ranks: rank > 0 ? [rank] : [], relevant: 1, leak, held: hash(`split:${c.query}`) % 2 === 1, example: { query: c.query, target: `${c.path}:${c.name}`, rank: rank || null } })
     }
-    return {
-      name,
-      corpus: roots.map((r) => r.path).join(', '),
-      files,
-      lines,
-      all: score(judged),
-      heldOut: score(judged.filter((j) => j.held)),
-      leakFree: score(judged.filter((j) => !j.leak)),
-      leakRate: judged.filter((j) => j.leak).length / (judged.length || 1),
-      examples: judged.filter((j) => !j.leak).slice(0, 3).map((j) => j.example),
-    }
+    return summarize(name, roots.map((r) => r.path).join(', '), files, lines, judged)
   } finally {
     index.close()
   }
@@ -109,7 +115,7 @@ export async function commitEval(root: string, parser: FileParser): Promise<Eval
   try {
     const readable = [...index.repos.values()]
     const repo = readable[0]!
-    const judged: (Judged & { held: boolean; example: EvalResult['examples'][number] })[] = []
+    const judged: Case[] = []
     for (const c of cases) {
       const hits = searchCode(index, { query: c.query.slice(0, 500), limit: 50 }, readable).results
       // A file takes its best chunk's score plus half its second (rag.md §2).
@@ -120,17 +126,7 @@ export async function commitEval(root: string, parser: FileParser): Promise<Eval
       const leak = c.files.some((f) => c.query.toLowerCase().includes(f.replace(/^.*\//, '').replace(/\.ts$/, '').toLowerCase()))
       judged.push({ ranks, relevant: c.files.length, leak, held: hash(`split:${c.query}`) % 2 === 1, example: { query: c.query, target: c.files.join(' '), rank: ranks[0] ?? null } })
     }
-    return {
-      name: 'commit subject → changed files (this repository)',
-      corpus: 'git log of this repository, HEAD tree',
-      files: repo.files.size,
-      lines: [...repo.files.values()].reduce((n, f) => n + f.lines, 0),
-      all: score(judged),
-      heldOut: score(judged.filter((j) => j.held)),
-      leakFree: score(judged.filter((j) => !j.leak)),
-      leakRate: judged.filter((j) => j.leak).length / (judged.length || 1),
-      examples: judged.filter((j) => !j.leak).slice(0, 3).map((j) => j.example),
-    }
+    return summarize('commit subject → changed files (this repository)', 'git log of this repository, HEAD tree', repo.files.size, [...repo.files.values()].reduce((n, f) => n + f.lines, 0), judged)
   } finally {
     index.close()
   }

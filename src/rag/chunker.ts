@@ -63,7 +63,7 @@ export function chunkTree(tree: Tree, content: string, lang: string, options: Ch
   if (!spec) return windowChunks(content, lang)
   const lines = splitLines(content)
   const root = tree.rootNode
-  const defs = topLevelDefinitions(root, spec, lines)
+  const defs = definitionsAmong(root.namedChildren, spec, lines)
   const chunks: ChunkRecord[] = []
   const symbols: SymbolRecord[] = []
   const symbolAt = new Map<number, SymbolRecord>()
@@ -148,16 +148,16 @@ export function chunkTree(tree: Tree, content: string, lang: string, options: Ch
   return { lang, lines: lines.length, chunks, symbols, refs, imports: importsOf(root, spec) }
 }
 
-/** Definitions among the root's children, with their doc comments. */
-function topLevelDefinitions(root: Node, spec: LanguageSpec, lines: string[]): Definition[] {
+/** Definitions among sibling nodes, each with the doc comment right above it. */
+function definitionsAmong(children: Node[], spec: LanguageSpec, lines: string[], parent?: string): Definition[] {
   const out: Definition[] = []
   let comments: Node[] = []
-  for (const child of root.namedChildren) {
+  for (const child of children) {
     if (child.type === 'comment') {
       comments.push(child)
       continue
     }
-    const d = definitionOf(child, spec)
+    const d = definitionOf(child, spec, parent)
     if (d) {
       attachDoc(d, comments, spec, lines)
       out.push(d)
@@ -202,23 +202,9 @@ export function firstDeclarator(node: Node): Node | undefined {
 function classMembers(cls: Definition, spec: LanguageSpec, lines: string[]): Definition[] {
   const body = cls.node.childForFieldName('body')
   if (!body) return []
-  const out: Definition[] = []
-  let comments: Node[] = []
-  for (const child of body.namedChildren) {
-    if (child.type === 'comment') {
-      comments.push(child)
-      continue
-    }
-    const d = definitionOf(child, spec, cls.name)
-    if (d && (d.kind === 'function' || d.kind === 'method')) {
-      d.kind = 'method'
-      d.exported = cls.exported
-      attachDoc(d, comments, spec, lines)
-      out.push(d)
-    }
-    comments = []
-  }
-  return out
+  return definitionsAmong(body.namedChildren, spec, lines, cls.name)
+    .filter((d) => d.kind === 'function' || d.kind === 'method')
+    .map((d) => ({ ...d, kind: 'method' as const, exported: cls.exported }))
 }
 
 /** The doc comment right above a definition (at most one blank line between), or a Python docstring. */
