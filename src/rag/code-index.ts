@@ -60,6 +60,8 @@ export interface RepoState {
   readonly byId: Map<number, IndexedFile>
   /** XOR of sha256(path NUL sha256) over the files: updated per file, order-free. */
   readonly digest: Uint8Array
+  /** `digest` as shown, computed when first asked for after a change. */
+  revision?: string
   commit?: string
   lastScanAt?: number
   lastScanMs?: number
@@ -145,7 +147,8 @@ export class CodeIndex {
 
   /** The repository's content revision: changes whenever any indexed file's bytes do. */
   revision(repo: RepoState): string {
-    return Buffer.from(repo.digest.subarray(0, 6)).toString('hex')
+    repo.revision ??= Buffer.from(repo.digest.subarray(0, 6)).toString('hex')
+    return repo.revision
   }
 
   onChange(listener: (changes: FileChange[]) => void): () => void {
@@ -349,6 +352,7 @@ export class CodeIndex {
     repo.files.set(meta.path, file)
     repo.byId.set(meta.id, file)
     xorInto(repo.digest, meta.path, meta.sha256)
+    repo.revision = undefined
   }
 
   #uninstall(file: IndexedFile): void {
@@ -357,6 +361,7 @@ export class CodeIndex {
     file.repo.byId.delete(file.id)
     this.#filesByKey[file.key] = undefined
     xorInto(file.repo.digest, file.path, file.sha256)
+    file.repo.revision = undefined
   }
 
   #remove(repo: RepoState, files: IndexedFile[]): FileChange[] {

@@ -13,6 +13,8 @@ const SCHEMA_VERSION = 2
 /** Lines of a chunk kept as its snippet, and the longest snippet line. */
 export const SNIPPET_LINES = 12
 const SNIPPET_LINE_CHARS = 200
+/** The most snippets one query reads (search_code's largest page). */
+const MAX_SNIPPETS = 50
 
 export interface FileRow {
   id: number
@@ -167,6 +169,7 @@ function snippetOf(lines: string[], start: number, end: number): string {
 export class SqliteIndexStore {
   readonly #db: Database
   readonly #q: Record<string, Statement>
+  readonly #snippetQueries = new Map<number, Statement>()
 
   constructor(path: string) {
     const fresh = !existsSync(path)
@@ -200,7 +203,6 @@ export class SqliteIndexStore {
       insertRef: q('INSERT INTO refs (file_id, name, line) VALUES (?, ?, ?)'),
       insertImport: q('INSERT INTO imports (file_id, source, names, line, stem) VALUES (?, ?, ?, ?, ?)'),
       content: q('SELECT text FROM segments WHERE file_id = ? ORDER BY start_line'),
-      snippet: q('SELECT snippet FROM chunks WHERE id = ?'),
       symbolsOfFile: q('SELECT * FROM symbols WHERE file_id = ? ORDER BY line'),
       symbolsNamed: q('SELECT * FROM symbols WHERE name = ? LIMIT 50'),
       refsOfFile: q('SELECT file_id, name, line FROM refs WHERE file_id = ? ORDER BY line'),
@@ -270,8 +272,13 @@ export class SqliteIndexStore {
     return rows.length === 1 ? rows[0]!.text : rows.map((r) => r.text).join('')
   }
 
-  snippet(chunkId: number): string {
-    return (this.#q.snippet!.get(chunkId) as { snippet: string } | null)?.snippet ?? ''
+  /** Snippets of several chunks in one query (a search's page of hits). */
+  snippets(chunkIds: number[]): Map<number, string> {
+    const n = Math.min(chunkIds.length, MAX_SNIPPETS)
+    let q = this.#snippetQueries.get(n)
+    if (!q) this.#snippetQueries.set(n, (q = this.#db.query(`SELECT id, snippet FROM chunks WHERE id IN (${Array(n).fill('?').join(',')})`)))
+    const rows = q.all(...chunkIds.slice(0, n)) as { id: number; snippet: string }[]
+    return new Map(rows.map((r) => [r.id, r.snippet]))
   }
 
   symbolsOfFile(fileId: number): SymbolRow[] {

@@ -150,6 +150,21 @@ export function searchCode(index: CodeIndex, req: SearchRequest, readable: RepoS
   }
 }
 
+/** Hits for ranked documents, with their snippets read in one query per repository. */
+function hitsOf(index: CodeIndex, ranked: { doc: number; score: number }[]): Omit<SearchHit, 'rank'>[] {
+  const chunkIds = new Map<RepoState, number[]>()
+  const hits = ranked.map(({ doc, score }) => {
+    const hit = hitOf(index, doc, score)
+    const repo = index.fileByKey(index.slots.file(doc))!.repo
+    chunkIds.set(repo, [...(chunkIds.get(repo) ?? []), index.slots.get(doc).chunkId])
+    return hit
+  })
+  const snippets = new Map<string, Map<number, string>>()
+  for (const [repo, ids] of chunkIds) snippets.set(repo.config.name, repo.store.snippets(ids))
+  ranked.forEach(({ doc }, i) => (hits[i]!.snippet = snippets.get(hits[i]!.repo)?.get(index.slots.get(doc).chunkId) ?? ''))
+  return hits
+}
+
 function hitOf(index: CodeIndex, doc: number, score: number): Omit<SearchHit, 'rank'> {
   const s = index.slots.get(doc)
   const file = index.fileByKey(s.file)!
@@ -162,7 +177,7 @@ function hitOf(index: CodeIndex, doc: number, score: number): Omit<SearchHit, 'r
     kind: s.kind,
     start_line: s.start,
     end_line: s.end,
-    snippet: file.repo.store.snippet(s.chunkId),
+    snippet: '',
     uri: fileUri(file, s.start, s.end),
     revision: index.revision(file.repo),
   }
@@ -204,7 +219,7 @@ function ranked(index: CodeIndex, f: Filter, q: ParsedQuery, words: Map<string, 
     kept.push({ doc: c.doc, score: c.score, file: s.file, start: s.start, end: s.end })
     perFile.set(s.file, (perFile.get(s.file) ?? 0) + 1)
   }
-  return { hits: kept.map((k) => hitOf(index, k.doc, k.score)), candidates: matched }
+  return { hits: hitsOf(index, kept), candidates: matched }
 }
 
 /** More than half of the shorter range is shared (claude-context's rule for duplicate hits). */
@@ -293,5 +308,5 @@ function bySymbol(index: CodeIndex, f: Filter, name: string, limit: number): { h
     found.push({ doc, score })
   }
   found.sort((a, b) => b.score - a.score || a.doc - b.doc)
-  return { hits: found.slice(0, limit).map(({ doc, score }) => hitOf(index, doc, score)), candidates: found.length }
+  return { hits: hitsOf(index, found.slice(0, limit)), candidates: found.length }
 }
