@@ -9,6 +9,7 @@
  *   options: --no-http --no-scale --lines N --out PATH
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
+import { loadavg } from 'node:os'
 import { ParserPool } from '../src/rag/parser-pool.ts'
 import { pythonStdlib, TYPESCRIPT_SOURCES } from './rag/corpora.ts'
 import { commitEval, docstringEval, type EvalResult } from './rag/eval.ts'
@@ -28,7 +29,7 @@ export interface RagBenchOptions {
 
 export async function runRagBench(o: RagBenchOptions): Promise<RagResults> {
   const t0 = performance.now()
-  const results: RagResults = { date: new Date().toISOString(), git: Bun.spawnSync(['git', 'rev-parse', '--short', 'HEAD']).stdout.toString().trim(), durationS: 0, evals: [], errors: [] }
+  const results: RagResults = { date: new Date().toISOString(), git: Bun.spawnSync(['git', 'rev-parse', '--short', 'HEAD']).stdout.toString().trim(), durationS: 0, load: [loadavg()[0]!, 0], evals: [], errors: [] }
   const pool = new ParserPool(2)
   try {
     const run = async (label: string, work: () => Promise<EvalResult>) => {
@@ -63,6 +64,7 @@ export async function runRagBench(o: RagBenchOptions): Promise<RagResults> {
     }
   }
   results.durationS = (performance.now() - t0) / 1000
+  results.load[1] = loadavg()[0]!
   mkdirSync(o.outDir, { recursive: true })
   writeFileSync(`${o.outDir}/rag.json`, JSON.stringify(results, null, 2))
   spliceRag(o.reportPath, renderRag(results))
