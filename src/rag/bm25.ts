@@ -20,6 +20,13 @@ export interface Weights {
   path: number
 }
 
+export interface SizeHint {
+  /** Arena entries used. */
+  ints: number
+  terms: number
+  docs: number
+}
+
 export interface Scored {
   doc: number
   score: number
@@ -51,8 +58,24 @@ export class Bm25Index {
   #scores = new Float64Array(1024)
   #touched = new Int32Array(1024)
 
-  constructor(weights: Weights) {
+  /**
+   * `expected` sizes the arrays up front (what the last build of the same corpus used): growing
+   * by copying leaves each old array behind as garbage, and the process's RSS never shrinks back.
+   */
+  constructor(weights: Weights, expected?: SizeHint) {
     this.weights = weights
+    if (!expected) return
+    const terms = Math.max(1024, Math.ceil(expected.terms * 1.05))
+    this.#head = new Int32Array(terms)
+    this.#tail = new Int32Array(terms)
+    this.#df = new Int32Array(terms * 3)
+    this.#arena = new Int32Array(Math.max(1 << 16, Math.ceil(expected.ints * 1.05)))
+    this.#ensureDocs(Math.ceil(expected.docs * 1.05))
+  }
+
+  /** What this index holds, as a size hint for the next one built from the same corpus. */
+  get sizeHint(): SizeHint {
+    return { ints: this.#top, terms: this.#terms.size, docs: this.#docs }
   }
 
   /** Number of documents ever added (the next id). */

@@ -6,10 +6,10 @@
  * ranker. A watcher does the same for single files as soon as they change; a periodic walk catches
  * what a watcher can miss. Every change moves the repository's `revision`.
  */
-import { mkdirSync, watch, type FSWatcher } from 'node:fs'
+import { mkdirSync, readFileSync, watch, writeFileSync, type FSWatcher } from 'node:fs'
 import { lstat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { Bm25Index, type FieldCounts, type Weights } from './bm25.ts'
+import { Bm25Index, type FieldCounts, type SizeHint, type Weights } from './bm25.ts'
 import { gitCommit } from './git-head.ts'
 import { SqliteIndexStore, type ChunkRow } from './index-store.ts'
 import { languageOf } from './languages.ts'
@@ -111,17 +111,19 @@ export class CodeIndex {
   #closed = false
   readonly #now: () => number
 
-  private constructor(settings: IndexSettings, parser: FileParser) {
+  private constructor(settings: IndexSettings, parser: FileParser, sizeHint?: SizeHint) {
     this.settings = settings
     this.#parser = parser
     this.#now = settings.now ?? Date.now
-    this.#bm25 = new Bm25Index(settings.weights ?? DEFAULT_WEIGHTS)
+    this.#bm25 = new Bm25Index(settings.weights ?? DEFAULT_WEIGHTS, sizeHint)
   }
 
   /** Opens every repository's store, loads it, and brings it up to date with one walk. */
   static async open(settings: IndexSettings, parser: FileParser): Promise<CodeIndex> {
-    const index = new CodeIndex(settings, parser)
-    if (settings.dataDir !== ':memory:') mkdirSync(join(settings.dataDir, 'index'), { recursive: true, mode: 0o700 })
+    const persisted = settings.dataDir !== ':memory:'
+    const hintPath = join(settings.dataDir, 'index', 'ranker-size.json')
+    const index = new CodeIndex(settings, parser, persisted ? readSizeHint(hintPath) : undefined)
+    if (persisted) mkdirSync(join(settings.dataDir, 'index'), { recursive: true, mode: 0o700 })
     for (const config of settings.repos) {
       const path = settings.dataDir === ':memory:' ? ':memory:' : join(settings.dataDir, 'index', `${config.name}.db`)
       const repo: RepoState = { config, store: new SqliteIndexStore(path), files: new Map(), byId: new Map(), digest: new Uint8Array(32), skipped: {}, pending: 0 }
@@ -129,6 +131,7 @@ export class CodeIndex {
       index.#load(repo)
     }
     for (const repo of index.repos.values()) await index.scan(repo.config.name)
+    if (persisted) writeFileSync(hintPath, JSON.stringify(index.#bm25.sizeHint), { mode: 0o600 })
     return index
   }
 
@@ -375,7 +378,7 @@ export class CodeIndex {
   #maybeCompact(): void {
     const bm25 = this.#bm25
     if (bm25.size < 1000 || bm25.size - bm25.live < bm25.size * COMPACT_RATIO) return
-    const fresh = new Bm25Index(bm25.weights)
+    const fresh = new Bm25Index(bm25.weights, bm25.sizeHint)
     const slots = new SlotTable()
     for (const file of this.#filesByKey) {
       if (!file) continue
@@ -437,6 +440,16 @@ function declarationLine(text: string): string {
     if (t && !COMMENT_STARTS.some((c) => t.startsWith(c))) return t.replace(/\{.*$/, '')
   }
   return ''
+}
+
+/** The ranker's size when this corpus was last loaded, if recorded and readable. */
+function readSizeHint(path: string): SizeHint | undefined {
+  try {
+    const h = JSON.parse(readFileSync(path, 'utf8')) as SizeHint
+    return [h.ints, h.terms, h.docs].every((n) => Number.isInteger(n) && n >= 0 && n < 2 ** 31) ? h : undefined
+  } catch {
+    return undefined
+  }
 }
 
 function xorInto(digest: Uint8Array, path: string, sha256: string): void {
