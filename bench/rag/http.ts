@@ -18,6 +18,8 @@ export interface HttpComparison {
   search: { rps: number; p50Ms: number; p99Ms: number }
   /** Median over rounds of search p99 / echo p99. */
   p99Ratio: number
+  /** Median over rounds of echo req/s / search req/s: at saturation, the ratio of per-request cost. */
+  costRatio: number
   errors: number
 }
 
@@ -67,6 +69,7 @@ export async function compareOverHttp(runDir: string, log: (s: string) => void, 
       echo: summary(echo),
       search: summary(search),
       p99Ratio: Math.round(median(search.map((s, i) => s.p99 / echo[i]!.p99)) * 100) / 100,
+      costRatio: Math.round(median(search.map((s, i) => echo[i]!.rps / s.rps)) * 100) / 100,
       errors,
     }
   } finally {

@@ -130,6 +130,10 @@ export function renderRag(r: RagResults): string {
       '|---|--:|--:|--:|',
       `| echo | ${n(h.echo.rps)} | ${f(h.echo.p50Ms, 2)} ms | ${f(h.echo.p99Ms, 2)} ms |`,
       `| search_code | ${n(h.search.rps)} | ${f(h.search.p50Ms, 2)} ms | ${f(h.search.p99Ms, 2)} ms |`,
+      '',
+      `wrk keeps ${h.connections} requests in flight, so both tools run at saturation and their p99 is mostly queueing: it follows the cost of a request.`,
+      `A search_code request costs ${h.costRatio === undefined ? '?' : f(h.costRatio, 2)}× an echo request here (echo req/s ÷ search_code req/s, median over rounds): ranking, ten snippets read`,
+      'from SQLite, and an answer of about 11 KB (snippets in the text content, the structured content and one resource link per hit) against a few bytes.',
     )
   if (r.errors.length) lines.push('', '**Not measured:**', ...r.errors.map((e) => `- ${e}`))
   lines.push(END)
