@@ -6,10 +6,11 @@
  * ranker. A watcher does the same for single files as soon as they change; a periodic walk catches
  * what a watcher can miss. Every change moves the repository's `revision`.
  */
-import { mkdirSync, readFileSync, watch, writeFileSync, type FSWatcher } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync, type FSWatcher } from 'node:fs'
 import { lstat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { Bm25Index, type FieldCounts, type SizeHint, type Weights } from './bm25.ts'
+import { Bm25Index, type SizeHint, type Weights } from './bm25.ts'
+import { fieldsOf } from './chunk-fields.ts'
 import { gitCommit } from './git-head.ts'
 import { SqliteIndexStore, type ChunkRow } from './index-store.ts'
 import { languageOf } from './languages.ts'
@@ -17,6 +18,7 @@ import type { FileParser } from './parser-pool.ts'
 import type { FileResult } from './parse-worker.ts'
 import type { ChunkRecord } from './parsed-file.ts'
 import type { RepoConfig } from './repo-config.ts'
+import { watchRepository } from './repo-watcher.ts'
 import { SlotTable } from './slot-table.ts'
 import { pathText, termCounts } from './tokenize.ts'
 import { isIndexable, walkRepository, type WalkEntry, type WalkOptions } from './walker.ts'
@@ -90,8 +92,6 @@ export interface ScanSummary {
 export const DEFAULT_WEIGHTS: Weights = { body: 1, symbol: 1.5, path: 1 }
 const BATCH_FILES = 48
 const BATCH_BYTES = 1 << 20
-/** Changes arriving within this window are handled together. */
-const WATCH_SETTLE_MS = 30
 /** Rebuild the ranker when this share of its documents is tombstones. */
 const COMPACT_RATIO = 0.25
 
@@ -399,47 +399,13 @@ export class CodeIndex {
   }
 
   #watch(repo: RepoState): void {
-    const pending = new Set<string>()
-    let timer: ReturnType<typeof setTimeout> | undefined
-    try {
-      const watcher = watch(repo.config.path, { recursive: true }, (_event, filename) => {
-        if (!filename || this.#closed) return
-        const rel = String(filename).split('\\').join('/')
-        pending.add(rel)
-        timer ??= setTimeout(() => {
-          timer = undefined
-          const paths = [...pending]
-          pending.clear()
-          void this.refresh(repo.config.name, paths).catch((err) => console.error(`[index] ${repo.config.name}: re-indexing failed:`, err))
-        }, WATCH_SETTLE_MS)
-      })
-      watcher.on('error', (err) => console.error(`[index] ${repo.config.name}: watcher stopped (${err.message}); the periodic walk still runs`))
-      this.#watchers.push(watcher)
-    } catch (err) {
-      console.error(`[index] ${repo.config.name}: cannot watch for changes (${(err as Error).message}); the periodic walk still runs`)
-    }
+    const { name, path } = repo.config
+    const watcher = watchRepository(name, path, (paths) => {
+      if (this.#closed) return
+      void this.refresh(name, paths).catch((err) => console.error(`[index] ${name}: re-indexing failed:`, err))
+    })
+    if (watcher) this.#watchers.push(watcher)
   }
-}
-
-/**
- * The ranked fields of a chunk. Besides its name, a definition's symbol field holds its class (for
- * a method) and its declaration line (parameter names are often the words a description uses):
- * both raised MRR on the evaluation in bench/rag.
- */
-function fieldsOf(chunk: Pick<ChunkRecord, 'symbol' | 'parent' | 'kind' | 'text'>, path: Map<string, number>): FieldCounts {
-  const declaration = chunk.kind === 'module' || chunk.kind === 'window' ? '' : declarationLine(chunk.text)
-  return { body: termCounts(chunk.text), symbol: termCounts(`${chunk.parent ?? ''} ${chunk.symbol} ${declaration}`), path }
-}
-
-const COMMENT_STARTS = ['//', '/*', '*', '#', '@', '"""', "'''"]
-
-/** The first line of a definition that is not a comment or decorator, up to its body. */
-function declarationLine(text: string): string {
-  for (const line of text.split('\n', 12)) {
-    const t = line.trim()
-    if (t && !COMMENT_STARTS.some((c) => t.startsWith(c))) return t.replace(/\{.*$/, '')
-  }
-  return ''
 }
 
 /** The ranker's size when this corpus was last loaded, if recorded and readable. */
