@@ -142,6 +142,8 @@ pool.close()
 console.log(
   `MEASURE_JSON ${JSON.stringify({
     restartS: round(restartMs / 1000, 2),
+    // Sized from the build's record, so smaller than the build's own (which grew as it went).
+    rankerMb: round(index.bm25.bytes / 2 ** 20, 1),
     baselineRssMb: round(baseline, 1),
     rssMb: round(rss, 1),
     search: { queries: queries.length, passes: 3, p50: round(percentile(auto, 50), 3), p90: round(percentile(auto, 90), 3), p99: round(percentile(auto, 99), 3) },
