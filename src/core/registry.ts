@@ -25,14 +25,7 @@ export type Completer = (
 ) => string[] | Promise<string[]>
 
 /** One concrete resource a template lists in `resources/list`. */
-export interface ListedResource {
-  uri: string
-  name: string
-  title?: string
-  description?: string
-  mimeType?: string
-  size?: number
-}
+export type ListedResource = Pick<ResourceDefinition, 'uri' | 'name' | 'title' | 'description' | 'mimeType' | 'size'>
 
 export interface ToolDefinition<Args = Record<string, unknown>> {
   name: string

@@ -7,6 +7,7 @@
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
+import { startTestServer, type TestServer } from './server.ts'
 
 export interface CodeRepo {
   root: string
@@ -125,4 +126,20 @@ export function createCodeRepo(): CodeRepo {
   symlinkSync(join(outside, 'secret.ts'), join(root, 'src', 'linked.ts'))
   symlinkSync(join(outside, 'dir'), join(root, 'linked-dir'))
   return { root, outside, write: (rel, content) => write(rel, content), remove: () => rmSync(base, { recursive: true, force: true }) }
+}
+
+/** A server (auth off, no fixtures) indexing a fresh fixture repository, with its own data directory. */
+export async function startCodeServer(env: Record<string, string> = {}): Promise<{ repo: CodeRepo; server: TestServer; stop(): Promise<void> }> {
+  const repo = createCodeRepo()
+  const dataDir = mkdtempSync(join(tmpdir(), 'mcprag-data-'))
+  const server = await startTestServer({ MCPRAG_INDEX_ROOTS: `fixture=${repo.root}`, MCPRAG_DATA_DIR: dataDir, MCPRAG_FIXTURES: 'none', ...env })
+  return {
+    repo,
+    server,
+    async stop() {
+      await server.stop()
+      repo.remove()
+      rmSync(dataDir, { recursive: true, force: true })
+    },
+  }
 }

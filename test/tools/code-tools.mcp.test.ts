@@ -6,30 +6,23 @@
  * subscribers, without any call to reindex.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { mkdtempSync, rmSync, unlinkSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { unlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { CreateMessageRequestSchema, ResourceListChangedNotificationSchema, ResourceUpdatedNotificationSchema, type CreateMessageRequest } from '@modelcontextprotocol/sdk/types.js'
-import { createCodeRepo, type CodeRepo } from '../_utils/code-repo.ts'
-import { startTestServer, type TestServer } from '../_utils/server.ts'
+import { startCodeServer, type CodeRepo } from '../_utils/code-repo.ts'
+import type { TestServer } from '../_utils/server.ts'
 import { until } from '../_utils/wait.ts'
 
 let repo: CodeRepo
 let server: TestServer
-let dataDir: string
+let stop: () => Promise<void>
 
 beforeAll(async () => {
-  repo = createCodeRepo()
-  dataDir = mkdtempSync(join(tmpdir(), 'mcprag-data-'))
-  server = await startTestServer({ MCPRAG_INDEX_ROOTS: `fixture=${repo.root}`, MCPRAG_DATA_DIR: dataDir, MCPRAG_FIXTURES: 'none' })
+  ;({ repo, server, stop } = await startCodeServer())
 })
-afterAll(async () => {
-  await server.stop()
-  repo.remove()
-  rmSync(dataDir, { recursive: true, force: true })
-})
+afterAll(() => stop())
 
 interface Connected {
   client: Client

@@ -6,26 +6,18 @@
  * sampling, planted secrets and excluded folders that never appear, and bad input.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { FILES, PLANTED, createCodeRepo, type CodeRepo } from '../_utils/code-repo.ts'
-import { startTestServer, type TestServer } from '../_utils/server.ts'
+import { FILES, PLANTED, startCodeServer, type CodeRepo } from '../_utils/code-repo.ts'
+import type { SearchHit } from '../../src/rag/search.ts'
+import type { TestServer } from '../_utils/server.ts'
 
 let repo: CodeRepo
 let server: TestServer
-let dataDir: string
+let stop: () => Promise<void>
 
 beforeAll(async () => {
-  repo = createCodeRepo()
-  dataDir = mkdtempSync(join(tmpdir(), 'mcprag-data-'))
-  server = await startTestServer({ MCPRAG_INDEX_ROOTS: `fixture=${repo.root}`, MCPRAG_DATA_DIR: dataDir, MCPRAG_INDEX_WATCH: 'off', MCPRAG_FIXTURES: 'none' })
+  ;({ repo, server, stop } = await startCodeServer({ MCPRAG_INDEX_WATCH: 'off' }))
 })
-afterAll(async () => {
-  await server.stop()
-  repo.remove()
-  rmSync(dataDir, { recursive: true, force: true })
-})
+afterAll(() => stop())
 
 type Json = Record<string, unknown>
 async function call(name: string, args: unknown): Promise<{ status: number; body: Json }> {
@@ -39,20 +31,7 @@ async function structured(name: string, args: unknown): Promise<Json> {
   expect(result.isError).toBeUndefined()
   return result.structuredContent
 }
-interface Hit {
-  rank: number
-  repo: string
-  path: string
-  symbol: string
-  kind: string
-  start_line: number
-  end_line: number
-  snippet: string
-  uri: string
-  revision: string
-  language: string
-  matches?: { line: number; text: string }[]
-}
+type Hit = SearchHit
 const hits = async (args: Json) => (await structured('search_code', args)).results as Hit[]
 
 describe('search_code', () => {
