@@ -21,7 +21,7 @@ import type { RepoConfig } from './repo-config.ts'
 import { watchRepository } from './repo-watcher.ts'
 import { SlotTable } from './slot-table.ts'
 import { pathText, termCounts } from './tokenize.ts'
-import { isIndexable, walkRepository, type WalkEntry, type WalkOptions } from './walker.ts'
+import { isIndexable, type WalkEntry, type WalkOptions } from './walker.ts'
 
 export interface IndexSettings {
   repos: RepoConfig[]
@@ -185,7 +185,7 @@ export class CodeIndex {
       const started = performance.now()
       const summary: ScanSummary = { repo: name, added: 0, changed: 0, removed: 0, unchanged: 0, ms: 0 }
       try {
-        const walked = walkRepository(repo.config.path, this.#walkOptions())
+        const walked = await this.#parser.walk(repo.config.path, this.#walkOptions())
         repo.skipped = walked.skipped
         const seen = new Set<string>()
         const jobs: WalkEntry[] = []

@@ -1,11 +1,12 @@
 /**
  * @module rag/parse-worker
- * The parser thread: reads, hashes and parses files so that the request thread only ranks. Each
- * message is a batch; the answer carries the same `id`.
+ * The parser thread: walks repositories, and reads, hashes and parses files, so that the request
+ * thread only ranks. Each message is a batch; the answer carries the same `id`.
  */
 import type { ParsedFile } from './parsed-file.ts'
 import { parseSource } from './parse-source.ts'
 import { readSource } from './read-source.ts'
+import { walkRepository, type WalkOptions, type WalkResult } from './walker.ts'
 
 export interface FileJob {
   abs: string
@@ -23,13 +24,15 @@ export type FileResult =
 export type WorkerRequest =
   | { id: number; kind: 'files'; rootReal: string; maxBytes: number; stripDocs: boolean; jobs: FileJob[] }
   | { id: number; kind: 'source'; content: string; lang: string }
+  | { id: number; kind: 'walk'; root: string; options: WalkOptions }
 
-export type WorkerResponse = { id: number; files?: FileResult[]; parsed?: ParsedFile; error?: string }
+export type WorkerResponse = { id: number; files?: FileResult[]; parsed?: ParsedFile; walked?: WalkResult; error?: string }
 
 declare const self: Worker
 
 async function handle(req: WorkerRequest): Promise<WorkerResponse> {
   if (req.kind === 'source') return { id: req.id, parsed: await parseSource(req.content, req.lang) }
+  if (req.kind === 'walk') return { id: req.id, walked: walkRepository(req.root, req.options) }
   const files: FileResult[] = []
   for (const job of req.jobs) {
     const read = readSource(job.abs, req.rootReal, req.maxBytes)

@@ -8,11 +8,14 @@
  */
 import type { ParsedFile } from './parsed-file.ts'
 import type { FileJob, FileResult, WorkerRequest, WorkerResponse } from './parse-worker.ts'
+import type { WalkOptions, WalkResult } from './walker.ts'
 
 /** The seam the indexer parses through (a pool of workers in the server). */
 export interface FileParser {
   parseFiles(rootReal: string, jobs: FileJob[], options: { maxBytes: number; stripDocs?: boolean }): Promise<FileResult[]>
   parseSource(content: string, lang: string): Promise<ParsedFile>
+  /** A repository's indexable files (a walk of a large tree takes a while: not on the request thread). */
+  walk(root: string, options: WalkOptions): Promise<WalkResult>
   close(): void
 }
 
@@ -97,6 +100,12 @@ export class ParserPool implements FileParser {
     const res = await this.#send({ kind: 'source', content, lang })
     if (res.error !== undefined || !res.parsed) throw new Error(res.error ?? 'parser worker returned nothing')
     return res.parsed
+  }
+
+  async walk(root: string, options: WalkOptions): Promise<WalkResult> {
+    const res = await this.#send({ kind: 'walk', root, options })
+    if (res.error !== undefined || !res.walked) throw new Error(res.error ?? 'parser worker returned nothing')
+    return res.walked
   }
 
   close(): void {
