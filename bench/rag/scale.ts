@@ -100,6 +100,8 @@ const pool = new ParserPool(2)
 const t1 = performance.now()
 const index = await CodeIndex.open(settings(repos, dataDir), pool)
 const restartMs = performance.now() - t1
+// The walk ran in a parser worker, which ends once idle: what stays is the index.
+await Bun.sleep(WORKER_IDLE_MS + 500)
 const rss = settle()
 const readable = [...index.repos.values()]
 

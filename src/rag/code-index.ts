@@ -299,13 +299,16 @@ export class CodeIndex {
     }
     if (batch.length) batches.push(batch)
     const rootReal = repo.config.rootReal
-    await Promise.all(
-      batches.map(async (b) => {
-        const results = await this.#parser.parseFiles(rootReal, b.map((j) => ({ abs: j.abs, rel: j.rel, lang: j.lang, sha256: repo.files.get(j.rel)?.sha256 })), { maxBytes: this.settings.maxFileBytes, stripDocs: this.settings.stripDocs })
-        if (this.#closed) return
-        changes.push(...this.#apply(repo, results, summary))
-      }),
-    )
+    // Every batch is parsed at once (the pool spreads them over its workers), but applied in walk
+    // order: chunks get the same ids, and equal scores the same order, on every build.
+    const parsing = batches.map((b) => this.#parser.parseFiles(rootReal, b.map((j) => ({ abs: j.abs, rel: j.rel, lang: j.lang, sha256: repo.files.get(j.rel)?.sha256 })), { maxBytes: this.settings.maxFileBytes, stripDocs: this.settings.stripDocs }))
+    // Rejections are awaited below, in order; none may go unhandled meanwhile.
+    for (const p of parsing) p.catch(() => {})
+    for (const p of parsing) {
+      const results = await p
+      if (this.#closed) break
+      changes.push(...this.#apply(repo, results, summary))
+    }
     return changes
   }
 
