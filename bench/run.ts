@@ -5,7 +5,8 @@
  * measures idle memory per held stream, profiles mcprag with `bun --cpu-prof`, and writes
  * BENCHMARKS.md plus the raw outputs.
  *
- *   bun run bench                 full run (≈ 6–8 min): writes BENCHMARKS.md and bench/out/report/
+ *   bun run bench                 full run (≈ 9–11 min): writes BENCHMARKS.md and bench/out/report/,
+ *                                 then the code-retrieval section (bench/rag.ts; --no-rag skips it)
  *   bun run bench --quick         short development run: writes bench/out/quick/ only
  *   bun run bench --render        re-render BENCHMARKS.md from bench/out/report/results.json (after
  *                                 editing bench/analysis.md) without measuring again
@@ -18,6 +19,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, wri
 import { analyseProfile, trimProfile } from './lib/profile.ts'
 import { clkTck, cpuMicros, loadAverage, machineCpu, memory } from './lib/proc.ts'
 import { renderReport } from './lib/report.ts'
+import { runRagBench } from './rag.ts'
+import { renderRag, spliceRag, type RagResults } from './rag/report.ts'
 import type { MemoryResult, Options, ProfileResult, Results, RunInfo, Sample, TargetResult } from './lib/results.ts'
 import { CLIENT_CPU, pinned, pinSelf, readLines, spawnPinned, stop, stopAll, type Child } from './lib/spawn.ts'
 import {
@@ -526,6 +529,13 @@ async function main(): Promise<void> {
   const analysis = existsSync('bench/analysis.md') ? readFileSync('bench/analysis.md', 'utf8') : ''
   writeFileSync(reportPath, renderReport(results, { analysis, outDir, runDir }))
   log(`wrote ${reportPath} and ${outDir}/ (raw: ${runDir}) in ${((performance.now() - t0) / 1000).toFixed(0)} s`)
+  if (!flag('no-rag') && !opts.only) await runRagBench({ quick, http: true, scale: true, lines: quick ? 300_000 : 1_000_000, reportPath, outDir, runDir, log })
+  else spliceSavedRag()
+}
+
+/** Keep the last code-retrieval section when the rest of the report is rewritten without it. */
+function spliceSavedRag(): void {
+  if (existsSync(`${outDir}/rag.json`)) spliceRag(reportPath, renderRag(JSON.parse(readFileSync(`${outDir}/rag.json`, 'utf8')) as RagResults))
 }
 
 let interrupted = false
@@ -542,6 +552,7 @@ async function renderOnly(): Promise<void> {
   const results = JSON.parse(readFileSync(`${outDir}/results.json`, 'utf8')) as Results
   const analysis = existsSync('bench/analysis.md') ? readFileSync('bench/analysis.md', 'utf8') : ''
   writeFileSync(reportPath, renderReport(results, { analysis, outDir, runDir: '' }))
+  spliceSavedRag()
   log(`re-rendered ${reportPath} from ${outDir}/results.json`)
 }
 

@@ -2,6 +2,8 @@
  * @module cli
  * The operator command: `bun run mcprag user <command>`. It works on the same database as the
  * server (`MCPRAG_DATA_DIR`) and reads the same environment, so it can run while the server does.
+ * The client commands (`search`, `analyze`, `generate`, `tools`, `call`, `login`) talk to a running
+ * server instead: see `cli/client.ts`.
  *
  *   user create <email> [--tier public|user|admin]   add a user (default tier: user)
  *   user set-tier <email> <tier>                     change a user's tier (applies on their next request)
@@ -14,6 +16,7 @@ import { sessionTokens } from './auth/auth.ts'
 import { MAX_TOKEN_TTL_S } from './auth/jwt.ts'
 import { parseEmail } from './auth/login.ts'
 import { AuthSessions } from './auth/sessions.ts'
+import { CLIENT_COMMANDS, CLIENT_USAGE, ClientUsageError, runClient } from './cli/client.ts'
 import { ConfigError, loadConfig } from './config.ts'
 import type { Tier } from './core/types.ts'
 import { openAuthStores } from './stores/open-stores.ts'
@@ -60,7 +63,8 @@ function parseArgs(args: string[]): { positional: string[]; options: Record<stri
 
 async function main(argv: string[]): Promise<number> {
   const [group, command, ...rest] = argv
-  if (group !== 'user' || !command) throw new UsageError(USAGE)
+  if ((CLIENT_COMMANDS as readonly string[]).includes(group ?? '')) return runClient(argv)
+  if (group !== 'user' || !command) throw new UsageError(`${USAGE}\n\n${CLIENT_USAGE}`)
   const { positional, options } = parseArgs(rest)
   const config = loadConfig()
   if (!config.auth) throw new UsageError('MCPRAG_AUTH=off: there are no users to manage')
@@ -137,7 +141,7 @@ async function main(argv: string[]): Promise<number> {
 try {
   process.exitCode = await main(process.argv.slice(2))
 } catch (err) {
-  if (err instanceof UsageError || err instanceof ConfigError) {
+  if (err instanceof UsageError || err instanceof ClientUsageError || err instanceof ConfigError) {
     console.error(err.message)
     process.exitCode = 2
   } else {

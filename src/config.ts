@@ -5,10 +5,12 @@
  */
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { homedir } from 'node:os'
 import { join } from 'node:path'
 import type { AuthSettings } from './auth/auth.ts'
 import type { Limit } from './auth/rate-limit.ts'
 import type { GithubSettings, OAuthSettings } from './oauth/context.ts'
+import { parseIndexRoots, type RepoConfig } from './rag/repo-config.ts'
 
 /** Authentication settings; absent from `Config` when `MCPRAG_AUTH=off`. */
 export interface AuthConfig extends AuthSettings {
@@ -81,6 +83,19 @@ export interface Config {
   drainDelayMs: number
   /** The most shutdown waits for in-flight requests to finish before it closes everything. */
   shutdownGraceMs: number
+  /** The code index (`MCPRAG_INDEX_*`); `repos` is empty when nothing is to be indexed. */
+  index: IndexConfig
+}
+
+export interface IndexConfig {
+  repos: RepoConfig[]
+  /** A full walk of every repository this often (0: only at boot, on `reindex` and on watched changes). */
+  pollMs: number
+  /** Watch the repositories for changes (a change is searchable within a second). */
+  watch: boolean
+  maxFileBytes: number
+  /** Parser threads. */
+  workers: number
 }
 
 export class ConfigError extends Error {
@@ -168,6 +183,13 @@ export function loadConfig(env: Env = process.env): Config {
     httpIdleTimeoutS: int('MCPRAG_HTTP_IDLE_TIMEOUT_S', 30, 6, 255),
     drainDelayMs: int('MCPRAG_DRAIN_DELAY_S', 0, 0, 300) * 1000,
     shutdownGraceMs: int('MCPRAG_SHUTDOWN_GRACE_S', 10, 0, 3600) * 1000,
+    index: {
+      repos: parseIndexRoots(env.MCPRAG_INDEX_ROOTS, problems),
+      pollMs: int('MCPRAG_INDEX_POLL_S', 300, 0, 86_400) * 1000,
+      watch: onOff(env, 'MCPRAG_INDEX_WATCH', true, problems),
+      maxFileBytes: int('MCPRAG_INDEX_MAX_FILE_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+      workers: int('MCPRAG_INDEX_WORKERS', 2, 1, 16),
+    },
   }
   if (problems.length) throw new ConfigError(problems)
   return Object.freeze(config)
@@ -377,4 +399,30 @@ function github(env: Env, problems: string[]): GithubSettings | undefined {
     return u.origin
   }
   return { clientId, clientSecret, oauthUrl: url('GITHUB_OAUTH_URL', 'https://github.com'), apiUrl: url('GITHUB_API_URL', 'https://api.github.com') }
+}
+
+/** Settings of the command-line client (`bun run mcprag search|analyze|generate|tools|call|login`). */
+export interface ClientConfig {
+  /** The server's base URL (`MCPRAG_URL`, default http://127.0.0.1:3000). */
+  url: string
+  /** A bearer token given in the environment (`MCPRAG_TOKEN`); otherwise the saved one is used. */
+  token?: string
+  /** Where `login` saves the token (mode 0600). */
+  tokenFile: string
+}
+
+export function loadClientConfig(env: Env = process.env): ClientConfig {
+  const raw = env.MCPRAG_URL?.trim() || `http://127.0.0.1:${env.PORT?.trim() || '3000'}`
+  let url: URL
+  try {
+    url = new URL(raw)
+    if (!/^https?:$/.test(url.protocol)) throw new Error('scheme')
+  } catch {
+    throw new ConfigError([`MCPRAG_URL="${raw}" is invalid: set the server's base URL, such as http://127.0.0.1:3000`])
+  }
+  const configHome = env.XDG_CONFIG_HOME?.trim() || join(env.HOME?.trim() || homedir(), '.config')
+  const config: ClientConfig = { url: url.origin, tokenFile: env.MCPRAG_TOKEN_FILE?.trim() || join(configHome, 'mcprag', 'token') }
+  const token = env.MCPRAG_TOKEN?.trim()
+  if (token) config.token = token
+  return config
 }

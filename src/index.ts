@@ -24,6 +24,7 @@ if (config.secretGenerated)
 if (!config.auth) console.log('warning: MCPRAG_AUTH=off: every caller is an anonymous admin (local development only)')
 for (const note of config.auth?.notes ?? []) console.log(`note: ${note}`)
 if (config.auth && !config.auth.smtpUrl) console.log('note: SMTP_URL is not set: sign-in emails (link and token) are printed here')
+for (const line of server.codeIndex.report()) console.log(line)
 const firstRun = await server.firstRunLink?.()
 if (firstRun)
   console.log(

@@ -31,6 +31,7 @@ import { SmtpMailer } from './mail/smtp-mailer.ts'
 import { ServerMetrics } from './metrics/server-metrics.ts'
 import { oauthRoutes } from './oauth/oauth-routes.ts'
 import { Resources } from './auth/resources.ts'
+import { startCodeIndex, type CodeIndexService } from './rag/code-index-service.ts'
 import { openStores, type Stores } from './stores/open-stores.ts'
 import { registerBuiltinTools } from './tools/builtin.ts'
 import { ANONYMOUS, noAuthentication } from './transports/authenticate.ts'
@@ -57,6 +58,8 @@ export interface RunningServer {
   auth?: Auth
   /** On a loopback server with auth on: a one-time link that makes the first admin, while there is no user. */
   firstRunLink?: () => Promise<string | undefined>
+  /** The code index and its tools (`MCPRAG_INDEX_ROOTS`). */
+  codeIndex: CodeIndexService
   /**
    * Drain, then stop: `/ready` answers 503 at once, requests keep being served for
    * `drainDelayMs`, in-flight work gets up to `shutdownGraceMs` to finish, then everything closes.
@@ -122,6 +125,9 @@ async function build(config: Config, stack: AsyncDisposableStack): Promise<Runni
 
   registerBuiltinTools(registry, { audit })
   if (config.fixtures === 'conformance') registerConformanceFixtures(registry)
+  // Code retrieval: the index, its tools, prompt and resources. Changes reach subscribers once `core` exists.
+  const codeIndex = await startCodeIndex({ config: config.index, dataDir: config.dataDir, registry, resourceUpdated: (uri) => core.resourceUpdated(uri) })
+  stack.defer(() => codeIndex.close())
 
   const revocations = new RevocationWatcher({ bus: stores.bus, isActive: auth && ((id) => auth.sessions.isActive(id)), onRevoked: auth && (() => auth.sessions.invalidate()) })
   // Without auth there is nothing to revoke (and no bus topic to hold).
@@ -195,6 +201,7 @@ async function build(config: Config, stack: AsyncDisposableStack): Promise<Runni
     stores,
     auth,
     firstRunLink: firstAdmin && (() => firstAdmin.link()),
+    codeIndex,
     stop() {
       stopping ??= shutdown()
       return stopping

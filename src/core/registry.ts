@@ -11,17 +11,21 @@ import type {
   GetPromptResult,
   Icon,
   JsonSchema,
+  Principal,
   ResourceContents,
   Tier,
   ToolAnnotations,
 } from './types.ts'
 import { compileUriTemplate, type UriMatcher } from './uri-template.ts'
 
-/** Completion source for a prompt argument or a template variable. */
+/** Completion source for a prompt argument or a template variable; `principal` is who asks. */
 export type Completer = (
   value: string,
-  context: { arguments: Record<string, string> },
+  context: { arguments: Record<string, string>; principal?: Principal },
 ) => string[] | Promise<string[]>
+
+/** One concrete resource a template lists in `resources/list`. */
+export type ListedResource = Pick<ResourceDefinition, 'uri' | 'name' | 'title' | 'description' | 'mimeType' | 'size'>
 
 export interface ToolDefinition<Args = Record<string, unknown>> {
   name: string
@@ -59,6 +63,8 @@ export interface ResourceTemplateDefinition {
   icons?: Icon[]
   annotations?: Annotations
   complete?: Record<string, Completer>
+  /** The concrete resources it stands for, as `resources/list` shows them to this caller (many servers' files). */
+  list?(ctx: HandlerContext): ListedResource[] | Promise<ListedResource[]>
   read(uri: string, vars: Record<string, string>, ctx: HandlerContext): ResourceContents[] | Promise<ResourceContents[]>
 }
 
@@ -169,6 +175,11 @@ export class Registry {
     this.#prompts.set(def.name, def)
     this.#emit('prompts')
     return this
+  }
+
+  /** Tell listeners a list changed without a registration (a template's listing moved). */
+  listChanged(kind: ListKind): void {
+    this.#emit(kind)
   }
 
   removeTool(name: string): boolean {

@@ -124,7 +124,8 @@ export class Cluster {
   }
 
   async #startInstance(index: number, port: number): Promise<void> {
-    const proc = Bun.spawn(['bun', 'src/index.ts'], { env: this.env({ PORT: String(port) }), stdout: 'pipe', stderr: 'pipe' })
+    // A data directory each: what an instance keeps there (the code index) is its own.
+    const proc = Bun.spawn(['bun', 'src/index.ts'], { env: this.env({ PORT: String(port), MCPRAG_DATA_DIR: join(this.dir, `data-${index}`) }), stdout: 'pipe', stderr: 'pipe' })
     const instance: Instance = { index, port, url: `http://127.0.0.1:${port}`, proc, output: [] }
     for (const stream of [proc.stdout, proc.stderr]) void collect(stream as ReadableStream<Uint8Array>, instance.output)
     this.instances[index] = instance

@@ -160,7 +160,7 @@ test('the SDK client connects with a bearer token, sees its tools and calls one;
   const client = new Client({ name: 'sdk-auth-test', version: '1.0.0' })
   await client.connect(new StreamableHTTPClientTransport(new URL(`${h.url}/mcp`), { requestInit: { headers: bearer(ada.token) } }))
   const { tools } = await client.listTools()
-  expect(tools.map((t) => t.name).sort()).toEqual(['echo', 'whoami'])
+  expect(tools.map((t) => t.name).sort()).toEqual(['analyze_context', 'echo', 'generate_code', 'search_code', 'whoami'])
   expect(await client.callTool({ name: 'echo', arguments: { text: 'hi' } })).toMatchObject({ content: [{ type: 'text', text: 'hi' }] })
   const denied = await client.callTool({ name: 'audit_query', arguments: {} }).catch((e: Error) => e)
   expect(String(denied)).toContain('needs tier "admin"')

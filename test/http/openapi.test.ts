@@ -97,7 +97,7 @@ describe('with authentication on', () => {
 
   test('every registered tool is its own POST /mcp/tool/{name}: input schema as body, tier tag, bearer security', () => {
     const tools = s.registry.tools()
-    expect(tools.map((t) => t.definition.name)).toEqual(['echo', 'whoami', 'audit_query'])
+    expect(tools.map((t) => t.definition.name)).toEqual(['echo', 'whoami', 'audit_query', 'search_code', 'analyze_context', 'generate_code', 'index_status', 'reindex'])
     for (const tool of tools) {
       const op = doc.paths[`/mcp/tool/${tool.definition.name}`].post
       expect(op.requestBody.content['application/json'].schema).toEqual(tool.descriptor.inputSchema)

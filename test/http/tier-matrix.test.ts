@@ -14,8 +14,13 @@
  * ticket carries the MFA state of the session it was issued from.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { Registry, type RegisteredTool } from '../../src/core/registry.ts'
 import { registerBuiltinTools } from '../../src/tools/builtin.ts'
+import { CodeAccess } from '../../src/rag/code-access.ts'
+import { registerCodeTools } from '../../src/rag/code-index-service.ts'
 import type { Tier } from '../../src/core/types.ts'
 import { bearer, enrolTotp, mcpCall, mcpSession, restPost, signIn, startHarness, wsTicketUrl, type Harness, type McpSession } from '../_utils/auth.ts'
 import { post } from '../_utils/http.ts'
@@ -40,8 +45,13 @@ function expected(c: Caller, tool: RegisteredTool): 'ok' | 'unauthenticated' | '
 function builtinRegistry(): Registry {
   const registry = new Registry()
   registerBuiltinTools(registry, { audit: { query: async () => [] } })
+  registerCodeTools(registry, new CodeAccess(undefined))
   return registry
 }
+
+/** Arguments that succeed where a schema's minimum would not (the code tools run over a one-file repository). */
+const EXAMPLE_ARGS: Record<string, Record<string, unknown>> = { search_code: { query: 'hello' }, analyze_context: { symbol: 'hello' } }
+const argsFor = (tool: RegisteredTool) => EXAMPLE_ARGS[tool.definition.name] ?? sampleArgs(tool.definition.inputSchema ?? {})
 
 /** Minimal valid arguments from a tool's input schema (required properties only). */
 function sampleArgs(schema: Record<string, unknown>): Record<string, unknown> {
@@ -148,7 +158,10 @@ async function anonymousRefusals(method: string, params: Record<string, unknown>
 const ALL_401 = { 'Streamable HTTP': 401, 'Streamable HTTP 2026-07-28': 401, 'legacy SSE': 401, 'legacy SSE POST': 401, WebSocket: 401 }
 
 beforeAll(async () => {
-  h = await startHarness()
+  const repo = mkdtempSync(join(tmpdir(), 'mcprag-matrix-repo-'))
+  writeFileSync(join(repo, 'hello.ts'), 'export function hello(name: string): string {\n  return `hello ${name}`\n}\n')
+  closers.push(() => rmSync(repo, { recursive: true, force: true }))
+  h = await startHarness({ MCPRAG_INDEX_ROOTS: `matrix=${repo}`, MCPRAG_INDEX_WATCH: 'off' })
   tools = h.server.registry.tools()
   tokens.set('anonymous', undefined)
   tokens.set('public', (await signIn(h, 'pub@example.com', 'public')).token)
@@ -208,7 +221,7 @@ describe('calls', () => {
         const tool = h.server.registry.getTool(name)!
         const want = expected(c, tool)
         const token = tokens.get(c)
-        const rest = await restPost(`${h.url}/mcp/tool/${name}`, sampleArgs(tool.definition.inputSchema ?? {}), token ? bearer(token) : {})
+        const rest = await restPost(`${h.url}/mcp/tool/${name}`, argsFor(tool), token ? bearer(token) : {})
         const restBody = (await rest.json()) as Record<string, unknown>
         if (want === 'ok') {
           expect({ status: rest.status, isError: (restBody.result as { isError?: boolean } | undefined)?.isError }).toEqual({ status: 200, isError: undefined })
@@ -224,7 +237,7 @@ describe('calls', () => {
       if (c === 'anonymous') {
         test(`${name} × anonymous over Streamable HTTP (both eras), legacy SSE and WebSocket: 401 before any session`, async () => {
           const tool = h.server.registry.getTool(name)!
-          expect(await anonymousRefusals('tools/call', { name, arguments: sampleArgs(tool.definition.inputSchema ?? {}) })).toEqual(ALL_401)
+          expect(await anonymousRefusals('tools/call', { name, arguments: argsFor(tool) })).toEqual(ALL_401)
         })
         continue
       }
@@ -232,7 +245,7 @@ describe('calls', () => {
         test(`${name} × ${c} over ${t}`, async () => {
           const tool = h.server.registry.getTool(name)!
           const want = expected(c, tool)
-          const reply = await rpcs.get(`${c}/${t}`)!('tools/call', { name, arguments: sampleArgs(tool.definition.inputSchema ?? {}) })
+          const reply = await rpcs.get(`${c}/${t}`)!('tools/call', { name, arguments: argsFor(tool) })
           if (want === 'ok') {
             expect(reply.error).toBeUndefined()
             expect((reply.result as { isError?: boolean }).isError).toBeUndefined()

@@ -150,7 +150,7 @@ describe('with conformance fixtures', () => {
       contents: [{ uri: 'test://static-binary', mimeType: 'image/png', blob: PNG_BASE64 }],
     })
     const { resourceTemplates } = await client.listResourceTemplates()
-    expect(resourceTemplates.map((t) => t.uriTemplate)).toEqual(['test://template/{id}/data'])
+    expect(resourceTemplates.map((t) => t.uriTemplate)).toEqual(['test://template/{id}/data', 'mcprag://{repo}/{+path}'])
     const templated = await client.readResource({ uri: 'test://template/4711/data' })
     expect(JSON.parse((templated.contents[0] as { text: string }).text)).toEqual({ id: '4711', templateTest: true, data: 'Data for ID: 4711' })
     const missing = await rpcError(client.readResource({ uri: 'test://nowhere' }))

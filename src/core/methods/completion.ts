@@ -8,7 +8,7 @@ import type { Method } from './method.ts'
 
 const MAX_VALUES = 100
 
-export const complete: Method = async (params, _call, deps) => {
+export const complete: Method = async (params, call, deps) => {
   const ref = params.ref as Record<string, unknown> | undefined
   const argument = params.argument as Record<string, unknown> | undefined
   if (!ref || typeof ref !== 'object') throw invalidParams('completion/complete: "ref" must be an object')
@@ -31,7 +31,7 @@ export const complete: Method = async (params, _call, deps) => {
   } else {
     throw invalidParams('completion/complete: "ref.type" must be "ref/prompt" or "ref/resource"')
   }
-  const all = completer ? await completer(argument.value, { arguments: ctxArgs }) : []
+  const all = completer ? await completer(argument.value, { arguments: ctxArgs, principal: call.principal }) : []
   const values = all.slice(0, MAX_VALUES)
   return { completion: { values, total: all.length, hasMore: all.length > values.length } }
 }

@@ -12,9 +12,11 @@ import { requireString, type Method, type MethodDeps } from './method.ts'
 
 const notFound = (uri: string) => new McpError(ErrorCode.ResourceNotFound, `Resource not found: ${uri}`, { uri })
 
-export const listResources: Method = async (params, _call, deps) => {
-  const page = deps.paginator.page('resources', deps.registry.resources(), params.cursor)
-  const result: Params = { resources: page.items.map(resourceDescriptor) }
+export const listResources: Method = async (params, call, deps) => {
+  const listed: Record<string, unknown>[] = deps.registry.resources().map(resourceDescriptor)
+  for (const t of deps.registry.templates()) if (t.definition.list) listed.push(...(await t.definition.list(call)).map((r) => ({ ...r })))
+  const page = deps.paginator.page('resources', listed, params.cursor)
+  const result: Params = { resources: page.items }
   if (page.nextCursor) result.nextCursor = page.nextCursor
   return result
 }

@@ -1,0 +1,55 @@
+/**
+ * @module rag/parse-worker
+ * The parser thread: walks repositories, and reads, hashes and parses files, so that the request
+ * thread only ranks. Each message is a batch; the answer carries the same `id`.
+ */
+import type { ParsedFile } from './parsed-file.ts'
+import { parseSource } from './parse-source.ts'
+import { readSource } from './read-source.ts'
+import { walkRepository, type WalkOptions, type WalkResult } from './walker.ts'
+
+export interface FileJob {
+  abs: string
+  rel: string
+  lang: string
+  /** The hash already indexed: an unchanged file is answered without parsing. */
+  sha256?: string
+}
+
+export type FileResult =
+  | { rel: string; status: 'parsed'; sha256: string; size: number; mtimeMs: number; content: string; parsed: ParsedFile }
+  | { rel: string; status: 'unchanged'; sha256: string; size: number; mtimeMs: number }
+  | { rel: string; status: 'skipped'; reason: string }
+
+export type WorkerRequest =
+  | { id: number; kind: 'files'; rootReal: string; maxBytes: number; stripDocs: boolean; jobs: FileJob[] }
+  | { id: number; kind: 'source'; content: string; lang: string }
+  | { id: number; kind: 'walk'; root: string; options: WalkOptions }
+
+export type WorkerResponse = { id: number; files?: FileResult[]; parsed?: ParsedFile; walked?: WalkResult; error?: string }
+
+declare const self: Worker
+
+async function handle(req: WorkerRequest): Promise<WorkerResponse> {
+  if (req.kind === 'source') return { id: req.id, parsed: await parseSource(req.content, req.lang) }
+  if (req.kind === 'walk') return { id: req.id, walked: walkRepository(req.root, req.options) }
+  const files: FileResult[] = []
+  for (const job of req.jobs) {
+    const read = readSource(job.abs, req.rootReal, req.maxBytes)
+    if (!read.ok) {
+      files.push({ rel: job.rel, status: 'skipped', reason: read.reason })
+      continue
+    }
+    const { sha256, size, mtimeMs, content } = read
+    if (sha256 === job.sha256) files.push({ rel: job.rel, status: 'unchanged', sha256, size, mtimeMs })
+    else files.push({ rel: job.rel, status: 'parsed', sha256, size, mtimeMs, content, parsed: await parseSource(content, job.lang, { stripDocs: req.stripDocs }) })
+  }
+  return { id: req.id, files }
+}
+
+self.onmessage = (event: MessageEvent<WorkerRequest>) => {
+  handle(event.data).then(
+    (res) => self.postMessage(res),
+    (err: unknown) => self.postMessage({ id: event.data.id, error: err instanceof Error ? err.message : String(err) }),
+  )
+}
