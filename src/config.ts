@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { join } from 'node:path'
 import type { AuthSettings } from './auth/auth.ts'
 import type { Limit } from './auth/rate-limit.ts'
+import type { JsonLimits } from './transports/json-limits.ts'
 
 /** Authentication settings; absent from `Config` when `MCPRAG_AUTH=off`. */
 export interface AuthConfig extends AuthSettings {
@@ -28,7 +29,8 @@ export interface Config {
   /** Origin patterns accepted, e.g. `http://localhost:*` or `https://app.example.com`. */
   allowedOrigins: string[]
   fixtures: 'none' | 'conformance'
-  maxBodyBytes: number
+  /** What a JSON body or WebSocket frame may be (bytes, nesting, keys), checked before it is parsed. */
+  json: JsonLimits
   sessionTtlMs: number
   keepAliveMs: number
   /** SSE `retry:` hint sent with priming events. */
@@ -124,7 +126,13 @@ export function loadConfig(env: Env = process.env): Config {
     allowedHosts,
     allowedOrigins,
     fixtures,
-    maxBodyBytes: int('MCPRAG_MAX_BODY_BYTES', 4 * 1024 * 1024, 1024, 100 * 1024 * 1024),
+    json: {
+      // 1 MiB: the largest argument a built-in tool takes (echo: 100 000 characters, at most 600 KB
+      // as escaped JSON) with room to spare, and what JSON.parse gets through in ~10 ms at worst.
+      maxBytes: int('MCPRAG_MAX_BODY_BYTES', 1024 * 1024, 1024, 100 * 1024 * 1024),
+      maxDepth: int('MCPRAG_MAX_JSON_DEPTH', 64, 8, 10_000),
+      maxKeys: int('MCPRAG_MAX_JSON_KEYS', 10_000, 16, 10_000_000),
+    },
     sessionTtlMs: int('MCPRAG_SESSION_TTL_S', 3600, 10, 7 * 24 * 3600) * 1000,
     keepAliveMs: int('MCPRAG_KEEPALIVE_MS', 15_000, 100, 120_000),
     sseRetryMs: int('MCPRAG_SSE_RETRY_MS', 1000, 0, 60_000),

@@ -20,7 +20,7 @@ import { healthRoutes } from './http/health.ts'
 import { metricsRoutes } from './http/metrics-routes.ts'
 import { openApiRoutes } from './http/openapi-routes.ts'
 import { readinessRoutes } from './http/readiness-routes.ts'
-import { authErrorResponse, restError } from './http/rest.ts'
+import { authErrorResponse, restError, restJson } from './http/rest.ts'
 import { toolRoutes } from './http/tool-routes.ts'
 import { wellKnownRoutes } from './http/well-known.ts'
 import { ConsoleMailer } from './mail/console-mailer.ts'
@@ -133,12 +133,12 @@ async function build(config: Config, stack: AsyncDisposableStack): Promise<Runni
   if (config.fixtures === 'conformance') stack.defer(watchConformanceResource(core))
 
   const guard = new HttpGuard({ allowedHosts: config.allowedHosts, allowedOrigins: config.allowedOrigins })
-  const transports = buildTransports(config, { core, streams: stores.streams, guard, revocations, keepAliveMs: config.keepAliveMs, authenticate: noAuthentication }, auth, metrics)
+  const transports = buildTransports(config, { core, streams: stores.streams, guard, revocations, keepAliveMs: config.keepAliveMs, json: config.json, authenticate: noAuthentication }, auth, metrics)
   const app = buildApp(config, { core, registry, guard, auth, metrics, stores, transports, isDraining: () => draining, startedAt, publicUrl: () => publicUrl })
   app.listen({
     port: config.port,
     hostname: config.host,
-    maxRequestBodySize: Math.max(config.maxBodyBytes * 2, 1 << 20),
+    maxRequestBodySize: Math.max(config.json.maxBytes * 2, 1 << 20),
     idleTimeout: config.httpIdleTimeoutS,
     websocket: transports.websocket.serverOptions(),
   })
@@ -236,18 +236,16 @@ function buildTransports(config: Config, shared: TransportDeps, auth: Auth | und
   const streamable = new StreamableHttpTransport({
     ...deps,
     path: '/mcp',
-    maxBodyBytes: config.maxBodyBytes,
     sseRetryMs: config.sseRetryMs,
     stateless: config.stateless,
     meter: metrics,
   })
-  const legacySse = new LegacySseTransport({ ...deps, mounts: legacyMounts, maxBodyBytes: config.maxBodyBytes, sseRetryMs: config.sseRetryMs })
+  const legacySse = new LegacySseTransport({ ...deps, mounts: legacyMounts, sseRetryMs: config.sseRetryMs })
   const websocket = new WebSocketTransport({
     ...deps,
     path: '/mcp/ws',
     // The upgrade alone also takes a single-use ticket in its URL (browsers cannot set headers there).
     authenticate: auth ? mcpAuthenticate(auth.bearer, auth.resourceMetadataUrl, (r) => guard.cors(r), { webSocketTicket: true }) : noAuthentication,
-    maxMessageBytes: config.maxBodyBytes,
     maxBufferedBytes: config.wsMaxBufferedBytes,
     idleTimeoutS: config.wsIdleTimeoutS,
     meter: metrics,
@@ -282,6 +280,9 @@ function buildApp(config: Config, p: AppParts) {
   // Streams must outlive Bun's idle timeout; keep-alive comments keep proxies from cutting them.
   const disableIdleTimeout = (request: Request, server: { timeout(request: Request, seconds: number): void } | null) => server?.timeout(request, 0)
   const app = new Elysia({ serve: { routes: nativeRoutes as Record<string, never> } })
+    // Routes that answer with plain objects (health, the OpenAPI document) get the header every
+    // JSON answer carries (transports/http-guard.ts JSON_HEADERS).
+    .headers({ 'x-content-type-options': 'nosniff' })
     .onError(({ code, error }) => {
       if (code === 'NOT_FOUND') return jsonResponse(404, { error: 'not_found', message: 'No such route' })
       console.error('[http] unhandled error:', error)
@@ -301,7 +302,7 @@ function buildApp(config: Config, p: AppParts) {
         ...guard.cors(r),
         'www-authenticate': `Bearer resource_metadata="${auth?.resourceMetadataUrl() ?? ''}", error="invalid_token"`,
       }),
-      maxBodyBytes: config.maxBodyBytes,
+      json: config.json,
       authRequired: auth !== undefined,
     }))
     .use(transports.streamable.plugin())
@@ -336,7 +337,7 @@ async function waitFor(condition: () => boolean, timeoutMs: number): Promise<boo
 }
 
 function jsonResponse(status: number, body: unknown): Response {
-  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } })
+  return restJson(status, body)
 }
 
 /** Bearer authentication for the REST routes: refusals as `{error, message}` bodies. */

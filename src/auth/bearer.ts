@@ -11,6 +11,7 @@
 import { ErrorCode } from '../core/errors.ts'
 import type { Principal } from '../core/types.ts'
 import type { Authenticate } from '../transports/authenticate.ts'
+import { JSON_HEADERS } from '../transports/http-guard.ts'
 import type { AuditLog } from './audit.ts'
 import { AuthError, tooManyRequests } from './errors.ts'
 import type { Limit, RateLimiter } from './rate-limit.ts'
@@ -130,7 +131,7 @@ export function mcpAuthenticate(
     const code = result.status === 429 ? ErrorCode.RateLimited : ErrorCode.ConnectionClosed
     return new Response(JSON.stringify({ jsonrpc: '2.0', error: { code, message: result.message }, id: null }), {
       status: result.status,
-      headers: { 'content-type': 'application/json', ...cors(request), ...authErrorHeaders(result, resourceMetadataUrl()) },
+      headers: { ...JSON_HEADERS, ...cors(request), ...authErrorHeaders(result, resourceMetadataUrl()) },
     })
   }
 }

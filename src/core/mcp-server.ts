@@ -7,7 +7,7 @@
 import type { Bus, Unsubscribe } from './bus.ts'
 import { Call, type CallDeps, type Exchange } from './call.ts'
 import { Paginator } from './cursor.ts'
-import { ErrorCode, McpError, invalidParams, methodNotFound } from './errors.ts'
+import { ErrorCode, McpError, clip, invalidParams, methodNotFound } from './errors.ts'
 import {
   failure,
   notification,
@@ -22,11 +22,11 @@ import { complete } from './methods/completion.ts'
 import type { Method, MethodDeps } from './methods/method.ts'
 import { getPrompt, listPrompts } from './methods/prompts.ts'
 import { listResourceTemplates, listResources, readResource, subscribe, unsubscribe } from './methods/resources.ts'
-import { callTool, listTools } from './methods/tools.ts'
+import { callTool, listTools, runTool, type ToolOutcome } from './methods/tools.ts'
 import { PendingRequests } from './outbound.ts'
 import { SessionOutbox } from './outbox.ts'
 import { allowAll, type ToolAccess, type ToolCallObserver } from './ports.ts'
-import type { Registry } from './registry.ts'
+import type { Registry, RegisteredTool } from './registry.ts'
 import type { SessionStore } from './session-store.ts'
 import type { SessionState } from './session.ts'
 import type { Streams } from './streams.ts'
@@ -34,7 +34,7 @@ import { CANCEL, SESSION_ENDED, instanceInbox } from './topics.ts'
 import { isLogLevel, type ClientCapabilities, type Implementation, type Principal, type TransportKind } from './types.ts'
 import { DEFAULT_NEGOTIATED_VERSION, negotiateVersion } from './versions.ts'
 
-export type { Exchange }
+export type { Exchange, ToolOutcome }
 
 export interface McpServerOptions {
   info: Implementation
@@ -77,6 +77,7 @@ export class McpServer {
   readonly #deps: MethodDeps
   readonly #pending: PendingRequests
   readonly #inflight = new Map<string, Call>()
+  #restCalls = 0
   readonly #now: () => number
   readonly #unsubscribes: Unsubscribe[] = []
   readonly #capabilities: Params
@@ -244,6 +245,23 @@ export class McpServer {
     }
   }
 
+  /**
+   * Call a tool outside JSON-RPC (REST): the same access checks, validation (once), observers
+   * and cancellation on shutdown as `tools/call`, answered with the typed outcome for the caller
+   * to encode, instead of a JSON-RPC response to take apart.
+   */
+  async callTool(tool: RegisteredTool, args: Record<string, unknown>, exchange: Exchange): Promise<ToolOutcome> {
+    // A key no JSON-RPC request can have: concurrent calls without a session never collide.
+    const key = `\u0000rest:${++this.#restCalls}`
+    const call = new Call(exchange, key, undefined, this.#callDeps)
+    this.#inflight.set(key, call)
+    try {
+      return await runTool(tool, args, call, this.#deps)
+    } finally {
+      this.#inflight.delete(key)
+    }
+  }
+
   /** Handle a client notification. Unknown notifications are ignored, as JSON-RPC requires. */
   async handleNotification(n: JsonRpcNotification, exchange: Exchange): Promise<void> {
     const session = exchange.session
@@ -342,7 +360,7 @@ export class McpServer {
   async #setLevel(request: JsonRpcRequest, exchange: Exchange): Promise<JsonRpcResponse> {
     const level = request.params?.level
     if (!isLogLevel(level))
-      return failure(request.id, invalidParams(`Invalid log level "${String(level)}": use one of debug, info, notice, warning, error, critical, alert, emergency`).toJson())
+      return failure(request.id, invalidParams(`Invalid log level "${clip(String(level))}": use one of debug, info, notice, warning, error, critical, alert, emergency`).toJson())
     const session = exchange.session
     if (!session) return failure(request.id, invalidParams('logging/setLevel needs a session: initialize first').toJson())
     session.logLevel = level

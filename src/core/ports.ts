@@ -26,7 +26,8 @@ export interface ToolCallEvent {
   sessionId?: string
   transport: string
   arguments: Record<string, unknown>
-  outcome: 'ok' | 'tool_error' | 'invalid_arguments' | 'denied' | 'failed' | 'cancelled'
+  /** `unknown_tool`: no tool has that name (`tool` is the name asked for, clipped). */
+  outcome: 'ok' | 'tool_error' | 'invalid_arguments' | 'denied' | 'failed' | 'cancelled' | 'unknown_tool'
   latencyMs: number
   detail?: string
 }

@@ -18,7 +18,7 @@ import { parseEmail } from '../auth/login.ts'
 import type { Principal } from '../core/types.ts'
 import { acceptedTypes, isJsonContentType, readBody, type HttpGuard } from '../transports/http-guard.ts'
 import { confirmationPage, signInFailedPage, signedInPage } from './callback-page.ts'
-import { AUTH_BODY_LIMIT_BYTES, NO_STORE, authErrorResponse, readJsonObject, restJson } from './rest.ts'
+import { AUTH_BODY_LIMIT_BYTES, AUTH_JSON_LIMITS, NO_STORE, authErrorResponse, readJsonObject, restJson } from './rest.ts'
 import { ROUTE_DOCS } from './route-docs.ts'
 
 export interface AuthRoutesOptions {
@@ -63,7 +63,7 @@ export function authRoutes({ auth, guard }: AuthRoutesOptions) {
   }
 
   const jsonBody = async (request: Request, allowEmpty = false) => {
-    const body = await readJsonObject(request, AUTH_BODY_LIMIT_BYTES, { allowEmpty })
+    const body = await readJsonObject(request, AUTH_JSON_LIMITS, { allowEmpty })
     if (body instanceof Response) throw body
     return body
   }

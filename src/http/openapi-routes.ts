@@ -18,6 +18,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Elysia } from 'elysia'
 import type { Registry } from '../core/registry.ts'
+import { JSON_HEADERS } from '../transports/http-guard.ts'
 import { API_COMPONENTS, ROUTE_DOCS } from './route-docs.ts'
 import { TIER_TAGS, toolOperations } from './tool-operations.ts'
 
@@ -142,7 +143,7 @@ export function openApiRoutes(o: OpenApiRoutesOptions) {
         `${ASSETS_PATH}/:file`,
         ({ params }) => {
           const type = Object.hasOwn(ASSETS, params.file) ? ASSETS[params.file] : undefined
-          if (!type) return new Response(JSON.stringify({ error: 'not_found', message: 'No such asset' }), { status: 404, headers: { 'content-type': 'application/json' } })
+          if (!type) return new Response(JSON.stringify({ error: 'not_found', message: 'No such asset' }), { status: 404, headers: JSON_HEADERS })
           return new Response(Bun.file(join(assets, params.file)), {
             headers: { 'content-type': type, 'cache-control': 'public, max-age=86400', 'x-content-type-options': 'nosniff' },
           })

@@ -6,6 +6,7 @@
  * server names itself as the authorization server. Public data: any origin may read it.
  */
 import { Elysia } from 'elysia'
+import { JSON_HEADERS } from '../transports/http-guard.ts'
 import { ROUTE_DOCS } from './route-docs.ts'
 
 const CORS = { 'access-control-allow-origin': '*', 'access-control-allow-methods': 'GET, OPTIONS', 'access-control-allow-headers': 'mcp-protocol-version' }
@@ -21,7 +22,7 @@ export function wellKnownRoutes(publicUrl: () => string) {
         // Not an RFC 9728 field: where a person signs in to get a token (magic link by email).
         mcprag_sign_in: `${publicUrl()}/auth/login`,
       }),
-      { headers: { 'content-type': 'application/json', 'cache-control': 'max-age=300', ...CORS } },
+      { headers: { ...JSON_HEADERS, 'cache-control': 'max-age=300', ...CORS } },
     )
   const preflight = () => new Response(null, { status: 204, headers: CORS })
   return new Elysia({ name: 'http:well-known' })

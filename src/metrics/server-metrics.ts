@@ -17,6 +17,8 @@ const METHODS = ['GET', 'POST', 'DELETE', 'PUT', 'PATCH', 'HEAD', 'OPTIONS'] as 
 /** Any other method shares one label value, so a client cannot mint new series. */
 const OTHER_METHOD = METHODS.length
 const TRANSPORTS: readonly TransportKind[] = ['streamable-http', 'sse', 'websocket', 'rest']
+/** The tool label of calls naming no registered tool (tool names cannot contain parentheses). */
+export const UNKNOWN_TOOL = '(unknown)'
 /** The route label of a request no route matched (a 404). */
 export const UNMATCHED_ROUTE = 'unmatched'
 
@@ -116,12 +118,14 @@ export class ServerMetrics implements ToolCallObserver {
   }
 
   onToolCall(e: ToolCallEvent): void {
+    // A name no tool has is the client's choice: one shared label, never a series per name.
+    const tool = e.outcome === 'unknown_tool' ? UNKNOWN_TOOL : e.tool
     // Series looked up through nested maps: this runs on every tool call, `with()` joins strings.
-    let byTool = this.#toolSeries.get(e.tool)
-    if (!byTool) this.#toolSeries.set(e.tool, (byTool = { duration: this.#toolDurations.with(e.tool), calls: new Map() }))
+    let byTool = this.#toolSeries.get(tool)
+    if (!byTool) this.#toolSeries.set(tool, (byTool = { duration: this.#toolDurations.with(tool), calls: new Map() }))
     const key = `${e.outcome}/${e.transport}`
     let calls = byTool.calls.get(key)
-    if (!calls) byTool.calls.set(key, (calls = this.#toolCalls.with(e.tool, e.outcome, e.transport)))
+    if (!calls) byTool.calls.set(key, (calls = this.#toolCalls.with(tool, e.outcome, e.transport)))
     calls.value++
     observe(byTool.duration, e.latencyMs / 1000)
   }

@@ -4,19 +4,26 @@
  * (DNS-rebinding protection), CORS for allowed browser origins, media types, and a body limit.
  * Rejections are JSON-RPC error bodies with the HTTP status the spec and SDK clients expect.
  */
-import { ErrorCode } from '../core/errors.ts'
+import { ErrorCode, clip } from '../core/errors.ts'
 import { SUPPORTED_PROTOCOL_VERSIONS, isSupportedVersion } from '../core/versions.ts'
+import { parseLimitedJson, type JsonLimits } from './json-limits.ts'
 
 export interface GuardOptions {
   allowedHosts: string[]
   allowedOrigins: string[]
 }
 
+/**
+ * The headers of every JSON answer. `nosniff`: some answers reflect client input (a method or
+ * field name), and no browser may take one for HTML or script.
+ */
+export const JSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({ 'content-type': 'application/json', 'x-content-type-options': 'nosniff' })
+
 /** A JSON-RPC error as an HTTP response. `id` is null: these answer no particular request. */
 export function rpcErrorResponse(status: number, code: number, message: string, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }), {
     status,
-    headers: { 'content-type': 'application/json', ...headers },
+    headers: { ...JSON_HEADERS, ...headers },
   })
 }
 
@@ -216,18 +223,18 @@ export async function readBody(request: Request, limit: number): Promise<{ text:
 }
 
 /**
- * A JSON-RPC POST's body (what `readBody` read, with its `limit`) parsed, or the refusal to send
- * instead: 413 past the limit, 400 (-32700) when it is not JSON, so both transports that take POSTs
- * refuse alike. Synchronous, so the hot path still awaits only the read; a parsed body is never a
- * Response, so callers tell the two apart with `instanceof` and no wrapper object is made.
+ * A JSON-RPC POST's body (what `readBody` read, within `limits.maxBytes`) parsed, or the refusal
+ * to send instead: 413 past the size or key limit, 400 (-32600) nested too deep, 400 (-32700)
+ * when it is not JSON, so both transports that take POSTs refuse alike. Synchronous, so the hot
+ * path still awaits only the read; a parsed body is never a Response, so callers tell the two
+ * apart with `instanceof` and no wrapper object is made.
  */
-export function parseJsonBody(body: { text: string } | { tooLarge: true }, limit: number, cors: Record<string, string>): unknown {
-  if ('tooLarge' in body) return rpcErrorResponse(413, ErrorCode.InvalidRequest, `Payload Too Large: the body exceeds ${limit} bytes`, cors)
-  try {
-    return JSON.parse(body.text)
-  } catch (err) {
-    return rpcErrorResponse(400, ErrorCode.ParseError, `Parse error: the body is not valid JSON (${(err as Error).message})`, cors)
-  }
+export function parseJsonBody(body: { text: string } | { tooLarge: true }, limits: JsonLimits, cors: Record<string, string>): unknown {
+  if ('tooLarge' in body) return rpcErrorResponse(413, ErrorCode.InvalidRequest, `Payload Too Large: the body exceeds ${limits.maxBytes} bytes`, cors)
+  const parsed = parseLimitedJson(body.text, limits)
+  if ('value' in parsed) return parsed.value
+  if ('shape' in parsed) return rpcErrorResponse(parsed.shape.kind === 'keys' ? 413 : 400, ErrorCode.InvalidRequest, `Invalid Request: ${parsed.shape.message}`, cors)
+  return rpcErrorResponse(400, ErrorCode.ParseError, `Parse error: the body is not valid JSON (${clip(parsed.syntax, 256)})`, cors)
 }
 
 /**

@@ -14,7 +14,7 @@ import type { Exchange } from '../core/mcp-server.ts'
 import type { SessionState } from '../core/session.ts'
 import { STANDALONE_STREAM, type Attachment, type StreamSink } from '../core/streams.ts'
 import type { Principal } from '../core/types.ts'
-import { isJsonContentType, parseJsonBody, protocolVersionProblem, readBody, rpcErrorResponse } from './http-guard.ts'
+import { JSON_HEADERS, isJsonContentType, parseJsonBody, protocolVersionProblem, readBody, rpcErrorResponse } from './http-guard.ts'
 import { SseStream, type SseStreamOwner } from './sse-stream.ts'
 import type { TransportDeps } from './transport-deps.ts'
 
@@ -26,12 +26,9 @@ export interface LegacySseMount {
 
 export interface LegacySseOptions extends TransportDeps {
   mounts: LegacySseMount[]
-  maxBodyBytes: number
   /** `retry:` hint on the endpoint event: how soon an EventSource reconnects a dropped stream. */
   sseRetryMs: number
 }
-
-const JSON_HEADERS = { 'content-type': 'application/json' }
 
 export class LegacySseTransport {
   readonly #o: LegacySseOptions
@@ -148,7 +145,7 @@ export class LegacySseTransport {
     const found = await this.#session(request, principal, cors)
     if (found instanceof Response) return found
     const session = found
-    const parsed = parseJsonBody(await readBody(request, this.#o.maxBodyBytes), this.#o.maxBodyBytes, cors)
+    const parsed = parseJsonBody(await readBody(request, this.#o.json.maxBytes), this.#o.json, cors)
     if (parsed instanceof Response) return parsed
     if (Array.isArray(parsed))
       return rpcErrorResponse(400, ErrorCode.InvalidRequest, 'Invalid Request: POST one JSON-RPC message at a time; batches are not supported on this transport', cors)

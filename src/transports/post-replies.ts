@@ -10,7 +10,7 @@ import type { Exchange, McpServer } from '../core/mcp-server.ts'
 import type { SessionState } from '../core/session.ts'
 import type { StreamRef, Streams } from '../core/streams.ts'
 import type { Principal } from '../core/types.ts'
-import { NO_HEADERS } from './http-guard.ts'
+import { JSON_HEADERS, NO_HEADERS } from './http-guard.ts'
 import { SlowReplies } from './slow-replies.ts'
 import { openSseReply, type SseReplyOptions } from './sse-reply.ts'
 import { SseStream } from './sse-stream.ts'
@@ -21,7 +21,6 @@ import { SseStream } from './sse-stream.ts'
  * while the handler is still working.
  */
 const SLOW_REPLY_MS = 5000
-const JSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({ 'content-type': 'application/json' })
 
 export interface PostRepliesOptions {
   core: McpServer

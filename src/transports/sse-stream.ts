@@ -10,6 +10,8 @@ export const SSE_HEADERS = {
   connection: 'keep-alive',
   // Tells reverse proxies (nginx) not to buffer: every event must reach the client when written.
   'x-accel-buffering': 'no',
+  // Events reflect client input (method names); no browser may sniff the stream as anything else.
+  'x-content-type-options': 'nosniff',
 } as const
 
 /** Alternative to the callbacks: an object told of the stream's life (no closure per stream). */

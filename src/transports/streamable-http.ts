@@ -26,7 +26,6 @@ import type { TransportDeps } from './transport-deps.ts'
 
 export interface StreamableHttpOptions extends TransportDeps {
   path: string
-  maxBodyBytes: number
   sseRetryMs: number
   /**
    * Serve without sessions, like the SDK's `sessionIdGenerator: undefined`: initialize issues no
@@ -131,7 +130,7 @@ export class StreamableHttpTransport {
     let principal = this.#o.authenticate(request)
     if (principal instanceof Promise) principal = await principal
     if (principal instanceof Response) return principal
-    const parsed = parseJsonBody(await readBody(request, this.#o.maxBodyBytes), this.#o.maxBodyBytes, cors)
+    const parsed = parseJsonBody(await readBody(request, this.#o.json.maxBytes), this.#o.json, cors)
     if (parsed instanceof Response) return parsed
     const isBatch = Array.isArray(parsed)
     const items = isBatch ? (parsed as unknown[]).map(classify) : [classify(parsed)]

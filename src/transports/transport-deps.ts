@@ -8,6 +8,7 @@ import type { McpServer } from '../core/mcp-server.ts'
 import type { Streams } from '../core/streams.ts'
 import type { Authenticate } from './authenticate.ts'
 import type { HttpGuard } from './http-guard.ts'
+import type { JsonLimits } from './json-limits.ts'
 import type { RevocationWatcher } from './revocation-watcher.ts'
 
 /** The collaborators every transport shares; each transport's options add its own settings. */
@@ -24,6 +25,8 @@ export interface TransportDeps {
    * proxies do not cut it), and a session's open stream or socket refreshes its idle deadline.
    */
   keepAliveMs: number
+  /** What a JSON body or WebSocket frame may be (size, nesting, keys), checked before it is parsed. */
+  json: JsonLimits
   /** Closes the streams and sockets of an auth session when it is revoked (logout). */
   revocations?: Pick<RevocationWatcher, 'track'>
 }

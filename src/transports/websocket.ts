@@ -11,20 +11,19 @@
  * cost more memory than the session itself (BENCHMARKS.md, idle memory per connection).
  */
 import type { ServerWebSocket } from 'bun'
-import { ErrorCode } from '../core/errors.ts'
+import { ErrorCode, clip } from '../core/errors.ts'
 import { classify, failure, success, type JsonRpcMessage, type JsonRpcRequest } from '../core/jsonrpc.ts'
 import type { Exchange } from '../core/mcp-server.ts'
 import type { SessionState } from '../core/session.ts'
 import { STANDALONE_STREAM, type Attachment } from '../core/streams.ts'
 import type { Principal } from '../core/types.ts'
 import { rpcErrorResponse } from './http-guard.ts'
+import { parseLimitedJson } from './json-limits.ts'
 import type { BunServerHandle, RequestMeter } from './native-route.ts'
 import type { TransportDeps } from './transport-deps.ts'
 
 export interface WebSocketOptions extends TransportDeps {
   path: string
-  /** Largest accepted frame; a larger one closes the socket with 1009. */
-  maxMessageBytes: number
   /** Bytes a socket may queue for a client that does not read; past it the socket is closed. */
   maxBufferedBytes: number
   /** Seconds without traffic before Bun pings the client; a client that does not pong is dropped. */
@@ -100,7 +99,8 @@ export class WebSocketTransport {
    */
   serverOptions() {
     return {
-      maxPayloadLength: this.#o.maxMessageBytes,
+      // A frame larger than a body may be closes the socket with 1009.
+      maxPayloadLength: this.#o.json.maxBytes,
       backpressureLimit: this.#o.maxBufferedBytes,
       // A client that stops reading would otherwise make the server queue without bound.
       closeOnBackpressureLimit: true,
@@ -171,9 +171,13 @@ export class WebSocketTransport {
       socket.close(CLOSE_UNSUPPORTED_DATA, 'Binary frames are not supported: send each JSON-RPC message as one text frame')
       return
     }
-    const decoded = decode(data)
-    if ('error' in decoded) {
-      this.#send(conn, failure(null, { code: ErrorCode.ParseError, message: `Parse error: the frame is not valid JSON (${decoded.error})` }))
+    const decoded = parseLimitedJson(data, this.#o.json)
+    if ('syntax' in decoded) {
+      this.#send(conn, failure(null, { code: ErrorCode.ParseError, message: `Parse error: the frame is not valid JSON (${clip(decoded.syntax, 256)})` }))
+      return
+    }
+    if ('shape' in decoded) {
+      this.#send(conn, failure(null, { code: ErrorCode.InvalidRequest, message: `Invalid Request: ${decoded.shape.message}` }))
       return
     }
     if (Array.isArray(decoded.value)) {
@@ -284,12 +288,4 @@ export class WebSocketTransport {
 
 function offeredProtocols(request: Request): string[] {
   return (request.headers.get('sec-websocket-protocol') ?? '').split(',').map((p) => p.trim())
-}
-
-function decode(data: string): { value: unknown } | { error: string } {
-  try {
-    return { value: JSON.parse(data) }
-  } catch (err) {
-    return { error: (err as Error).message }
-  }
 }

@@ -3,13 +3,13 @@
  * `resources/list`, `resources/templates/list`, `resources/read`, `resources/subscribe` and
  * `resources/unsubscribe`. An unknown URI is `-32002` with the URI in `data` (2025 era).
  */
-import { ErrorCode, McpError, invalidParams } from '../errors.ts'
+import { ErrorCode, McpError, clip, invalidParams } from '../errors.ts'
 import type { Params } from '../jsonrpc.ts'
 import { resourceDescriptor, templateDescriptor } from '../registry.ts'
 import type { ResourceContents } from '../types.ts'
 import { requireString, type Method, type MethodDeps } from './method.ts'
 
-const notFound = (uri: string) => new McpError(ErrorCode.ResourceNotFound, `Resource not found: ${uri}`, { uri })
+const notFound = (uri: string) => new McpError(ErrorCode.ResourceNotFound, `Resource not found: ${clip(uri)}`, { uri: clip(uri) })
 
 export const listResources: Method = async (params, _call, deps) => {
   const page = deps.paginator.page('resources', deps.registry.resources(), params.cursor)
