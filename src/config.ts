@@ -100,7 +100,10 @@ export function loadConfig(env: Env = process.env): Config {
   const hostName = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host
   const defaultHosts = bindsWildcard || LOOPBACK_HOSTS.includes(hostName) ? LOOPBACK_HOSTS : [...LOOPBACK_HOSTS, hostName]
   const allowedHosts = list('MCPRAG_ALLOWED_HOSTS', defaultHosts).map((h) => h.toLowerCase())
-  const allowedOrigins = list('MCPRAG_ALLOWED_ORIGINS', ['http://localhost:*', 'http://127.0.0.1:*', 'http://[::1]:*'])
+  // Without authentication every caller is an admin: no page of another local web app (any
+  // localhost port) may call in, only the server's own origin (added once it listens).
+  const authOff = ['off', '0', 'false'].includes(env.MCPRAG_AUTH?.trim().toLowerCase() ?? '')
+  const allowedOrigins = list('MCPRAG_ALLOWED_ORIGINS', authOff ? [] : ['http://localhost:*', 'http://127.0.0.1:*', 'http://[::1]:*'])
   for (const o of allowedOrigins) {
     if (o === '*') continue
     if (!/^https?:\/\/[^/]+$/.test(o))

@@ -57,6 +57,8 @@ export interface RunningServer {
   stop(): Promise<void>
 }
 
+/** The names of a loopback listener: a browser may reach this server under any of them. */
+const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]']
 /** A readiness check slower than this fails: a probe must answer within its own timeout. */
 const READY_CHECK_TIMEOUT_MS = 2000
 /** Expired tokens, sessions and counters are dropped at boot and then this often, in bounded batches. */
@@ -150,9 +152,11 @@ async function build(config: Config, stack: AsyncDisposableStack): Promise<Runni
   const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host
   const url = `http://${hostForUrl}:${server.port}`
   if (!publicUrl) publicUrl = url
-  // The docs page's "Try it out" fetches from the page's own origin: allow exactly that one.
+  // The docs page's "Try it out" fetches from the page's own origin: allow exactly that one (on
+  // loopback, under each loopback name: they are this server's own origin, any other port is not).
   guard.allowOrigin(url)
   guard.allowOrigin(publicUrl)
+  if (LOOPBACK_NAMES.includes(hostForUrl)) for (const name of LOOPBACK_NAMES) guard.allowOrigin(`http://${name}:${server.port}`)
   schedulePurge(stores, stack)
 
   let stopping: Promise<void> | undefined

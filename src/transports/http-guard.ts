@@ -27,11 +27,17 @@ export function rpcErrorResponse(status: number, code: number, message: string, 
   })
 }
 
-function hostnameOf(hostHeader: string): string {
-  const h = hostHeader.trim().toLowerCase()
-  if (h.startsWith('[')) return h.slice(0, h.indexOf(']') + 1)
-  const colon = h.indexOf(':')
-  return colon === -1 ? h : h.slice(0, colon)
+/**
+ * `host[:port]` as RFC 9110 allows it: a bracketed IPv6 literal or dot-separated labels
+ * (underscores tolerated, as container names have them), then an optional port.
+ */
+const HOST_HEADER = /^(\[[0-9a-f:.]+\]|[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?)*\.?)(?::([0-9]{1,5}))?$/
+
+/** The host name of a Host header, or undefined when the header is not a valid `host[:port]`. */
+function hostnameOf(hostHeader: string): string | undefined {
+  const m = HOST_HEADER.exec(hostHeader.trim().toLowerCase())
+  if (!m || (m[2] !== undefined && Number(m[2]) > 65_535)) return undefined
+  return m[1]
 }
 
 function originAllowed(origin: string, patterns: string[]): boolean {
@@ -106,13 +112,13 @@ export class HttpGuard {
     const headers = request.headers
     if (!this.#anyHost) {
       const host = headers.get('host')
-      if (host === null || !this.#hostVerdicts.get(host, (h) => this.#opts.allowedHosts.includes(hostnameOf(h))))
-        return rpcErrorResponse(403, ErrorCode.ConnectionClosed, `Forbidden: Host "${host ?? ''}" is not allowed (MCPRAG_ALLOWED_HOSTS)`)
+      if (host === null || !this.#hostVerdicts.get(host, (h) => this.#allowedHost(hostnameOf(h))))
+        return rpcErrorResponse(403, ErrorCode.ConnectionClosed, `Forbidden: Host "${clip(host ?? '')}" is not allowed (MCPRAG_ALLOWED_HOSTS)`)
     }
     const origin = headers.get('origin')
     if (origin === null) return NO_HEADERS
     if (!this.#originAllowed(origin))
-      return rpcErrorResponse(403, ErrorCode.ConnectionClosed, `Forbidden: Origin "${origin}" is not allowed (MCPRAG_ALLOWED_ORIGINS)`)
+      return rpcErrorResponse(403, ErrorCode.ConnectionClosed, `Forbidden: Origin "${clip(origin)}" is not allowed (MCPRAG_ALLOWED_ORIGINS)`)
     return corsFor(origin)
   }
 
@@ -127,6 +133,10 @@ export class HttpGuard {
     const origin = request.headers.get('origin')
     if (origin === null || !this.#originAllowed(origin)) return {}
     return corsFor(origin)
+  }
+
+  #allowedHost(name: string | undefined): boolean {
+    return name !== undefined && this.#opts.allowedHosts.includes(name)
   }
 
   #originAllowed(origin: string): boolean {
@@ -150,9 +160,10 @@ export class HttpGuard {
   }
 }
 
+/** CORS headers for an origin already allowed (so it parses): granted to its normalised form only. */
 function corsFor(origin: string): Record<string, string> {
   return {
-    'access-control-allow-origin': origin,
+    'access-control-allow-origin': new URL(origin).origin,
     'access-control-expose-headers': 'mcp-session-id, mcp-protocol-version, www-authenticate',
     vary: 'Origin',
   }

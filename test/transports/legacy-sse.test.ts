@@ -26,7 +26,7 @@ let server: Awaited<ReturnType<typeof startTestServer>>
 const logCount = () => (server.stores.streams as MemoryStreams).sessionCount
 beforeAll(async () => {
   // Small limits so the tests can cross them: 1 KiB bodies, keep-alive every 100 ms.
-  server = await startTestServer({ MCPRAG_MAX_BODY_BYTES: '1024', MCPRAG_KEEPALIVE_MS: '100' })
+  server = await startTestServer({ MCPRAG_MAX_BODY_BYTES: '1024', MCPRAG_KEEPALIVE_MS: '100', MCPRAG_ALLOWED_ORIGINS: 'http://localhost:*' })
   registerContractTools(server.registry)
 })
 afterAll(() => server.stop())
