@@ -31,6 +31,10 @@ export interface Config {
   fixtures: 'none' | 'conformance'
   /** What a JSON body or WebSocket frame may be (bytes, nesting, keys), checked before it is parsed. */
   json: JsonLimits
+  /** Largest `capabilities` plus `clientInfo` of an `initialize` (as JSON) a session keeps. */
+  maxClientInfoBytes: number
+  /** Live MCP sessions per user and per client address (all instances); past either, the least recently used one ends. */
+  sessionLimits: { perUser: number; perAddress: number }
   sessionTtlMs: number
   keepAliveMs: number
   /** SSE `retry:` hint sent with priming events. */
@@ -136,6 +140,8 @@ export function loadConfig(env: Env = process.env): Config {
       maxDepth: int('MCPRAG_MAX_JSON_DEPTH', 64, 8, 10_000),
       maxKeys: int('MCPRAG_MAX_JSON_KEYS', 10_000, 16, 10_000_000),
     },
+    maxClientInfoBytes: int('MCPRAG_MAX_CLIENT_INFO_BYTES', 16 * 1024, 512, 1024 * 1024),
+    sessionLimits: { perUser: int('MCPRAG_MAX_SESSIONS_PER_USER', 32, 1, 1_000_000), perAddress: int('MCPRAG_MAX_SESSIONS_PER_ADDRESS', 256, 1, 1_000_000) },
     sessionTtlMs: int('MCPRAG_SESSION_TTL_S', 3600, 10, 7 * 24 * 3600) * 1000,
     keepAliveMs: int('MCPRAG_KEEPALIVE_MS', 15_000, 100, 120_000),
     sseRetryMs: int('MCPRAG_SSE_RETRY_MS', 1000, 0, 60_000),

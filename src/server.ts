@@ -111,11 +111,6 @@ async function build(config: Config, stack: AsyncDisposableStack): Promise<Runni
   registerBuiltinTools(registry, { audit })
   if (config.fixtures === 'conformance') registerConformanceFixtures(registry)
 
-  const revocations = new RevocationWatcher({ bus: stores.bus, isActive: auth && ((id) => auth.sessions.isActive(id)), onRevoked: auth && (() => auth.sessions.invalidate()) })
-  // Without auth there is nothing to revoke (and no bus topic to hold).
-  if (auth) await revocations.start()
-  stack.defer(() => revocations.close())
-
   const core = new McpServer({
     info: { name: SERVER_NAME, version: SERVER_VERSION, title: 'mcprag' },
     instructions: 'mcprag serves code-retrieval tools over MCP.',
@@ -129,13 +124,31 @@ async function build(config: Config, stack: AsyncDisposableStack): Promise<Runni
     clientRequestTimeoutMs: config.clientRequestTimeoutMs,
     access: auth?.policy,
     observers: [audit, metrics],
+    sessionLimits: { perOwner: config.sessionLimits.perUser, perAddress: config.sessionLimits.perAddress },
+    maxClientInfoBytes: config.maxClientInfoBytes,
+    onSessionsEvicted: (n) => metrics.sessionsEvicted(n),
   })
   await core.start()
   stack.defer(() => core.close())
+
+  // A revoked auth session (logout, an operator's revocation) takes its MCP sessions with it.
+  const revoked = (id: string) => {
+    auth?.sessions.invalidate()
+    core.endAuthSession(id).catch((err) => console.error('[auth] ending the MCP sessions of a revoked auth session failed:', err))
+  }
+  const revocations = new RevocationWatcher({ bus: stores.bus, isActive: auth && ((id) => auth.sessions.isActive(id)), onRevoked: auth && revoked })
+  // Without auth there is nothing to revoke (and no bus topic to hold).
+  if (auth) await revocations.start()
+  stack.defer(() => revocations.close())
   if (config.fixtures === 'conformance') stack.defer(watchConformanceResource(core))
 
   const guard = new HttpGuard({ allowedHosts: config.allowedHosts, allowedOrigins: config.allowedOrigins })
-  const transports = buildTransports(config, { core, streams: stores.streams, guard, revocations, keepAliveMs: config.keepAliveMs, json: config.json, authenticate: noAuthentication }, auth, metrics)
+  const transports = buildTransports(
+    config,
+    { core, streams: stores.streams, guard, revocations, keepAliveMs: config.keepAliveMs, json: config.json, addressOf: (r) => addresses.of(r), authenticate: noAuthentication },
+    auth,
+    metrics,
+  )
   const app = buildApp(config, { core, registry, guard, auth, metrics, stores, transports, isDraining: () => draining, startedAt, publicUrl: () => publicUrl })
   app.listen({
     port: config.port,

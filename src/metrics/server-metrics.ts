@@ -51,6 +51,7 @@ export class ServerMetrics implements ToolCallObserver {
   readonly #toolCalls: Counter
   readonly #toolDurations: Histogram
   readonly #authFailures: Counter
+  readonly #sessionsEvicted: Counter
   #inFlight = 0
   readonly #toolSeries = new Map<string, { duration: HistogramSeries; calls: Map<string, CounterSeries> }>()
 
@@ -67,6 +68,7 @@ export class ServerMetrics implements ToolCallObserver {
     this.#toolCalls = r.register(new Counter('mcprag_tool_calls', 'Tool calls by tool, outcome and transport', ['tool', 'outcome', 'transport']))
     this.#toolDurations = r.register(new Histogram('mcprag_tool_call_duration_seconds', 'Tool call latency by tool', ['tool'], LATENCY_BUCKETS_S))
     this.#authFailures = r.register(new Counter('mcprag_auth_failures', 'Refused credentials and auth abuse (audit kinds: token_rejected, login_failed, mfa_failed, rate_limited, …)', ['reason']))
+    this.#sessionsEvicted = r.register(new Counter('mcprag_sessions_evicted', 'Sessions ended to make room for a new one of the same user or client address (MCPRAG_MAX_SESSIONS_PER_USER, _PER_ADDRESS)'))
     const draining = r.register(new Gauge('mcprag_draining', '1 once shutdown began (readiness answers 503), else 0'))
     r.register(new Gauge('mcprag_build_info', 'Always 1; the version is a label', ['version'])).with(opts.version).value = 1
 
@@ -128,6 +130,11 @@ export class ServerMetrics implements ToolCallObserver {
     if (!calls) byTool.calls.set(key, (calls = this.#toolCalls.with(tool, e.outcome, e.transport)))
     calls.value++
     observe(byTool.duration, e.latencyMs / 1000)
+  }
+
+  /** A new session pushed out `count` older ones (session limits). */
+  sessionsEvicted(count: number): void {
+    this.#sessionsEvicted.with().value += count
   }
 
   /** Feed every audit record here; refusals of auth events are counted by kind. */

@@ -77,7 +77,7 @@ export class LegacySseTransport {
 
     // LS-07: an EventSource that lost its stream reconnects here and gets a new session, but the
     // SDK client does not initialize again. So the session is usable before `initialize`.
-    const session = await core.openSession({ principal, transport: 'sse' })
+    const session = await core.openSession({ principal, transport: 'sse', clientAddress: this.#o.addressOf?.(request) })
     const stream = await this.#follow(session, principal, messagesPath)
     disableIdleTimeout()
     return stream.response(cors)

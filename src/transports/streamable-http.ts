@@ -144,7 +144,7 @@ export class StreamableHttpTransport {
       if (isBatch) return rpcErrorResponse(400, ErrorCode.InvalidRequest, 'Invalid Request: initialize must be sent alone, not in a batch', cors)
       if (request.headers.has(SESSION_HEADER) && !this.#o.stateless)
         return rpcErrorResponse(400, ErrorCode.InvalidRequest, 'Invalid Request: initialize starts a new session; send it without Mcp-Session-Id', cors)
-      return this.#initialize(initialize.message, principal, cors)
+      return this.#initialize(initialize.message, principal, this.#o.addressOf?.(request), cors)
     }
 
     let session: SessionState | undefined
@@ -177,9 +177,9 @@ export class StreamableHttpTransport {
       : this.#replies.stateless(requests[0]!, principal, cors, disableIdleTimeout)
   }
 
-  async #initialize(request: JsonRpcRequest, principal: Principal, cors: Readonly<Record<string, string>>): Promise<Response> {
+  async #initialize(request: JsonRpcRequest, principal: Principal, clientAddress: string | undefined, cors: Readonly<Record<string, string>>): Promise<Response> {
     const createSession = !this.#o.stateless
-    const { response, session } = await this.#o.core.initialize(request, { principal, transport: 'streamable-http', createSession })
+    const { response, session } = await this.#o.core.initialize(request, { principal, transport: 'streamable-http', clientAddress, createSession })
     if (!session) return json(200, response, cors)
     return json(200, response, { ...cors, [SESSION_HEADER]: session.id })
   }

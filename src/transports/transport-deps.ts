@@ -27,6 +27,8 @@ export interface TransportDeps {
   keepAliveMs: number
   /** What a JSON body or WebSocket frame may be (size, nesting, keys), checked before it is parsed. */
   json: JsonLimits
+  /** The client address behind a request (per-address limits); absent: addresses are not counted. */
+  addressOf?: (request: Request) => string
   /** Closes the streams and sockets of an auth session when it is revoked (logout). */
   revocations?: Pick<RevocationWatcher, 'track'>
 }

@@ -57,6 +57,8 @@ interface Connection {
   /** Set when the socket opens. */
   socket?: Socket
   principal: Principal
+  /** The client address of the upgrade request. */
+  address?: string
   session?: SessionState
   exchange?: Exchange
   /** Set while `initialize` runs, so a second one cannot create a second session. */
@@ -135,7 +137,7 @@ export class WebSocketTransport {
     if (principal instanceof Response) return principal
     // Browsers fail a handshake that offered a subprotocol and got none back.
     const headers = offeredProtocols(request).includes(SUBPROTOCOL) ? { 'sec-websocket-protocol': SUBPROTOCOL } : undefined
-    const conn: Connection = { principal, initializing: false, closed: false }
+    const conn: Connection = { principal, address: this.#o.addressOf?.(request), initializing: false, closed: false }
     if (server.upgrade(request, { headers, data: conn })) return undefined
     return rpcErrorResponse(400, ErrorCode.ConnectionClosed, 'Bad Request: the WebSocket handshake failed')
   }
@@ -223,7 +225,7 @@ export class WebSocketTransport {
     const { core, streams } = this.#o
     conn.initializing = true
     try {
-      const { response, session } = await core.initialize(request, { principal: conn.principal, transport: 'websocket', createSession: true })
+      const { response, session } = await core.initialize(request, { principal: conn.principal, transport: 'websocket', clientAddress: conn.address, createSession: true })
       if (session) {
         if (conn.closed) {
           // The socket went away while the session was being created.
