@@ -254,10 +254,11 @@ function buildTransports(config: Config, shared: TransportDeps, auth: Auth | und
     ...deps,
     path: '/mcp',
     sseRetryMs: config.sseRetryMs,
+    sseMaxBufferedBytes: config.sseMaxBufferedBytes,
     stateless: config.stateless,
     meter: metrics,
   })
-  const legacySse = new LegacySseTransport({ ...deps, mounts: legacyMounts, sseRetryMs: config.sseRetryMs })
+  const legacySse = new LegacySseTransport({ ...deps, mounts: legacyMounts, sseRetryMs: config.sseRetryMs, sseMaxBufferedBytes: config.sseMaxBufferedBytes })
   const websocket = new WebSocketTransport({
     ...deps,
     path: '/mcp/ws',

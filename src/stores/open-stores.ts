@@ -35,7 +35,7 @@ export async function openStores(config: Config, stack: AsyncDisposableStack): P
   const sessions = new MemorySessionStore({ ttlMs: config.sessionTtlMs })
   stack.defer(() => sessions.close())
   // A session's log lives as long as the session could (and at least the configured retention).
-  const streams = new MemoryStreams({ retentionMs: Math.max(config.sessionTtlMs, config.streamRetentionMs) })
+  const streams = new MemoryStreams({ retentionMs: Math.max(config.sessionTtlMs, config.streamRetentionMs), maxBytes: config.streamLogMaxBytes })
   stack.defer(() => streams.close())
   return { sessions, streams, bus, auth, checks: [{ name: 'auth_store', run: () => auth.ping() }] }
 }

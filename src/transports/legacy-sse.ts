@@ -28,6 +28,11 @@ export interface LegacySseOptions extends TransportDeps {
   mounts: LegacySseMount[]
   /** `retry:` hint on the endpoint event: how soon an EventSource reconnects a dropped stream. */
   sseRetryMs: number
+  /**
+   * Bytes a stream may queue for a client that does not read; past them it is closed (and the
+   * session with it). Nothing delivered is kept: this transport cannot resume.
+   */
+  sseMaxBufferedBytes?: number
 }
 
 export class LegacySseTransport {
@@ -119,6 +124,10 @@ export class LegacySseTransport {
 
   get keepAliveMs(): number {
     return this.#o.keepAliveMs
+  }
+
+  get sseMaxBufferedBytes(): number | undefined {
+    return this.#o.sseMaxBufferedBytes
   }
 
   /** The stream closed: the session ends with it, and so does everything it was waiting for. */
@@ -216,7 +225,7 @@ class LegacyStream implements StreamSink, SseStreamOwner {
   constructor(transport: LegacySseTransport, sessionId: string) {
     this.#transport = transport
     this.#sessionId = sessionId
-    this.sse = new SseStream({ keepAliveMs: transport.keepAliveMs, owner: this })
+    this.sse = new SseStream({ keepAliveMs: transport.keepAliveMs, maxBufferedBytes: transport.sseMaxBufferedBytes, owner: this })
   }
 
   event(_seq: number, message: JsonRpcMessage): void {

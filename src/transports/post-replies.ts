@@ -126,7 +126,7 @@ export class PostReplies {
     const stream = (): SseStream => {
       if (!sse) {
         this.#o.streamOpened()
-        sse = new SseStream({ keepAliveMs: this.#o.keepAliveMs, onClose: this.#o.streamClosed })
+        sse = new SseStream({ keepAliveMs: this.#o.keepAliveMs, maxBufferedBytes: this.#o.reply.maxBufferedBytes, onClose: this.#o.streamClosed })
         sse.comment('open')
         upgrade!()
       }

@@ -15,6 +15,8 @@ import { SseStream, type SseStreamOwner } from './sse-stream.ts'
 export interface SseReplyOptions {
   streams: Streams
   keepAliveMs: number
+  /** Bytes a reply may queue for a client that does not read before it is closed. */
+  maxBufferedBytes?: number
   sseRetryMs: number
   revocations?: Pick<RevocationWatcher, 'track'>
   /** Runs on every keep-alive tick: an open stream keeps its session from idling out. */
@@ -61,7 +63,7 @@ class SseReply implements StreamSink, SseStreamOwner {
     this.#prime = r.prime && versionAtLeast(r.session.protocolVersion, '2025-11-25')
     this.sessionId = r.session.id
     this.standalone = r.standalone ?? false
-    this.sse = new SseStream({ keepAliveMs: o.keepAliveMs, owner: this })
+    this.sse = new SseStream({ keepAliveMs: o.keepAliveMs, maxBufferedBytes: o.maxBufferedBytes, owner: this })
   }
 
   /** For the revocation watcher. */

@@ -22,6 +22,11 @@ export interface SseStreamOwner {
 
 export interface SseStreamOptions {
   keepAliveMs: number
+  /**
+   * Bytes (UTF-16 code units of the frames, about bytes for JSON) that may wait for a client that
+   * does not read; past them the stream closes. Default `DEFAULT_MAX_BUFFERED_BYTES`.
+   */
+  maxBufferedBytes?: number
   owner?: SseStreamOwner
   /** Runs once when the stream closes for any reason (client gone, server closed it). */
   onClose?: () => void
@@ -68,10 +73,11 @@ function tickerFor(ms: number): KeepAliveTicker {
 }
 
 /**
- * Frames still waiting for a client that does not read, past which its stream is closed: a
- * stalled client must not make the server buffer without bound.
+ * What may wait for a client that does not read, past which its stream is closed: a stalled
+ * client must not make the server buffer without bound. Counted in bytes, not frames: 256 frames
+ * of a reflected 4 MB method name were a gigabyte.
  */
-const MAX_BACKLOGGED_WRITES = 256
+export const DEFAULT_MAX_BUFFERED_BYTES = 4 * 1024 * 1024
 
 /**
  * The body's underlying source: a Bun "direct" stream (writes go straight to the socket, with no
@@ -84,11 +90,14 @@ class SseSource {
   #controller: ReadableStreamDirectController | undefined
   /** Frames written before Bun started pulling the body. */
   #early: string[] | undefined = []
+  /** Characters written and not yet flushed to the socket (early frames included). */
   #backlog = 0
+  readonly #maxBacklog: number
   #ended = false
 
-  constructor(stream: SseStream) {
+  constructor(stream: SseStream, maxBacklog: number) {
     this.#stream = stream
+    this.#maxBacklog = maxBacklog
   }
 
   /** Bun calls this once when it starts sending the body; returning keeps the stream open. */
@@ -96,6 +105,7 @@ class SseSource {
     this.#controller = c
     const early = this.#early ?? []
     this.#early = undefined
+    this.#backlog = 0
     for (const frame of early) this.#send(frame)
     if (this.#ended) c.close()
   }
@@ -108,7 +118,8 @@ class SseSource {
   write(frame: string): boolean {
     if (this.#early) {
       this.#early.push(frame)
-      return true
+      this.#backlog += frame.length
+      return this.#backlog <= this.#maxBacklog
     }
     return this.#send(frame)
   }
@@ -124,10 +135,13 @@ class SseSource {
     if (written === 0) return false
     const flushed = c.flush()
     if (typeof written === 'number' && typeof flushed === 'number') return true
-    // Backpressure: the frame is accepted, but the client is not keeping up.
-    if (++this.#backlog > MAX_BACKLOGGED_WRITES) return false
+    // Backpressure: the frame is accepted, but the client is not keeping up. It counts against
+    // the budget until its flush completes.
+    const size = frame.length
+    this.#backlog += size
+    if (this.#backlog > this.#maxBacklog) return false
     void Promise.resolve(flushed).then(() => {
-      this.#backlog = 0
+      this.#backlog -= size
     })
     return true
   }
@@ -142,7 +156,7 @@ export class SseStream {
 
   constructor(opts: SseStreamOptions) {
     this.#opts = opts
-    this.#source = new SseSource(this)
+    this.#source = new SseSource(this, opts.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES)
     this.body = new ReadableStream(this.#source) as ReadableStream<Uint8Array>
     this.#ticker = tickerFor(opts.keepAliveMs)
     this.#ticker.add(this)

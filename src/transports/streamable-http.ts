@@ -27,6 +27,8 @@ import type { TransportDeps } from './transport-deps.ts'
 export interface StreamableHttpOptions extends TransportDeps {
   path: string
   sseRetryMs: number
+  /** Bytes an SSE response may queue for a client that does not read; past them it is closed. */
+  sseMaxBufferedBytes?: number
   /**
    * Serve without sessions, like the SDK's `sessionIdGenerator: undefined`: initialize issues no
    * Mcp-Session-Id, every POST stands alone, GET and DELETE are 405, and tools cannot ask the
@@ -55,6 +57,7 @@ export class StreamableHttpTransport {
     this.#reply = {
       streams: opts.streams,
       keepAliveMs: opts.keepAliveMs,
+      maxBufferedBytes: opts.sseMaxBufferedBytes,
       sseRetryMs: opts.sseRetryMs,
       revocations: opts.revocations,
       touch: (id) => void opts.core.touch(id).catch(() => {}),
