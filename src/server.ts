@@ -124,6 +124,8 @@ async function build(config: Config, stack: AsyncDisposableStack): Promise<Runni
     clientRequestTimeoutMs: config.clientRequestTimeoutMs,
     access: auth?.policy,
     observers: [audit, metrics],
+    onSessionDenied: ({ principal, transport, reason }) =>
+      audit.refusal({ kind: 'session_denied', outcome: 'denied', userId: principal.id, email: principal.email, tier: principal.tier, transport, detail: `a session of ${reason.replaceAll('_', ' ')}` }),
     sessionLimits: { perOwner: config.sessionLimits.perUser, perAddress: config.sessionLimits.perAddress },
     maxClientInfoBytes: config.maxClientInfoBytes,
     onSessionsEvicted: (n) => metrics.sessionsEvicted(n),
@@ -142,10 +144,23 @@ async function build(config: Config, stack: AsyncDisposableStack): Promise<Runni
   stack.defer(() => revocations.close())
   if (config.fixtures === 'conformance') stack.defer(watchConformanceResource(core))
 
-  const guard = new HttpGuard({ allowedHosts: config.allowedHosts, allowedOrigins: config.allowedOrigins })
+  const guard = new HttpGuard({
+    allowedHosts: config.allowedHosts,
+    allowedOrigins: config.allowedOrigins,
+    refused: (request, kind, detail) => audit.refusal({ kind, outcome: 'denied', detail, clientAddress: addresses.of(request) }),
+  })
   const transports = buildTransports(
     config,
-    { core, streams: stores.streams, guard, revocations, keepAliveMs: config.keepAliveMs, json: config.json, addressOf: (r) => addresses.of(r), authenticate: noAuthentication },
+    {
+      core,
+      streams: stores.streams,
+      guard,
+      revocations,
+      keepAliveMs: config.keepAliveMs,
+      json: config.json,
+      addressOf: (r) => addresses.of(r),
+      authenticate: noAuthentication,
+    },
     auth,
     metrics,
   )
@@ -170,7 +185,7 @@ async function build(config: Config, stack: AsyncDisposableStack): Promise<Runni
   guard.allowOrigin(url)
   guard.allowOrigin(publicUrl)
   if (LOOPBACK_NAMES.includes(hostForUrl)) for (const name of LOOPBACK_NAMES) guard.allowOrigin(`http://${name}:${server.port}`)
-  schedulePurge(stores, stack)
+  schedulePurge(stores, config.auditRetentionMs, stack)
 
   let stopping: Promise<void> | undefined
   const shutdown = async () => {
@@ -216,6 +231,7 @@ function buildAuth(
     writeLines: config.auditStdout ? (lines) => console.log(lines.join('\n')) : undefined,
     tierOf: (name) => registry.getTool(name)?.tier,
     onRecord: (record) => metrics.onAuditRecord(record),
+    aggregateMs: config.auditAggregateMs,
   })
   // Queued records are written before the stores close (they were opened, so close, first).
   stack.defer(() => audit.close())
@@ -329,11 +345,15 @@ function buildApp(config: Config, p: AppParts) {
   return app
 }
 
-/** Drop expired identity records at boot and then hourly, in bounded batches (a large backlog never blocks). */
-function schedulePurge(stores: Stores, stack: AsyncDisposableStack): void {
+/**
+ * Drop expired identity records, and audit records past their retention, at boot and then hourly,
+ * in bounded batches (a large backlog never blocks).
+ */
+function schedulePurge(stores: Stores, auditRetentionMs: number, stack: AsyncDisposableStack): void {
   const purge = async () => {
     try {
       while ((await stores.auth.purgeExpired(Date.now(), PURGE_BATCH)) === PURGE_BATCH) await Bun.sleep(0)
+      while ((await stores.auth.audit.purgeBefore(Date.now() - auditRetentionMs, PURGE_BATCH)) === PURGE_BATCH) await Bun.sleep(0)
     } catch (err) {
       console.error('[auth] purge failed:', err)
     }

@@ -79,7 +79,8 @@ export class LoginFlow {
   async complete(token: unknown, clientAddress: string): Promise<CompletedLogin> {
     const email = await this.#o.links.consume(token)
     const invalid = (detail: string) => {
-      this.#o.audit.record({ kind: 'login_failed', outcome: 'denied', email, detail, clientAddress })
+      // Anyone can send tokens: repeats from one address are counted, not written one by one.
+      this.#o.audit.refusal({ kind: 'login_failed', outcome: 'denied', email, detail, clientAddress })
       return new AuthError(401, 'invalid_token', 'The sign-in token is invalid, expired or already used: request a new one with POST /auth/login', { detail })
     }
     if (!email) throw invalid('unknown, expired or used token')

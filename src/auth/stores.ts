@@ -124,8 +124,11 @@ export interface TotpStore {
 
 /** Fixed-window counters (rate limits), exact across every instance sharing the store. */
 export interface CounterStore {
-  /** Count this hit in `key`'s window, starting a new window when it ended. Atomic. */
-  hit(key: string, windowMs: number, now: number): Promise<CounterHit>
+  /**
+   * Count `weight` hits (at least 1) in `key`'s window, starting a new window when it ended.
+   * Atomic (one upsert; INCRBY with the window's expiry in one script).
+   */
+  hit(key: string, windowMs: number, now: number, weight: number): Promise<CounterHit>
 }
 
 /** The kinds of one-time token; each kind is its own table, so none is redeemable as another. */
@@ -151,6 +154,12 @@ export interface AuditStore {
   append(records: readonly AuditRecord[]): Promise<void>
   /** Matching records, newest first. */
   query(query: AuditQuery): Promise<AuditRecord[]>
+  /**
+   * Retention: delete at most `limit` records older than `before` (epoch ms); returns how many
+   * went (fewer than `limit`: none older is left). One statement (XTRIM MINID or a ZREMRANGEBYSCORE
+   * in Redis); records are appended in time order, so the oldest go first.
+   */
+  purgeBefore(before: number, limit: number): Promise<number>
 }
 
 /** Every identity store, from one backend (memory, SQLite, Redis). */

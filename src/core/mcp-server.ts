@@ -58,7 +58,15 @@ export interface McpServerOptions {
   maxClientInfoBytes?: number
   /** Told how many sessions a new one pushed out (metrics). */
   onSessionsEvicted?: (count: number) => void
+  /**
+   * Told when a request names a live session that is not the caller's (another user's, another
+   * sign-in's, another transport's): a probing signal for the audit log. Must not throw.
+   */
+  onSessionDenied?: (e: { principal: Principal; transport: TransportKind; reason: SessionDenial }) => void
 }
+
+/** Why a live session was refused to a caller (never told to the caller: it sees 404 either way). */
+export type SessionDenial = 'another_user' | 'another_sign_in' | 'another_transport'
 
 /** 256 random bits, base64url: an id nobody guesses (a UUID has 122), and URL-safe for legacy SSE. */
 export function newSessionId(): string {
@@ -334,8 +342,18 @@ export class McpServer {
    */
   async ownedSession(id: string, principal: Principal, transport: TransportKind): Promise<SessionState | undefined> {
     const session = await this.#opts.sessions.get(id, { touch: true })
-    if (!session || session.ownerId !== principal.id || session.transport !== transport) return undefined
-    return session.authSessionId === undefined || session.authSessionId === principal.authSessionId ? session : undefined
+    if (!session) return undefined
+    const denial: SessionDenial | undefined =
+      session.ownerId !== principal.id
+        ? 'another_user'
+        : session.authSessionId !== undefined && session.authSessionId !== principal.authSessionId
+          ? 'another_sign_in'
+          : session.transport !== transport
+            ? 'another_transport'
+            : undefined
+    if (denial === undefined) return session
+    this.#opts.onSessionDenied?.({ principal, transport, reason: denial })
+    return undefined
   }
 
   /**

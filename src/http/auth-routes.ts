@@ -51,7 +51,7 @@ export function authRoutes({ auth, guard }: AuthRoutesOptions) {
       if (err instanceof Response) return err
       if (!(err instanceof AuthError)) throw err
       if (err.status === 429)
-        auth.audit.record({ kind: 'rate_limited', outcome: 'denied', detail: `${new URL(request.url).pathname}: ${err.opts.detail ?? ''}`, clientAddress: address })
+        auth.audit.refusal({ kind: 'rate_limited', outcome: 'denied', detail: `${new URL(request.url).pathname}: ${err.opts.detail ?? ''}`, clientAddress: address })
       return authErrorResponse(err, auth.resourceMetadataUrl(), cors)
     }
   }

@@ -11,6 +11,8 @@ import { parseLimitedJson, type JsonLimits } from './json-limits.ts'
 export interface GuardOptions {
   allowedHosts: string[]
   allowedOrigins: string[]
+  /** Told of every refusal (audit, aggregated per address: DNS-rebinding probes repeat). Must not throw. */
+  refused?: (request: Request, kind: 'host_denied' | 'origin_denied', detail: string) => void
 }
 
 /**
@@ -112,13 +114,17 @@ export class HttpGuard {
     const headers = request.headers
     if (!this.#anyHost) {
       const host = headers.get('host')
-      if (host === null || !this.#hostVerdicts.get(host, (h) => this.#allowedHost(hostnameOf(h))))
+      if (host === null || !this.#hostVerdicts.get(host, (h) => this.#allowedHost(hostnameOf(h)))) {
+        this.#opts.refused?.(request, 'host_denied', `Host "${clip(host ?? '')}"`)
         return rpcErrorResponse(403, ErrorCode.ConnectionClosed, `Forbidden: Host "${clip(host ?? '')}" is not allowed (MCPRAG_ALLOWED_HOSTS)`)
+      }
     }
     const origin = headers.get('origin')
     if (origin === null) return NO_HEADERS
-    if (!this.#originAllowed(origin))
+    if (!this.#originAllowed(origin)) {
+      this.#opts.refused?.(request, 'origin_denied', `Origin "${clip(origin)}"`)
       return rpcErrorResponse(403, ErrorCode.ConnectionClosed, `Forbidden: Origin "${clip(origin)}" is not allowed (MCPRAG_ALLOWED_ORIGINS)`)
+    }
     return corsFor(origin)
   }
 

@@ -146,12 +146,16 @@ export function runAuthStoresContract(name: string, make: () => AuthStores | Pro
 
     test('counters count within a window and restart after it, exactly under concurrency', async () => {
       const c = stores.counters
-      expect(await c.hit('k', 100, 1000)).toEqual({ count: 1, resetAt: 1100 })
-      expect(await c.hit('k', 100, 1050)).toEqual({ count: 2, resetAt: 1100 })
-      expect(await c.hit('other', 100, 1050)).toEqual({ count: 1, resetAt: 1150 })
-      expect(await c.hit('k', 100, 1100)).toEqual({ count: 1, resetAt: 1200 })
-      const hits = await Promise.all(Array.from({ length: 30 }, () => c.hit('c', 1000, 5000)))
+      expect(await c.hit('k', 100, 1000, 1)).toEqual({ count: 1, resetAt: 1100 })
+      expect(await c.hit('k', 100, 1050, 1)).toEqual({ count: 2, resetAt: 1100 })
+      expect(await c.hit('other', 100, 1050, 1)).toEqual({ count: 1, resetAt: 1150 })
+      expect(await c.hit('k', 100, 1100, 1)).toEqual({ count: 1, resetAt: 1200 })
+      const hits = await Promise.all(Array.from({ length: 30 }, () => c.hit('c', 1000, 5000, 1)))
       expect(hits.map((h) => h.count).sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1))
+      // A weighted hit (a batch of messages) counts as many; a new window starts at its weight.
+      expect(await c.hit('w', 100, 1000, 5)).toEqual({ count: 5, resetAt: 1100 })
+      expect(await c.hit('w', 100, 1010, 3)).toEqual({ count: 8, resetAt: 1100 })
+      expect(await c.hit('w', 100, 1100, 2)).toEqual({ count: 2, resetAt: 1200 })
     })
 
     test('audit records come back newest first, filtered and limited', async () => {
@@ -174,6 +178,19 @@ export function runAuthStoresContract(name: string, make: () => AuthStores | Pro
       expect((await a.query({ limit: 1 })).map((r) => r.at)).toEqual([3])
     })
 
+    test('audit retention deletes the records older than a time, oldest first, in bounded batches', async () => {
+      const a = stores.audit
+      await a.append(Array.from({ length: 5 }, (_, i) => ({ at: 100 + i, kind: 'k', outcome: 'o' })))
+      await a.append([{ at: 1000, kind: 'k', outcome: 'new' }])
+      expect(await a.purgeBefore(103, 2)).toBe(2)
+      expect((await a.query({ limit: 10 })).map((r) => r.at)).toEqual([1000, 104, 103, 102])
+      expect(await a.purgeBefore(103, 10)).toBe(1)
+      expect(await a.purgeBefore(103, 10)).toBe(0)
+      expect((await a.query({ limit: 10 })).map((r) => r.at)).toEqual([1000, 104, 103])
+      await a.append([{ at: 2000, kind: 'k', outcome: 'newer' }])
+      expect((await a.query({ limit: 10 })).map((r) => r.at)).toEqual([2000, 1000, 104, 103])
+    })
+
     test('purging drops expired tokens, sessions and counters only, in bounded batches', async () => {
       const login = stores.oneTimeTokens('login')
       const tickets = stores.oneTimeTokens('ws_ticket')
@@ -183,7 +200,7 @@ export function runAuthStoresContract(name: string, make: () => AuthStores | Pro
       await tickets.put('new-ticket', 'new', 1000)
       await stores.authSessions.create({ id: 'old', userId: 'u', createdAt: 0, expiresAt: 10 })
       await stores.authSessions.create({ id: 'new', userId: 'u', createdAt: 0, expiresAt: 1000 })
-      await stores.counters.hit('old', 10, 0)
+      await stores.counters.hit('old', 10, 0, 1)
       // A store whose records expire by themselves may report 0; otherwise batches are bounded.
       let purged = 0
       for (let i = 0; i < 10; i++) {
@@ -199,7 +216,7 @@ export function runAuthStoresContract(name: string, make: () => AuthStores | Pro
       expect(await tickets.consume('new-ticket', 100)).toBe('new')
       // Gone, not just expired: even a clock before its expiry finds nothing.
       expect(await tickets.consume('old-ticket', 5)).toBeUndefined()
-      expect(await stores.counters.hit('old', 10, 100)).toEqual({ count: 1, resetAt: 110 })
+      expect(await stores.counters.hit('old', 10, 100, 1)).toEqual({ count: 1, resetAt: 110 })
     })
 
     test('ping resolves while the store is usable (readiness)', async () => {

@@ -157,14 +157,14 @@ class MemoryTotp implements TotpStore {
 class MemoryCounterStore implements CounterStore {
   readonly byKey = new Map<string, CounterHit>()
 
-  async hit(key: string, windowMs: number, now: number): Promise<CounterHit> {
+  async hit(key: string, windowMs: number, now: number, weight: number): Promise<CounterHit> {
     const c = this.byKey.get(key)
     if (!c || c.resetAt <= now) {
-      const fresh = { count: 1, resetAt: now + windowMs }
+      const fresh = { count: weight, resetAt: now + windowMs }
       this.byKey.set(key, fresh)
       return { ...fresh }
     }
-    c.count += 1
+    c.count += weight
     return { ...c }
   }
 }
@@ -188,6 +188,8 @@ class MemoryAudit implements AuditStore {
   /** The newest `MAX_AUDIT` records, as a ring: `#lastId` records were ever appended. */
   readonly #ring: AuditRecord[] = []
   #lastId = 0
+  /** Records with a smaller id were purged (or overwritten). */
+  #firstId = 1
 
   async append(records: readonly AuditRecord[]): Promise<void> {
     // O(1) per record: once full, the oldest slot is overwritten.
@@ -199,7 +201,7 @@ class MemoryAudit implements AuditStore {
 
   async query(q: AuditQuery): Promise<AuditRecord[]> {
     const out: AuditRecord[] = []
-    const oldest = Math.max(1, this.#lastId - MAX_AUDIT + 1)
+    const oldest = this.#oldest()
     for (let id = this.#lastId; id >= oldest && out.length < q.limit; id--) {
       const r = this.#ring[(id - 1) % MAX_AUDIT]!
       if (q.since !== undefined && r.at < q.since) continue
@@ -212,6 +214,17 @@ class MemoryAudit implements AuditStore {
       out.push({ ...r })
     }
     return out
+  }
+
+  async purgeBefore(before: number, limit: number): Promise<number> {
+    let n = 0
+    for (let id = this.#oldest(); id <= this.#lastId && n < limit && this.#ring[(id - 1) % MAX_AUDIT]!.at < before; id++) n++
+    this.#firstId = this.#oldest() + n
+    return n
+  }
+
+  #oldest(): number {
+    return Math.max(this.#firstId, this.#lastId - MAX_AUDIT + 1, 1)
   }
 }
 

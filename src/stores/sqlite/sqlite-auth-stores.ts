@@ -252,14 +252,14 @@ class SqliteTotp implements TotpStore {
 class SqliteCounters implements CounterStore {
   constructor(private readonly sql: SqliteDb) {}
 
-  async hit(key: string, windowMs: number, now: number): Promise<CounterHit> {
+  async hit(key: string, windowMs: number, now: number, weight: number): Promise<CounterHit> {
     const r = this.sql.get(
-      `INSERT INTO counters (key, count, reset_at) VALUES (?1, 1, ?2 + ?3)
+      `INSERT INTO counters (key, count, reset_at) VALUES (?1, ?4, ?2 + ?3)
        ON CONFLICT(key) DO UPDATE SET
-         count = CASE WHEN reset_at <= ?2 THEN 1 ELSE count + 1 END,
+         count = CASE WHEN reset_at <= ?2 THEN ?4 ELSE count + ?4 END,
          reset_at = CASE WHEN reset_at <= ?2 THEN ?2 + ?3 ELSE reset_at END
        RETURNING count, reset_at`,
-      key, now, windowMs,
+      key, now, windowMs, weight,
     )!
     return { count: Number(r.count), resetAt: Number(r.reset_at) }
   }
@@ -327,6 +327,11 @@ class SqliteAudit implements AuditStore {
     add('outcome = ?', q.outcome)
     const sql = `SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`
     return this.sql.all(sql, ...params, q.limit).map(toAudit)
+  }
+
+  async purgeBefore(before: number, limit: number): Promise<number> {
+    // Through the `at` index, oldest first; rowid subquery: builds without DELETE … LIMIT are the norm.
+    return this.sql.run('DELETE FROM audit WHERE rowid IN (SELECT rowid FROM audit WHERE at < ? ORDER BY at LIMIT ?)', before, limit)
   }
 }
 
