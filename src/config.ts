@@ -39,6 +39,10 @@ export interface Config {
   auditAggregateMs: number
   /** Audit records older than this are deleted (at boot, then hourly). */
   auditRetentionMs: number
+  /** Open streams (GET and legacy SSE streams, WebSockets) per user and per client address on this instance; past either, 429. */
+  streamLimits: { perUser: number; perAddress: number }
+  /** JSON-RPC messages in one batch (sessions of protocol 2025-03-26). */
+  maxBatchItems: number
   /** Bytes an SSE response may queue for a client that does not read; past it the stream is closed. */
   sseMaxBufferedBytes: number
   /** Bytes of events a session keeps for resumption (the newest event is always kept). */
@@ -152,6 +156,8 @@ export function loadConfig(env: Env = process.env): Config {
     sessionLimits: { perUser: int('MCPRAG_MAX_SESSIONS_PER_USER', 32, 1, 1_000_000), perAddress: int('MCPRAG_MAX_SESSIONS_PER_ADDRESS', 256, 1, 1_000_000) },
     auditAggregateMs: int('MCPRAG_AUDIT_AGGREGATE_S', 60, 1, 3600) * 1000,
     auditRetentionMs: int('MCPRAG_AUDIT_RETENTION_DAYS', 90, 1, 36_500) * 86_400_000,
+    streamLimits: { perUser: int('MCPRAG_MAX_STREAMS_PER_USER', 32, 1, 1_000_000), perAddress: int('MCPRAG_MAX_STREAMS_PER_ADDRESS', 128, 1, 1_000_000) },
+    maxBatchItems: int('MCPRAG_MAX_BATCH_ITEMS', 100, 1, 10_000),
     sseMaxBufferedBytes: int('MCPRAG_SSE_MAX_BUFFERED_BYTES', 4 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
     streamLogMaxBytes: int('MCPRAG_STREAM_LOG_MAX_BYTES', 1024 * 1024, 16 * 1024, 1024 * 1024 * 1024),
     sessionTtlMs: int('MCPRAG_SESSION_TTL_S', 3600, 10, 7 * 24 * 3600) * 1000,

@@ -34,6 +34,7 @@ import { HttpGuard } from './transports/http-guard.ts'
 import { LegacySseTransport } from './transports/legacy-sse.ts'
 import { RevocationWatcher } from './transports/revocation-watcher.ts'
 import { StreamableHttpTransport } from './transports/streamable-http.ts'
+import { StreamLimits } from './transports/stream-limits.ts'
 import type { TransportDeps } from './transports/transport-deps.ts'
 import { WebSocketTransport } from './transports/websocket.ts'
 import { SERVER_NAME, SERVER_VERSION } from './version.ts'
@@ -159,6 +160,10 @@ async function build(config: Config, stack: AsyncDisposableStack): Promise<Runni
       keepAliveMs: config.keepAliveMs,
       json: config.json,
       addressOf: (r) => addresses.of(r),
+      streamLimits: new StreamLimits(config.streamLimits),
+      requestBudget: auth?.requestBudget,
+      refused: ({ kind, principal: p, clientAddress, transport, detail }) =>
+        audit.refusal({ kind, outcome: 'denied', userId: p?.id, email: p?.email, tier: p?.tier, transport, detail, clientAddress }),
       authenticate: noAuthentication,
     },
     auth,
@@ -271,6 +276,7 @@ function buildTransports(config: Config, shared: TransportDeps, auth: Auth | und
     path: '/mcp',
     sseRetryMs: config.sseRetryMs,
     sseMaxBufferedBytes: config.sseMaxBufferedBytes,
+    maxBatchItems: config.maxBatchItems,
     stateless: config.stateless,
     meter: metrics,
   })

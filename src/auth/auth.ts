@@ -9,7 +9,8 @@ import { BearerAuth } from './bearer.ts'
 import { SessionTokens } from './jwt.ts'
 import { LoginFlow } from './login.ts'
 import { LoginTokens } from './magic-link.ts'
-import { MemoryCounters, RateLimiter, type RateLimits } from './rate-limit.ts'
+import type { RequestBudget } from '../transports/transport-deps.ts'
+import { MemoryCounters, REQUESTS_BUCKET, RateLimiter, type RateLimits } from './rate-limit.ts'
 import { SecretBox } from './secret-box.ts'
 import { AuthSessions } from './sessions.ts'
 import type { AuthStores } from './stores.ts'
@@ -56,6 +57,11 @@ export interface Auth {
   tickets: WsTickets
   /** The sign-in budgets (`/auth/*` per address, emails per address), counted in the store. */
   limiter: RateLimiter
+  /**
+   * Spend more of a client address's request budget than the one request authentication spends
+   * (each message of a batch, each WebSocket message): seconds to wait, or undefined.
+   */
+  requestBudget: RequestBudget
   limits: RateLimits
   publicUrl: () => string
   /** Where 401 challenges point (RFC 9728 metadata; the root document covers every endpoint). */
@@ -113,6 +119,7 @@ export function createAuth(d: AuthDeps): Auth {
     bearer: new BearerAuth({ sessions, limiter: requestLimiter, requestsPerAddress: s.rateLimits.requestsPerAddress, audit: d.audit, addressOf: d.addressOf, tickets }),
     tickets,
     limiter,
+    requestBudget: (address, count) => requestLimiter.take(REQUESTS_BUCKET, address, s.rateLimits.requestsPerAddress, count),
     limits: s.rateLimits,
     publicUrl: d.publicUrl,
     resourceMetadataUrl: () => `${d.publicUrl()}/.well-known/oauth-protected-resource`,

@@ -16,6 +16,7 @@ import { STANDALONE_STREAM, type Attachment, type StreamSink } from '../core/str
 import type { Principal } from '../core/types.ts'
 import { JSON_HEADERS, isJsonContentType, parseJsonBody, protocolVersionProblem, readBody, rpcErrorResponse } from './http-guard.ts'
 import { SseStream, type SseStreamOwner } from './sse-stream.ts'
+import { streamRefusalMessage } from './stream-limits.ts'
 import type { TransportDeps } from './transport-deps.ts'
 
 /** One place the transport is mounted: the stream's path and the path its endpoint event names. */
@@ -39,6 +40,8 @@ export class LegacySseTransport {
   readonly #o: LegacySseOptions
   /** Sessions whose stream this instance holds; clean-up runs once per entry. */
   readonly #streams = new Set<string>()
+  /** Streams ever opened here: each one's key in the stream limits. */
+  #opened = 0
 
   constructor(opts: LegacySseOptions) {
     this.#o = opts
@@ -80,10 +83,23 @@ export class LegacySseTransport {
     const principal = await this.#o.authenticate(request)
     if (principal instanceof Response) return principal
 
+    const clientAddress = this.#o.addressOf?.(request)
+    const release = this.#o.streamLimits?.open(`sse:${++this.#opened}`, principal.id, clientAddress)
+    if (release !== undefined && typeof release !== 'function') {
+      const message = streamRefusalMessage(release)
+      this.#o.refused?.({ kind: 'stream_refused', principal, clientAddress, transport: 'sse', detail: message })
+      return rpcErrorResponse(429, ErrorCode.RateLimited, message, cors)
+    }
     // LS-07: an EventSource that lost its stream reconnects here and gets a new session, but the
     // SDK client does not initialize again. So the session is usable before `initialize`.
-    const session = await core.openSession({ principal, transport: 'sse', clientAddress: this.#o.addressOf?.(request) })
-    const stream = await this.#follow(session, principal, messagesPath)
+    let session: SessionState
+    try {
+      session = await core.openSession({ principal, transport: 'sse', clientAddress })
+    } catch (err) {
+      release?.()
+      throw err
+    }
+    const stream = await this.#follow(session, principal, messagesPath, release)
     disableIdleTimeout()
     return stream.response(cors)
   }
@@ -92,7 +108,7 @@ export class LegacySseTransport {
    * Attach a new stream to the session's standalone stream. Apart from `open` so that nothing
    * long-lived is created in a scope that holds the Request (closures keep their whole scope).
    */
-  async #follow(session: SessionState, principal: Principal, messagesPath: string): Promise<SseStream> {
+  async #follow(session: SessionState, principal: Principal, messagesPath: string, release: (() => void) | undefined): Promise<SseStream> {
     const { streams, core } = this.#o
     const ref = { sessionId: session.id, streamId: STANDALONE_STREAM }
     // This transport cannot resume (a reconnect is a new session): delivered messages are not kept.
@@ -100,6 +116,7 @@ export class LegacySseTransport {
     core.outbox.hold(session.id)
     this.#streams.add(session.id)
     const follower = new LegacyStream(this, session.id)
+    follower.release = release
     const sse = follower.sse
     // Every POST authenticates again, but the stream would go on receiving: a revoked auth
     // session (logout) closes it.
@@ -219,6 +236,8 @@ class LegacyStream implements StreamSink, SseStreamOwner {
   readonly sse: SseStream
   attachment: Attachment | undefined
   untrack: (() => void) | undefined
+  /** Gives back its place in the stream limits. */
+  release: (() => void) | undefined
   readonly #transport: LegacySseTransport
   readonly #sessionId: string
 
@@ -243,6 +262,7 @@ class LegacyStream implements StreamSink, SseStreamOwner {
   sseClosed(): void {
     this.attachment?.detach()
     this.untrack?.()
+    this.release?.()
     this.#transport.streamClosed(this.#sessionId)
   }
 }

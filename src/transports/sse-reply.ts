@@ -37,6 +37,8 @@ export interface SseReplyRequest {
   /** The session's standalone (GET) stream, as opposed to a POST reply's. */
   standalone?: boolean
   onOpen?: (sse: SseStream) => void
+  /** Called once when the reply closes (or never opens): gives back its place in the stream limits. */
+  release?: () => void
 }
 
 /**
@@ -54,6 +56,7 @@ class SseReply implements StreamSink, SseStreamOwner {
   readonly #prime: boolean
   readonly sessionId: string
   readonly standalone: boolean
+  #release: (() => void) | undefined
 
   constructor(o: SseReplyOptions, r: SseReplyRequest) {
     this.#o = o
@@ -63,6 +66,7 @@ class SseReply implements StreamSink, SseStreamOwner {
     this.#prime = r.prime && versionAtLeast(r.session.protocolVersion, '2025-11-25')
     this.sessionId = r.session.id
     this.standalone = r.standalone ?? false
+    this.#release = r.release
     this.sse = new SseStream({ keepAliveMs: o.keepAliveMs, maxBufferedBytes: o.maxBufferedBytes, owner: this })
   }
 
@@ -93,6 +97,8 @@ class SseReply implements StreamSink, SseStreamOwner {
   sseClosed(): void {
     this.attachment?.detach()
     this.untrack?.()
+    this.#release?.()
+    this.#release = undefined
     this.#o.closed?.(this)
   }
 }

@@ -22,6 +22,7 @@ import { acceptChecker, isJsonContentType, parseJsonBody, protocolVersionProblem
 import { meteredRoute, type NativeRoute, type RequestMeter } from './native-route.ts'
 import { PostReplies, json } from './post-replies.ts'
 import { openSseReply, type SseReplyOptions } from './sse-reply.ts'
+import { streamRefusalMessage } from './stream-limits.ts'
 import type { TransportDeps } from './transport-deps.ts'
 
 export interface StreamableHttpOptions extends TransportDeps {
@@ -29,6 +30,8 @@ export interface StreamableHttpOptions extends TransportDeps {
   sseRetryMs: number
   /** Bytes an SSE response may queue for a client that does not read; past them it is closed. */
   sseMaxBufferedBytes?: number
+  /** Messages in one JSON-RPC batch (2025-03-26 sessions), at most. */
+  maxBatchItems: number
   /**
    * Serve without sessions, like the SDK's `sessionIdGenerator: undefined`: initialize issues no
    * Mcp-Session-Id, every POST stands alone, GET and DELETE are 405, and tools cannot ask the
@@ -136,6 +139,10 @@ export class StreamableHttpTransport {
     const parsed = parseJsonBody(await readBody(request, this.#o.json.maxBytes), this.#o.json, cors)
     if (parsed instanceof Response) return parsed
     const isBatch = Array.isArray(parsed)
+    if (isBatch && parsed.length > this.#o.maxBatchItems) {
+      this.#o.refused?.({ kind: 'batch_refused', principal, clientAddress: this.#o.addressOf?.(request), transport: 'streamable-http', detail: `a batch of ${parsed.length} messages` })
+      return rpcErrorResponse(400, ErrorCode.InvalidRequest, `Invalid Request: a batch of ${parsed.length} messages; send at most ${this.#o.maxBatchItems} per batch (MCPRAG_MAX_BATCH_ITEMS)`, cors)
+    }
     const items = isBatch ? (parsed as unknown[]).map(classify) : [classify(parsed)]
     if (items.length === 0) return rpcErrorResponse(400, ErrorCode.InvalidRequest, 'Invalid Request: an empty batch', cors)
     for (const item of items) if (item.kind === 'invalid') return json(400, failure(item.id, item.error), cors)
@@ -161,6 +168,10 @@ export class StreamableHttpTransport {
       session = found
       if (isBatch && !allowsBatches(session.protocolVersion))
         return rpcErrorResponse(400, ErrorCode.InvalidRequest, `Invalid Request: JSON-RPC batches are only part of protocol 2025-03-26; this session speaks ${session.protocolVersion}`, cors)
+      if (isBatch && items.length > 1) {
+        const overBudget = await this.#chargeBatch(request, principal, items.length - 1, cors)
+        if (overBudget) return overBudget
+      }
     }
 
     const { core } = this.#o
@@ -178,6 +189,17 @@ export class StreamableHttpTransport {
     return session
       ? this.#replies.inSession(requests, isBatch, session, principal, cors, disableIdleTimeout)
       : this.#replies.stateless(requests[0]!, principal, cors, disableIdleTimeout)
+  }
+
+  /** Every message of a batch counts against the request budget, like a request of its own. */
+  async #chargeBatch(request: Request, principal: Principal, extra: number, cors: Readonly<Record<string, string>>): Promise<Response | undefined> {
+    const { requestBudget, addressOf } = this.#o
+    if (!requestBudget || !addressOf) return undefined
+    const clientAddress = addressOf(request)
+    const retryAfterS = await requestBudget(clientAddress, extra)
+    if (retryAfterS === undefined) return undefined
+    this.#o.refused?.({ kind: 'rate_limited', principal, clientAddress, transport: 'streamable-http', detail: `a batch of ${extra + 1} messages is past the request budget` })
+    return rpcErrorResponse(429, ErrorCode.RateLimited, `Too many requests from this address (each message of a batch counts): try again in ${retryAfterS} s`, { ...cors, 'retry-after': String(retryAfterS) })
   }
 
   async #initialize(request: JsonRpcRequest, principal: Principal, clientAddress: string | undefined, cors: Readonly<Record<string, string>>): Promise<Response> {
@@ -220,9 +242,17 @@ export class StreamableHttpTransport {
       streamId = at.streamId
       afterSeq = at.seq
     }
+    const clientAddress = this.#o.addressOf?.(request)
+    const release = this.#o.streamLimits?.open(`${session.id}/${streamId}`, principal.id, clientAddress)
+    if (release !== undefined && typeof release !== 'function') {
+      const message = streamRefusalMessage(release)
+      this.#o.refused?.({ kind: 'stream_refused', principal, clientAddress, transport: 'streamable-http', detail: message })
+      return rpcErrorResponse(429, ErrorCode.RateLimited, message, cors)
+    }
     // A second GET for a stream takes it over (the first connection closes), on any instance
     // alike: a client reconnecting through a proxy must not wait for its dead connection to time out.
-    const stream = await this.#follow(streamId, session, principal, afterSeq, cors)
+    // The reply gives its place back when it closes, or at once when it never opens.
+    const stream = await this.#follow(streamId, session, principal, afterSeq, cors, release)
     if (!stream) return unknownEvent(cors)
     disableIdleTimeout()
     return stream
@@ -238,6 +268,7 @@ export class StreamableHttpTransport {
     principal: Principal,
     afterSeq: number | 'live',
     cors: Readonly<Record<string, string>>,
+    release: (() => void) | undefined,
   ): Promise<Response | undefined> {
     const standalone = streamId === STANDALONE_STREAM
     if (standalone) {
@@ -254,6 +285,7 @@ export class StreamableHttpTransport {
       // A resumed stream continues after the client's last id; only a fresh one is primed.
       prime: afterSeq === 'live',
       standalone,
+      release,
     })
   }
 

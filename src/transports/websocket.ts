@@ -11,7 +11,7 @@
  * cost more memory than the session itself (BENCHMARKS.md, idle memory per connection).
  */
 import type { ServerWebSocket } from 'bun'
-import { ErrorCode, clip } from '../core/errors.ts'
+import { ErrorCode, clip, rateLimited } from '../core/errors.ts'
 import { classify, failure, success, type JsonRpcMessage, type JsonRpcRequest } from '../core/jsonrpc.ts'
 import type { Exchange } from '../core/mcp-server.ts'
 import type { SessionState } from '../core/session.ts'
@@ -19,6 +19,7 @@ import { STANDALONE_STREAM, type Attachment } from '../core/streams.ts'
 import type { Principal } from '../core/types.ts'
 import { rpcErrorResponse } from './http-guard.ts'
 import { parseLimitedJson } from './json-limits.ts'
+import { streamRefusalMessage } from './stream-limits.ts'
 import type { BunServerHandle, RequestMeter } from './native-route.ts'
 import type { TransportDeps } from './transport-deps.ts'
 
@@ -41,8 +42,10 @@ export const SUBPROTOCOL = 'mcp'
 /** Close codes (RFC 6455 §7.4.1). 1009 (too big) is sent by Bun itself. */
 const CLOSE_NORMAL = 1000
 const CLOSE_UNSUPPORTED_DATA = 1003
-/** Policy violation; used by convention for authentication failures (mcp-spec.md WS-S6). */
+/** Policy violation; used by convention for authentication failures (mcp-spec.md WS-S6) and floods. */
 const CLOSE_POLICY = 1008
+/** Messages refused in a row for the request budget before the socket is closed: it is not listening. */
+const REFUSALS_BEFORE_CLOSE = 100
 const CLOSE_INTERNAL_ERROR = 1011
 
 /** What the transport needs of a Bun `ServerWebSocket`; its `data` is the connection. */
@@ -66,6 +69,12 @@ interface Connection {
   closed: boolean
   attachment?: Attachment
   untrack?: () => void
+  /** Gives back its place in the stream limits. */
+  release?: () => void
+  /** Messages waiting for the request budget's answer, in order (authentication on). */
+  inbox?: Promise<void>
+  /** Messages refused in a row for the request budget. */
+  refusals: number
 }
 
 export class WebSocketTransport {
@@ -73,6 +82,8 @@ export class WebSocketTransport {
   /** Open connections: counted for metrics, and walked by the one keep-alive timer. */
   readonly #connections = new Set<Connection>()
   #keepAlive: ReturnType<typeof setInterval> | undefined
+  /** Sockets ever upgraded here: each one's key in the stream limits. */
+  #opened = 0
 
   constructor(opts: WebSocketOptions) {
     this.#o = opts
@@ -137,8 +148,16 @@ export class WebSocketTransport {
     if (principal instanceof Response) return principal
     // Browsers fail a handshake that offered a subprotocol and got none back.
     const headers = offeredProtocols(request).includes(SUBPROTOCOL) ? { 'sec-websocket-protocol': SUBPROTOCOL } : undefined
-    const conn: Connection = { principal, address: this.#o.addressOf?.(request), initializing: false, closed: false }
+    const address = this.#o.addressOf?.(request)
+    const release = this.#o.streamLimits?.open(`ws:${++this.#opened}`, principal.id, address)
+    if (release !== undefined && typeof release !== 'function') {
+      const message = streamRefusalMessage(release)
+      this.#o.refused?.({ kind: 'stream_refused', principal, clientAddress: address, transport: 'websocket', detail: message })
+      return rpcErrorResponse(429, ErrorCode.RateLimited, message)
+    }
+    const conn: Connection = { principal, address, release, initializing: false, closed: false, refusals: 0 }
     if (server.upgrade(request, { headers, data: conn })) return undefined
+    release?.()
     return rpcErrorResponse(400, ErrorCode.ConnectionClosed, 'Bad Request: the WebSocket handshake failed')
   }
 
@@ -173,6 +192,37 @@ export class WebSocketTransport {
       socket.close(CLOSE_UNSUPPORTED_DATA, 'Binary frames are not supported: send each JSON-RPC message as one text frame')
       return
     }
+    const budget = this.#o.requestBudget
+    if (!budget || conn.address === undefined) return this.#handle(conn, data)
+    // Every message spends the address's request budget, like an HTTP request. The budget answers
+    // asynchronously: a chain per connection keeps the messages in the order they came.
+    const address = conn.address
+    conn.inbox = (conn.inbox ?? Promise.resolve()).then(async () => {
+      const retryAfterS = await budget(address, 1)
+      if (conn.closed) return
+      if (retryAfterS === undefined) {
+        conn.refusals = 0
+        this.#handle(conn, data)
+      } else this.#throttle(conn, data, retryAfterS)
+    }).catch((err) => console.error('[ws] handling a client message failed:', err))
+  }
+
+  /** A message past the budget: requests are answered -32029; a client that keeps going is closed (1008). */
+  #throttle(conn: Connection, data: string, retryAfterS: number): void {
+    if (conn.refusals++ === 0)
+      this.#o.refused?.({ kind: 'rate_limited', principal: conn.principal, clientAddress: conn.address, transport: 'websocket', detail: 'websocket messages past the request budget' })
+    if (conn.refusals > REFUSALS_BEFORE_CLOSE) {
+      conn.closed = true
+      conn.socket?.close(CLOSE_POLICY, `Too many requests from this address: reconnect in ${retryAfterS} s`)
+      return
+    }
+    const decoded = parseLimitedJson(data, this.#o.json)
+    const item = 'value' in decoded && !Array.isArray(decoded.value) ? classify(decoded.value) : undefined
+    if (item?.kind === 'request')
+      this.#send(conn, failure(item.message.id, rateLimited(`Too many requests from this address: try again in ${retryAfterS} s`, retryAfterS).toJson()))
+  }
+
+  #handle(conn: Connection, data: string): void {
     const decoded = parseLimitedJson(data, this.#o.json)
     if ('syntax' in decoded) {
       this.#send(conn, failure(null, { code: ErrorCode.ParseError, message: `Parse error: the frame is not valid JSON (${clip(decoded.syntax, 256)})` }))
@@ -265,6 +315,7 @@ export class WebSocketTransport {
 
   async #close(socket: Socket): Promise<void> {
     const conn = socket.data
+    conn.release?.()
     if (!this.#connections.delete(conn)) return
     conn.closed = true
     conn.untrack?.()

@@ -31,6 +31,8 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   const capDefaults: Record<string, string> = {
     MCPRAG_MAX_SESSIONS_PER_USER: '100000',
     MCPRAG_MAX_SESSIONS_PER_ADDRESS: '100000',
+    MCPRAG_MAX_STREAMS_PER_USER: '100000',
+    MCPRAG_MAX_STREAMS_PER_ADDRESS: '100000',
   }
   const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', MCPRAG_FIXTURES: 'conformance', MCPRAG_AUTH: 'off', MCPRAG_AUDIT_STDOUT: 'off', ...capDefaults, ...authDefaults, ...env })
   const server = await startServer(config)
