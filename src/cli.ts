@@ -107,7 +107,7 @@ async function main(argv: string[]): Promise<number> {
         do {
           const page = await stores.users.list({ limit: 500, after })
           for (const u of page.users) {
-            const totp = (await stores.totp.get(u.id))?.confirmed ? 'totp' : '-'
+            const totp = (await stores.totp.get(u.id))?.secretBox !== undefined ? 'totp' : '-'
             console.log(`${u.email}\t${u.tier}\t${totp}\t${u.id}\t${new Date(u.createdAt).toISOString()}`)
           }
           after = page.next

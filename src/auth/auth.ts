@@ -6,6 +6,7 @@
 import type { Mailer } from '../mail/mailer.ts'
 import type { AuditLog } from './audit.ts'
 import { BearerAuth } from './bearer.ts'
+import { EnrolmentCodes } from './enrolment-codes.ts'
 import { SessionTokens } from './jwt.ts'
 import { LoginFlow } from './login.ts'
 import { LoginTokens } from './magic-link.ts'
@@ -55,6 +56,8 @@ export interface Auth {
   bearer: BearerAuth
   /** Single-use WebSocket tickets (POST /auth/ws-ticket, redeemed by the upgrade). */
   tickets: WsTickets
+  /** Emailed codes that let an account enrol its first authenticator. */
+  enrolmentCodes: EnrolmentCodes
   /** The sign-in budgets (`/auth/*` per address, emails per address), counted in the store. */
   limiter: RateLimiter
   /**
@@ -101,6 +104,7 @@ export function createAuth(d: AuthDeps): Auth {
     now,
   })
   const tickets = new WsTickets(d.stores.oneTimeTokens('ws_ticket'), WS_TICKET_TTL_MS, now)
+  const enrolmentCodes = new EnrolmentCodes(d.stores.oneTimeTokens('totp_enrolment'), s.loginTokenTtlMs, now, d.mailer)
   const totp = new TotpService(d.stores.totp, new SecretBox(s.totpKey), { issuer: 'mcprag', maxFailures: s.mfaMaxFailures, lockMs: s.mfaLockMs, now })
   return {
     stores: d.stores,
@@ -118,6 +122,7 @@ export function createAuth(d: AuthDeps): Auth {
     }),
     bearer: new BearerAuth({ sessions, limiter: requestLimiter, requestsPerAddress: s.rateLimits.requestsPerAddress, audit: d.audit, addressOf: d.addressOf, tickets }),
     tickets,
+    enrolmentCodes,
     limiter,
     requestBudget: (address, count) => requestLimiter.take(REQUESTS_BUCKET, address, s.rateLimits.requestsPerAddress, count),
     limits: s.rateLimits,

@@ -131,10 +131,34 @@ export function authRoutes({ auth, guard }: AuthRoutesOptions) {
 
   const enrol: Handler = async (request, cors) => {
     const principal = await signedIn(request)
-    // Replacing a confirmed authenticator needs that authenticator first (a stolen session must not swap it).
-    if ((await auth.totp.isEnrolled(principal.id)) && (await auth.sessions.mfaVerifiedUntil(principal.authSessionId)) === undefined)
-      throw new AuthError(403, 'mfa_required', 'An authenticator is already enrolled: verify a code from it (POST /auth/verify-mfa) before enrolling a new one')
-    const { uri, secret } = await auth.totp.enrol({ id: principal.id, email: principal.email ?? principal.id })
+    const body = await jsonBody(request, true)
+    const address = auth.addressOf(request)
+    if (await auth.totp.isEnrolled(principal.id)) {
+      // Replacing a confirmed authenticator needs that authenticator first (a stolen session must not swap it).
+      if ((await auth.sessions.mfaVerifiedUntil(principal.authSessionId)) === undefined)
+        throw new AuthError(403, 'mfa_required', 'An authenticator is already enrolled: verify a code from it (POST /auth/verify-mfa) before enrolling a new one')
+    } else {
+      // The first one needs the mailbox again: a bearer token alone must not bind an authenticator.
+      const who = { userId: principal.id, email: principal.email ?? '', authSessionId: principal.authSessionId }
+      if (body.enrolment_code === undefined) {
+        await auth.enrolmentCodes.send(who)
+        auth.audit.record({ kind: 'totp_enrolment_code_sent', outcome: 'ok', userId: principal.id, email: principal.email, clientAddress: address })
+        return restJson(
+          202,
+          {
+            status: 'enrolment_code_sent',
+            message: `To enrol a first authenticator, prove you still read your mailbox: a code was emailed to your address (valid ${seconds(auth.enrolmentCodes.ttlMs) / 60} minutes)`,
+            next: 'POST /auth/totp/enroll with {"enrolment_code": "enr_…"} and this same token',
+          },
+          { ...cors, ...NO_STORE },
+        )
+      }
+      if (!(await auth.enrolmentCodes.redeem(body.enrolment_code, who))) {
+        auth.audit.record({ kind: 'totp_enrolment_code_failed', outcome: 'denied', userId: principal.id, email: principal.email, clientAddress: address })
+        throw new AuthError(401, 'invalid_code', 'The enrolment code is invalid, expired, used, or was sent for another sign-in: POST /auth/totp/enroll without a code to get a new one')
+      }
+    }
+    const { uri, secret } = await auth.totp.enrol({ id: principal.id, email: principal.email ?? principal.id }, principal.authSessionId)
     auth.audit.record({ kind: 'totp_enrolment_started', outcome: 'ok', userId: principal.id, email: principal.email, clientAddress: auth.addressOf(request) })
     const qr = await QRCode.toDataURL(uri, { errorCorrectionLevel: 'M', margin: 2, width: 240 })
     return restJson(200, { otpauth_uri: uri, secret, qr_code: qr, next: 'POST /auth/totp/confirm with {"totp_code": "<6 digits>"}' }, { ...cors, ...NO_STORE })
@@ -144,7 +168,7 @@ export function authRoutes({ auth, guard }: AuthRoutesOptions) {
     const principal = await signedIn(request)
     const body = await jsonBody(request)
     try {
-      await auth.totp.confirm(principal.id, body.totp_code)
+      await auth.totp.confirm(principal.id, principal.authSessionId, body.totp_code)
     } catch (err) {
       if (err instanceof AuthError)
         auth.audit.record({ kind: 'totp_confirm_failed', outcome: 'denied', userId: principal.id, email: principal.email, detail: err.opts.detail ?? err.code })

@@ -88,6 +88,7 @@ export function runAuthStoresContract(name: string, make: () => AuthStores | Pro
       const tickets = stores.oneTimeTokens('ws_ticket')
       await login.put('h1', 'a@x.io', 100)
       expect(await tickets.consume('h1', 50)).toBeUndefined()
+      expect(await stores.oneTimeTokens('totp_enrolment').consume('h1', 50)).toBeUndefined()
       expect(await login.consume('h1', 50)).toBe('a@x.io')
       expect(await login.consume('h1', 50)).toBeUndefined()
       await tickets.put('t2', 's1', 100)
@@ -108,12 +109,15 @@ export function runAuthStoresContract(name: string, make: () => AuthStores | Pro
       expect(results.filter((r) => r === 'r@x.io')).toHaveLength(1)
     })
 
-    test('TOTP enrolment is unconfirmed until confirmed; steps can be claimed only forward', async () => {
+    test('a TOTP enrolment is pending until the auth session that started it confirms it; steps can be claimed only forward', async () => {
       const t = stores.totp
-      await t.put('u1', 'box1')
-      expect(await t.get('u1')).toEqual({ userId: 'u1', secretBox: 'box1', confirmed: false, failures: 0 })
-      await t.confirm('u1')
-      expect((await t.get('u1'))!.confirmed).toBe(true)
+      await t.startEnrolment('u1', 'box1', 's1')
+      expect(await t.get('u1')).toEqual({ userId: 'u1', pending: { secretBox: 'box1', authSessionId: 's1' }, failures: 0 })
+      expect(await t.confirmEnrolment('u1', 's2', 7)).toBe(false)
+      expect(await t.confirmEnrolment('nobody', 's1', 7)).toBe(false)
+      expect(await t.confirmEnrolment('u1', 's1', 7)).toBe(true)
+      expect(await t.confirmEnrolment('u1', 's1', 8)).toBe(false)
+      expect(await t.get('u1')).toEqual({ userId: 'u1', secretBox: 'box1', lastStep: 7, failures: 0 })
       expect(await t.claimStep('u1', 10)).toBe(true)
       expect(await t.claimStep('u1', 10)).toBe(false)
       expect(await t.claimStep('u1', 9)).toBe(false)
@@ -122,16 +126,29 @@ export function runAuthStoresContract(name: string, make: () => AuthStores | Pro
       expect(await t.claimStep('nobody', 1)).toBe(false)
       const claims = await Promise.all(Array.from({ length: 20 }, () => t.claimStep('u1', 12)))
       expect(claims.filter(Boolean)).toHaveLength(1)
-      // Re-enrolling starts over.
-      await t.put('u1', 'box2')
-      expect(await t.get('u1')).toEqual({ userId: 'u1', secretBox: 'box2', confirmed: false, failures: 0 })
       await t.delete('u1')
       expect(await t.get('u1')).toBeUndefined()
     })
 
+    test('re-enrolling keeps the confirmed authenticator, the failure count and the lock until the new one is confirmed', async () => {
+      const t = stores.totp
+      await t.startEnrolment('u1', 'old', 's1')
+      await t.confirmEnrolment('u1', 's1', 5)
+      await t.recordFailure('u1', 1000, 2, 500)
+      await t.recordFailure('u1', 1001, 2, 500)
+      await t.startEnrolment('u1', 'new', 's2')
+      await t.startEnrolment('u1', 'newer', 's3')
+      expect(await t.get('u1')).toEqual({ userId: 'u1', secretBox: 'old', pending: { secretBox: 'newer', authSessionId: 's3' }, lastStep: 5, failures: 2, lockedUntil: 1501 })
+      // Only the session of the latest start may confirm; of concurrent confirmations one wins.
+      expect(await t.confirmEnrolment('u1', 's2', 9)).toBe(false)
+      const wins = await Promise.all(Array.from({ length: 10 }, () => t.confirmEnrolment('u1', 's3', 9)))
+      expect(wins.filter(Boolean)).toHaveLength(1)
+      expect(await t.get('u1')).toEqual({ userId: 'u1', secretBox: 'newer', lastStep: 9, failures: 2, lockedUntil: 1501 })
+    })
+
     test('TOTP failures lock at the limit, the lock runs out, and a success resets the count', async () => {
       const t = stores.totp
-      await t.put('u1', 'box')
+      await t.startEnrolment('u1', 'box', 's1')
       expect(await t.recordFailure('u1', 1000, 3, 500)).toEqual({ failures: 1 })
       expect(await t.recordFailure('u1', 1001, 3, 500)).toEqual({ failures: 2 })
       expect(await t.recordFailure('u1', 1002, 3, 500)).toEqual({ failures: 3, lockedUntil: 1502 })

@@ -110,16 +110,25 @@ class MemoryTotp implements TotpStore {
 
   async get(userId: string): Promise<TotpState | undefined> {
     const t = this.#byUser.get(userId)
-    return t && { ...t }
+    if (!t) return undefined
+    const copy: TotpState = { ...t, pending: t.pending && { ...t.pending } }
+    if (copy.pending === undefined) delete copy.pending
+    return copy
   }
 
-  async put(userId: string, secretBox: string): Promise<void> {
-    this.#byUser.set(userId, { userId, secretBox, confirmed: false, failures: 0 })
-  }
-
-  async confirm(userId: string): Promise<void> {
+  async startEnrolment(userId: string, secretBox: string, authSessionId: string): Promise<void> {
     const t = this.#byUser.get(userId)
-    if (t) t.confirmed = true
+    if (t) t.pending = { secretBox, authSessionId }
+    else this.#byUser.set(userId, { userId, pending: { secretBox, authSessionId }, failures: 0 })
+  }
+
+  async confirmEnrolment(userId: string, authSessionId: string, step: number): Promise<boolean> {
+    const t = this.#byUser.get(userId)
+    if (!t?.pending || t.pending.authSessionId !== authSessionId) return false
+    t.secretBox = t.pending.secretBox
+    t.pending = undefined
+    t.lastStep = step
+    return true
   }
 
   async delete(userId: string): Promise<void> {
