@@ -12,7 +12,7 @@
  */
 import { sessionTokens } from './auth/auth.ts'
 import { MAX_TOKEN_TTL_S } from './auth/jwt.ts'
-import { parseEmail } from './auth/login.ts'
+import { parseEmail } from './auth/email.ts'
 import { AuthSessions } from './auth/sessions.ts'
 import { ConfigError, loadConfig } from './config.ts'
 import type { Tier } from './core/types.ts'

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { AuthSettings } from './auth/auth.ts'
+import { emailProblem, normaliseEmail } from './auth/email.ts'
 import type { Limit } from './auth/rate-limit.ts'
 import type { JsonLimits } from './transports/json-limits.ts'
 
@@ -291,8 +292,11 @@ function loadAuthConfig(env: Env, c: AuthContext): AuthConfig | undefined {
 
   const signup = env.MCPRAG_SIGNUP?.trim() || 'invite'
   if (signup !== 'open' && signup !== 'invite') problems.push(`MCPRAG_SIGNUP="${signup}" is invalid: set "invite" (only known users sign in) or "open" (anyone may sign up)`)
-  const adminEmails = list('MCPRAG_ADMIN_EMAILS', []).map((e) => e.toLowerCase())
-  for (const e of adminEmails) if (!/^[^\s@]+@[^\s@]+$/.test(e)) problems.push(`MCPRAG_ADMIN_EMAILS entry "${e}" is not an email address`)
+  const adminEmails = list('MCPRAG_ADMIN_EMAILS', []).map(normaliseEmail)
+  for (const e of adminEmails) {
+    const problem = emailProblem(e)
+    if (problem) problems.push(`MCPRAG_ADMIN_EMAILS entry "${e}" is not an acceptable email address: ${problem}`)
+  }
   const smtpUrl = env.SMTP_URL?.trim() || undefined
   if (smtpUrl && !/^smtps?:\/\//.test(smtpUrl)) problems.push('SMTP_URL is invalid: set smtp://user:pass@host:587 or smtps://user:pass@host:465')
 
@@ -311,6 +315,7 @@ function loadAuthConfig(env: Env, c: AuthContext): AuthConfig | undefined {
     mfaLockMs: int('MCPRAG_MFA_LOCKOUT_S', 900, 10, 86_400) * 1000,
     rateLimits: {
       loginPerEmail: rate('MCPRAG_RATE_LOGIN_EMAIL', '5/15m'),
+      loginPerMailbox: rate('MCPRAG_RATE_LOGIN_MAILBOX', '30/1h'),
       authPerAddress: rate('MCPRAG_RATE_AUTH_ADDRESS', '100/15m'),
       toolCallsPerUser: rate('MCPRAG_RATE_TOOLS_USER', '600/1m'),
       requestsPerAddress: rate('MCPRAG_RATE_REQUESTS_ADDRESS', '6000/1m'),

@@ -13,17 +13,8 @@ import type { LoginTokens } from './magic-link.ts'
 import type { AuthSessions } from './sessions.ts'
 import type { User, UserStore } from './stores.ts'
 
-/** RFC 5321 caps a path at 254 characters; CR/LF and spaces are never part of an address here. */
-const EMAIL_PATTERN = /^[^\s@"<>(),;:\\[\]]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/
-
-/** The one normal form of an address: what is stored, looked up and audited. */
-export const normaliseEmail = (email: string) => email.trim().toLowerCase()
-
-export function parseEmail(value: unknown): string {
-  if (typeof value !== 'string' || value.length > 254 || !EMAIL_PATTERN.test(value.trim()))
-    throw new AuthError(400, 'invalid_request', '"email" must be an email address such as ada@example.com (at most 254 characters)')
-  return normaliseEmail(value)
-}
+/** Addresses are checked and normalised in one place (auth/email.ts); re-exported for its callers. */
+export { normaliseEmail, parseEmail } from './email.ts'
 
 export interface LoginFlowOptions {
   users: UserStore
@@ -56,13 +47,18 @@ export class LoginFlow {
     this.#o = opts
   }
 
-  /** Send a sign-in email if the address may sign in. Resolves before the email is sent. */
-  async request(email: string, clientAddress: string): Promise<void> {
+  /**
+   * Send a sign-in email if the address may sign in (and `send` is not false: the mailbox had its
+   * share). Resolves before the email is sent.
+   */
+  async request(email: string, clientAddress: string, opts: { send?: boolean } = {}): Promise<void> {
     const { users, adminEmails, signup } = this.#o
     const user = await users.getByEmail(email)
     const allowed = user !== undefined || signup === 'open' || adminEmails.includes(email)
-    this.#o.audit.record({ kind: 'login_requested', outcome: allowed ? 'sent' : 'ignored', userId: user?.id, email, clientAddress })
-    if (!allowed) return
+    const send = allowed && opts.send !== false
+    const outcome = send ? 'sent' : allowed ? 'suppressed' : 'ignored'
+    this.#o.audit.record({ kind: 'login_requested', outcome, userId: user?.id, email, clientAddress, detail: outcome === 'suppressed' ? 'the mailbox had its share of sign-in emails (MCPRAG_RATE_LOGIN_MAILBOX)' : undefined })
+    if (!send) return
     const token = await this.#o.links.issue(email)
     const url = new URL(this.#o.callbackUrl())
     url.searchParams.set('token', token)

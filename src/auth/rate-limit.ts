@@ -16,8 +16,13 @@ export interface Limit {
 
 /** The budgets the server enforces (config: `MCPRAG_RATE_*`). */
 export interface RateLimits {
-  /** POST /auth/login per email address. */
+  /**
+   * POST /auth/login per email address *and requesting client address* (past it: 429, to that
+   * client only): keyed on the email alone, five anonymous requests locked the real user out.
+   */
   loginPerEmail: Limit
+  /** Sign-in emails sent to one mailbox, whoever asks (past it: the same answer, and no email). */
+  loginPerMailbox: Limit
   /** Every /auth/* request per client address. */
   authPerAddress: Limit
   /** Tool calls per user, on every transport. */

@@ -5,16 +5,16 @@
  * responses in one place. Every route passes the Origin/Host guard and spends the client
  * address's auth budget first.
  *
- * GET /auth/callback?token=… consumes the token only for a client that asks for JSON
- * (`Accept` lists application/json and not text/html: command-line clients). Browsers, mail
- * scanners, HEAD requests and clients that accept anything (`*` / `*`) get a confirmation page
- * whose button POSTs the token; only that POST consumes it.
+ * GET /auth/callback?token=… consumes the token only for a client that asks for JSON and nothing
+ * else a page would do (`Accept` lists application/json, and no text/html, text/* or `*` + `/*`:
+ * command-line clients). Browsers, mail scanners, link checkers, HEAD requests and clients that
+ * accept anything get a confirmation page whose button POSTs the token; only that POST consumes it.
  */
 import { Elysia } from 'elysia'
 import QRCode from 'qrcode'
 import type { Auth } from '../auth/auth.ts'
 import { AuthError, tooManyRequests } from '../auth/errors.ts'
-import { parseEmail } from '../auth/login.ts'
+import { parseEmail } from '../auth/email.ts'
 import type { Principal } from '../core/types.ts'
 import { acceptedTypes, isJsonContentType, readBody, type HttpGuard } from '../transports/http-guard.ts'
 import { confirmationPage, signInFailedPage, signedInPage } from './callback-page.ts'
@@ -28,10 +28,13 @@ export interface AuthRoutesOptions {
 
 type Handler = (request: Request, cors: Record<string, string>) => Promise<Response>
 
-/** A client that asked for JSON rather than a page. */
+/**
+ * A client that asked for JSON and nothing a page would satisfy. A link checker that also accepts
+ * anything (axios sends `application/json, text/plain, *` + `/*`) must not spend the emailed token.
+ */
 function wantsJson(request: Request): boolean {
   const types = acceptedTypes(request)
-  return types.some((t) => t === 'application/json') && !types.includes('text/html')
+  return types.some((t) => t === 'application/json') && !types.some((t) => t === 'text/html' || t === 'text/*' || t === '*/*')
 }
 
 export function authRoutes({ auth, guard }: AuthRoutesOptions) {
@@ -71,9 +74,13 @@ export function authRoutes({ auth, guard }: AuthRoutesOptions) {
   const login: Handler = async (request, cors) => {
     const body = await jsonBody(request)
     const email = parseEmail(body.email)
-    const retryAfterS = await auth.limiter.take('login', email, auth.limits.loginPerEmail)
+    const address = auth.addressOf(request)
+    // Per requester and email: a third party exhausts its own budget, never the user's.
+    const retryAfterS = await auth.limiter.take('login', `${address} ${email}`, auth.limits.loginPerEmail)
     if (retryAfterS !== undefined) throw tooManyRequests(retryAfterS, 'sign-in emails for this address')
-    await auth.login.request(email, auth.addressOf(request))
+    // Per mailbox, whoever asks: past it the answer is the same, and no email goes out (no bombing).
+    const mailboxFull = (await auth.limiter.take('mailbox', email, auth.limits.loginPerMailbox)) !== undefined
+    await auth.login.request(email, address, { send: !mailboxFull })
     return restJson(
       200,
       { status: 'ok', message: 'If this address may sign in, a sign-in email is on its way: open its link, or paste its token into GET /auth/callback?token=…' },

@@ -23,6 +23,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
         MCPRAG_TOTP_KEY: crypto.randomUUID() + crypto.randomUUID(),
         MCPRAG_RATE_AUTH_ADDRESS: '10000/15m',
         MCPRAG_RATE_LOGIN_EMAIL: '100/15m',
+        MCPRAG_RATE_LOGIN_MAILBOX: '1000/1h',
         MCPRAG_RATE_REQUESTS_ADDRESS: '100000/1m',
       }
     : {}

@@ -51,7 +51,7 @@ test('the limiter answers the seconds to wait once over the limit', async () => 
 })
 
 const limit = (max: number) => ({ max, windowMs: 60_000 })
-const settings = testAuthSettings({ loginPerEmail: limit(5), authPerAddress: limit(100), toolCallsPerUser: limit(3), requestsPerAddress: limit(4) })
+const settings = testAuthSettings({ loginPerEmail: limit(5), loginPerMailbox: limit(30), authPerAddress: limit(100), toolCallsPerUser: limit(3), requestsPerAddress: limit(4) })
 
 test('requests and tool calls are counted in memory, not in the store; sign-in budgets in the store', async () => {
   const stores = new MemoryAuthStores()
