@@ -40,6 +40,8 @@ export interface Config {
   auditAggregateMs: number
   /** Audit records older than this are deleted (at boot, then hourly). */
   auditRetentionMs: number
+  /** IPv6 clients are one client per network of this prefix length (budgets, limits, audit); 128 keeps whole addresses. */
+  ipv6PrefixLength: number
   /** Open streams (GET and legacy SSE streams, WebSockets) per user and per client address on this instance; past either, 429. */
   streamLimits: { perUser: number; perAddress: number }
   /** JSON-RPC messages in one batch (sessions of protocol 2025-03-26). */
@@ -157,6 +159,7 @@ export function loadConfig(env: Env = process.env): Config {
     sessionLimits: { perUser: int('MCPRAG_MAX_SESSIONS_PER_USER', 32, 1, 1_000_000), perAddress: int('MCPRAG_MAX_SESSIONS_PER_ADDRESS', 256, 1, 1_000_000) },
     auditAggregateMs: int('MCPRAG_AUDIT_AGGREGATE_S', 60, 1, 3600) * 1000,
     auditRetentionMs: int('MCPRAG_AUDIT_RETENTION_DAYS', 90, 1, 36_500) * 86_400_000,
+    ipv6PrefixLength: int('MCPRAG_IPV6_PREFIX_LENGTH', 64, 16, 128),
     streamLimits: { perUser: int('MCPRAG_MAX_STREAMS_PER_USER', 32, 1, 1_000_000), perAddress: int('MCPRAG_MAX_STREAMS_PER_ADDRESS', 128, 1, 1_000_000) },
     maxBatchItems: int('MCPRAG_MAX_BATCH_ITEMS', 100, 1, 10_000),
     sseMaxBufferedBytes: int('MCPRAG_SSE_MAX_BUFFERED_BYTES', 4 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),

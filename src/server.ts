@@ -106,7 +106,7 @@ async function build(config: Config, stack: AsyncDisposableStack): Promise<Runni
   })
   // The emailed links, token issuer and audience; known once listening when not configured.
   let publicUrl = config.auth?.publicUrl ?? ''
-  const addresses = new ClientAddresses(config.auth?.trustedProxies ?? 0)
+  const addresses = new ClientAddresses(config.auth?.trustedProxies ?? 0, config.ipv6PrefixLength)
   const { auth, audit } = buildAuth(config, stores, registry, metrics, addresses, () => publicUrl, stack)
 
   registerBuiltinTools(registry, { audit })

@@ -71,6 +71,25 @@ describe('sign-in budgets cannot lock a user out (issue 13, M4)', () => {
   })
 })
 
+describe('IPv6 clients are their /64 (issue 13, L7)', () => {
+  let h: Harness
+  beforeAll(async () => {
+    h = await startHarness({ MCPRAG_TRUSTED_PROXIES: '1', MCPRAG_RATE_REQUESTS_ADDRESS: '3/1m' })
+  })
+  afterAll(() => h.stop())
+
+  test('rotating addresses inside one /64 shares one request budget; another /64 has its own', async () => {
+    const user = await signIn(h, 'v6@example.com', 'user')
+    const from = (xff: string) => fetch(`${h.url}/mcp/tools`, { headers: { ...bearer(user.token), 'x-forwarded-for': xff } }).then((r) => r.status)
+    const rotating = []
+    for (const xff of ['2001:db8:1:2::1', '2001:db8:1:2::2', '2001:db8:1:2:ffff:ffff:ffff:fffe', '2001:db8:1:2:abcd::9']) rotating.push(await from(xff))
+    expect(rotating).toEqual([200, 200, 200, 429])
+    expect(await from('2001:db8:1:3::1')).toBe(200)
+    const [record] = await h.server.auth!.audit.query({ limit: 1, kind: 'rate_limited' })
+    expect(record).toMatchObject({ clientAddress: '2001:db8:1:2::/64' })
+  })
+})
+
 describe('tool calls and requests', () => {
   let h: Harness
   beforeAll(async () => {
