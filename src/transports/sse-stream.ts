@@ -135,14 +135,14 @@ class SseSource {
     if (written === 0) return false
     const flushed = c.flush()
     if (typeof written === 'number' && typeof flushed === 'number') return true
-    // Backpressure: the frame is accepted, but the client is not keeping up. It counts against
-    // the budget until its flush completes.
+    // Backpressure: the frame is accepted, but the client is not keeping up. Bun then answers the
+    // write with a promise that settles once the socket has taken the frame (flush() still says
+    // 0): until then it counts against the budget.
     const size = frame.length
     this.#backlog += size
     if (this.#backlog > this.#maxBacklog) return false
-    void Promise.resolve(flushed).then(() => {
-      this.#backlog -= size
-    })
+    const settle = () => void (this.#backlog -= size)
+    void Promise.resolve(typeof written === 'number' ? flushed : written).then(settle, settle)
     return true
   }
 }

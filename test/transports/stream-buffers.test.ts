@@ -15,7 +15,7 @@ import { until } from '../_utils/wait.ts'
 let h: Harness
 let user: Login
 beforeAll(async () => {
-  h = await startHarness({ MCPRAG_SIGNUP: 'open', MCPRAG_SSE_MAX_BUFFERED_BYTES: '65536', MCPRAG_STREAM_LOG_MAX_BYTES: '65536' })
+  h = await startHarness({ MCPRAG_SIGNUP: 'open', MCPRAG_SSE_MAX_BUFFERED_BYTES: '1048576', MCPRAG_STREAM_LOG_MAX_BYTES: '65536' })
   // Reports progress first: its reply becomes a stream, whose events are logged for resumption.
   h.server.registry.tool({
     name: 'echo_progress',
@@ -60,7 +60,7 @@ describe("a session's resumable log is bounded in bytes", () => {
 })
 
 describe('a client that stops reading', () => {
-  test('loses its stream once 64 KiB wait for it, long before 256 frames', async () => {
+  test('loses its stream once 1 MiB waits for it, counted in bytes over many frames', async () => {
     // A raw socket: the stream's first bytes are read (the endpoint event), then reading stops.
     const socket = net.connect(Number(new URL(h.url).port), '127.0.0.1')
     await new Promise<void>((resolve) => socket.once('connect', () => resolve()))
@@ -78,10 +78,11 @@ describe('a client that stops reading', () => {
       socket.on('data', onData)
     })
     const endpoint = `${h.url}${/data: (\/messages\?sessionId=[^\r\n]+)/.exec(head)![1]}`
-    const text = 'w'.repeat(100_000)
+    const text = 'w'.repeat(50_000)
     let refusedAt: number | undefined
-    // 200 replies of 100 KB: the kernel's buffers take some megabytes, then 64 KiB of backlog ends it.
-    for (let i = 0; i < 200 && refusedAt === undefined; i++) {
+    // Replies of 50 KB: the kernel's buffers take some megabytes, then 1 MiB (about 20 frames) of
+    // backlog ends the stream. 400 replies (20 MB) are far more than both.
+    for (let i = 0; i < 400 && refusedAt === undefined; i++) {
       const res = await postMessage(endpoint, echo(i, text), bearer(user.token))
       if (res.status === 404) refusedAt = i
       else expect(res.status).toBe(202)
