@@ -285,9 +285,10 @@ export class McpServer {
    * to encode, instead of a JSON-RPC response to take apart.
    */
   async callTool(tool: RegisteredTool, args: Record<string, unknown>, exchange: Exchange): Promise<ToolOutcome> {
-    // A key no JSON-RPC request can have: concurrent calls without a session never collide.
-    const key = `\u0000rest:${++this.#restCalls}`
-    const call = new Call(exchange, key, undefined, this.#callDeps)
+    // A key no JSON-RPC request can have (those hold a type name): concurrent calls never collide.
+    const requestId = `rest-${++this.#restCalls}`
+    const key = `\u0000${requestId}`
+    const call = new Call(exchange, requestId, undefined, this.#callDeps)
     this.#inflight.set(key, call)
     try {
       return await runTool(tool, args, call, this.#deps)

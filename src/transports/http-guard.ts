@@ -264,7 +264,7 @@ export function protocolVersionProblem(request: Request, cors: Readonly<Record<s
   return rpcErrorResponse(
     400,
     ErrorCode.ConnectionClosed,
-    `Bad Request: unsupported MCP-Protocol-Version "${version}" (supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`,
+    `Bad Request: unsupported MCP-Protocol-Version "${clip(version)}" (supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`,
     cors,
   )
 }
