@@ -153,7 +153,7 @@ export function loadConfig(env: Env = process.env): Config {
       // as escaped JSON) with room to spare, and what JSON.parse gets through in ~10 ms at worst.
       maxBytes: int('MCPRAG_MAX_BODY_BYTES', 1024 * 1024, 1024, 100 * 1024 * 1024),
       maxDepth: int('MCPRAG_MAX_JSON_DEPTH', 64, 8, 10_000),
-      maxKeys: int('MCPRAG_MAX_JSON_KEYS', 10_000, 16, 10_000_000),
+      maxKeys: int('MCPRAG_MAX_JSON_KEYS', 4096, 16, 10_000_000),
     },
     maxClientInfoBytes: int('MCPRAG_MAX_CLIENT_INFO_BYTES', 16 * 1024, 512, 1024 * 1024),
     sessionLimits: { perUser: int('MCPRAG_MAX_SESSIONS_PER_USER', 32, 1, 1_000_000), perAddress: int('MCPRAG_MAX_SESSIONS_PER_ADDRESS', 256, 1, 1_000_000) },

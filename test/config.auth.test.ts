@@ -90,7 +90,7 @@ test('rate limits, signup, admin emails and SMTP are parsed or refused by name',
 
 test('the limits of issue 13 have safe defaults, and a bad value stops the boot naming the variable', () => {
   const c = loadConfig({ MCPRAG_DATA_DIR: tmp(), ...KEYS })
-  expect(c.json).toEqual({ maxBytes: 1024 * 1024, maxDepth: 64, maxKeys: 10_000 })
+  expect(c.json).toEqual({ maxBytes: 1024 * 1024, maxDepth: 64, maxKeys: 4096 })
   expect([c.maxClientInfoBytes, c.sessionLimits, c.streamLimits, c.maxBatchItems]).toEqual([16 * 1024, { perUser: 32, perAddress: 256 }, { perUser: 32, perAddress: 128 }, 100])
   expect([c.sseMaxBufferedBytes, c.streamLogMaxBytes, c.ipv6PrefixLength]).toEqual([4 * 1024 * 1024, 1024 * 1024, 64])
   expect([c.auditRetentionMs, c.auditAggregateMs]).toEqual([90 * 86_400_000, 60_000])

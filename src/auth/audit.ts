@@ -28,6 +28,8 @@ const MAX_DETAIL_CHARS = 500
 export const AUDIT_FLUSH_MS = 10
 /** A queue this long is written at the next turn of the event loop instead. */
 const MAX_QUEUED = 1024
+/** Records are built (digests) for at most this long before the event loop gets a turn. */
+const BUILD_SLICE_MS = 4
 /** Refusal groups counted in one window; past it, new groups share one per kind and outcome. */
 const MAX_REFUSAL_GROUPS = 10_000
 /** Characters JSON.stringify leaves raw that some log shippers split lines on (NEL, C1, LS, PS). */
@@ -102,6 +104,9 @@ export class AuditLog implements ToolCallObserver {
   #closed = false
   /** Set when the last batch could not be stored; cleared by the next one that could. */
   #failing = false
+  /** The write going on (flushes run one after another, so records are stored in order). */
+  #writing: Promise<void> = Promise.resolve()
+  #pendingWrites = 0
   readonly #flushNow = () => void this.flush()
   readonly #refusals = new Map<string, RefusalGroup>()
   #window: ReturnType<typeof setInterval> | undefined
@@ -166,21 +171,56 @@ export class AuditLog implements ToolCallObserver {
     this.#enqueue({ at: this.#o.now(), kind: event.kind, outcome: event.outcome, event })
   }
 
-  /** Write every queued record: the JSON lines, then one store transaction. Never rejects. */
+  /**
+   * Write every queued record: the JSON lines, then one store transaction, in order after any
+   * write still going on. Resolves once all of them are written; never rejects.
+   */
   flush(): Promise<void> {
     if (this.#timer !== undefined) clearTimeout(this.#timer)
     if (this.#immediate !== undefined) clearImmediate(this.#immediate)
     this.#timer = this.#immediate = undefined
     const queued = this.#queue
-    if (queued.length === 0) return Promise.resolve()
+    if (queued.length === 0) return this.#writing
     this.#queue = []
-    let records: AuditRecord[]
+    // With no write going on, the first slice is built and handed to the store right now.
+    this.#writing = this.#pendingWrites === 0 ? this.#writeAll(queued) : this.#writing.then(() => this.#writeAll(queued))
+    return this.#writing
+  }
+
+  /**
+   * Build and write `queued` a slice at a time: a record's digest costs about a millisecond for an
+   * argument object of a few thousand keys, and a batch of them built at once held the event loop
+   * for tens of milliseconds (every other request waited). Between slices it serves requests.
+   */
+  async #writeAll(queued: Queued[]): Promise<void> {
+    this.#pendingWrites++
     try {
-      records = queued.map((q) => this.#build(q))
-    } catch (err) {
-      console.error(`[audit] could not build ${queued.length} audit record(s):`, err)
-      return Promise.resolve()
+      await this.#writeSlices(queued)
+    } finally {
+      this.#pendingWrites--
     }
+  }
+
+  async #writeSlices(queued: Queued[]): Promise<void> {
+    for (let i = 0; i < queued.length; ) {
+      const started = performance.now()
+      const records: AuditRecord[] = []
+      while (i < queued.length && (records.length === 0 || performance.now() - started < BUILD_SLICE_MS)) {
+        const q = queued[i++]!
+        try {
+          records.push(this.#build(q))
+        } catch (err) {
+          console.error(`[audit] could not build a ${q.kind} audit record:`, err)
+        }
+      }
+      await this.#write(records)
+      if (i < queued.length) await new Promise((resolve) => setImmediate(resolve))
+    }
+  }
+
+  /** The JSON lines, then one store transaction. Never rejects. */
+  #write(records: AuditRecord[]): Promise<void> {
+    if (records.length === 0) return Promise.resolve()
     if (this.#o.writeLines) {
       try {
         // JSON.stringify escapes CR/LF inside values but not NEL, C1 controls or U+2028/2029, which
