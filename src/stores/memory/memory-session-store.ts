@@ -39,6 +39,11 @@ class Index {
   ids(key: string | undefined): string[] {
     return key === undefined ? [] : [...(this.#sets.get(key) ?? [])]
   }
+
+  /** How many ids share `key` (expired ones included until they are forgotten). */
+  size(key: string | undefined): number {
+    return key === undefined ? 0 : (this.#sets.get(key)?.size ?? 0)
+  }
 }
 
 export class MemorySessionStore implements SessionStore {
@@ -61,8 +66,8 @@ export class MemorySessionStore implements SessionStore {
   async create(session: SessionState, limits?: SessionLimits): Promise<string[]> {
     const evicted: string[] = []
     if (limits) {
-      this.#makeRoom(this.#byOwner.ids(session.ownerId), limits.perOwner, evicted)
-      this.#makeRoom(this.#byAddress.ids(session.clientAddress), limits.perAddress, evicted)
+      this.#makeRoom(this.#byOwner, session.ownerId, limits.perOwner, evicted)
+      this.#makeRoom(this.#byAddress, session.clientAddress, limits.perAddress, evicted)
     }
     this.#entries.set(session.id, { session: { ...session }, expiresAt: this.#now() + this.#ttlMs })
     this.#byOwner.add(session.ownerId, session.id)
@@ -138,9 +143,11 @@ export class MemorySessionStore implements SessionStore {
     return this.#entries.size
   }
 
-  /** Forget the least recently touched of `ids` until fewer than `max` are live. */
-  #makeRoom(ids: string[], max: number, evicted: string[]): void {
-    const live = ids.map((id) => ({ id, e: this.#live(id) })).filter((x): x is { id: string; e: Entry } => x.e !== undefined)
+  /** Forget the least recently touched sessions of `key` until fewer than `max` are live. */
+  #makeRoom(index: Index, key: string | undefined, max: number, evicted: string[]): void {
+    // The common case costs one lookup: the group is below its limit, expired members included.
+    if (index.size(key) < max) return
+    const live = index.ids(key).map((id) => ({ id, e: this.#live(id) })).filter((x): x is { id: string; e: Entry } => x.e !== undefined)
     if (live.length < max) return
     live.sort((a, b) => a.e.expiresAt - b.e.expiresAt)
     for (const { id } of live.slice(0, live.length - max + 1)) {
