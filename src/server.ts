@@ -320,9 +320,6 @@ function buildApp(config: Config, p: AppParts) {
   // Streams must outlive Bun's idle timeout; keep-alive comments keep proxies from cutting them.
   const disableIdleTimeout = (request: Request, server: { timeout(request: Request, seconds: number): void } | null) => server?.timeout(request, 0)
   const app = new Elysia({ serve: { routes: nativeRoutes as Record<string, never> } })
-    // Routes that answer with plain objects (health, the OpenAPI document) get the header every
-    // JSON answer carries (transports/http-guard.ts JSON_HEADERS).
-    .headers({ 'x-content-type-options': 'nosniff' })
     .onError(({ code, error }) => {
       if (code === 'NOT_FOUND') return jsonResponse(404, { error: 'not_found', message: 'No such route' })
       console.error('[http] unhandled error:', error)

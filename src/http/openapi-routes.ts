@@ -117,7 +117,7 @@ export function openApiRoutes(o: OpenApiRoutesOptions) {
       // Local: runs for this plugin's routes only, so no other request pays for it.
       .onAfterHandle(({ path, response }) => {
         if (path !== SPEC_PATH || typeof response !== 'object' || response === null || response instanceof Response) return undefined
-        return withTools(response as Record<string, unknown>)
+        return new Response(JSON.stringify(withTools(response as Record<string, unknown>)), { headers: JSON_HEADERS })
       })
       .use(
         openapi({

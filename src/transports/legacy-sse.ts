@@ -16,7 +16,7 @@ import { STANDALONE_STREAM, type Attachment, type StreamSink } from '../core/str
 import type { Principal } from '../core/types.ts'
 import { JSON_HEADERS, isJsonContentType, parseJsonBody, protocolVersionProblem, readBody, rpcErrorResponse } from './http-guard.ts'
 import { SseStream, type SseStreamOwner } from './sse-stream.ts'
-import { streamRefusalMessage } from './stream-limits.ts'
+import { StreamSlot, streamRefusalMessage } from './stream-limits.ts'
 import type { TransportDeps } from './transport-deps.ts'
 
 /** One place the transport is mounted: the stream's path and the path its endpoint event names. */
@@ -40,8 +40,6 @@ export class LegacySseTransport {
   readonly #o: LegacySseOptions
   /** Sessions whose stream this instance holds; clean-up runs once per entry. */
   readonly #streams = new Set<string>()
-  /** Streams ever opened here: each one's key in the stream limits. */
-  #opened = 0
 
   constructor(opts: LegacySseOptions) {
     this.#o = opts
@@ -84,9 +82,9 @@ export class LegacySseTransport {
     if (principal instanceof Response) return principal
 
     const clientAddress = this.#o.addressOf?.(request)
-    const release = this.#o.streamLimits?.open(`sse:${++this.#opened}`, principal.id, clientAddress)
-    if (release !== undefined && typeof release !== 'function') {
-      const message = streamRefusalMessage(release)
+    const slot = this.#o.streamLimits?.open(principal.id, clientAddress)
+    if (slot !== undefined && !(slot instanceof StreamSlot)) {
+      const message = streamRefusalMessage(slot)
       this.#o.refused?.({ kind: 'stream_refused', principal, clientAddress, transport: 'sse', detail: message })
       return rpcErrorResponse(429, ErrorCode.RateLimited, message, cors)
     }
@@ -96,10 +94,10 @@ export class LegacySseTransport {
     try {
       session = await core.openSession({ principal, transport: 'sse', clientAddress })
     } catch (err) {
-      release?.()
+      slot?.release()
       throw err
     }
-    const stream = await this.#follow(session, principal, messagesPath, release)
+    const stream = await this.#follow(session, principal, messagesPath, slot)
     disableIdleTimeout()
     return stream.response(cors)
   }
@@ -108,7 +106,7 @@ export class LegacySseTransport {
    * Attach a new stream to the session's standalone stream. Apart from `open` so that nothing
    * long-lived is created in a scope that holds the Request (closures keep their whole scope).
    */
-  async #follow(session: SessionState, principal: Principal, messagesPath: string, release: (() => void) | undefined): Promise<SseStream> {
+  async #follow(session: SessionState, principal: Principal, messagesPath: string, slot: StreamSlot | undefined): Promise<SseStream> {
     const { streams, core } = this.#o
     const ref = { sessionId: session.id, streamId: STANDALONE_STREAM }
     // This transport cannot resume (a reconnect is a new session): delivered messages are not kept.
@@ -116,7 +114,7 @@ export class LegacySseTransport {
     core.outbox.hold(session.id)
     this.#streams.add(session.id)
     const follower = new LegacyStream(this, session.id)
-    follower.release = release
+    follower.slot = slot
     const sse = follower.sse
     // Every POST authenticates again, but the stream would go on receiving: a revoked auth
     // session (logout) closes it.
@@ -236,8 +234,8 @@ class LegacyStream implements StreamSink, SseStreamOwner {
   readonly sse: SseStream
   attachment: Attachment | undefined
   untrack: (() => void) | undefined
-  /** Gives back its place in the stream limits. */
-  release: (() => void) | undefined
+  /** Its place in the stream limits, given back when it closes. */
+  slot: StreamSlot | undefined
   readonly #transport: LegacySseTransport
   readonly #sessionId: string
 
@@ -262,7 +260,7 @@ class LegacyStream implements StreamSink, SseStreamOwner {
   sseClosed(): void {
     this.attachment?.detach()
     this.untrack?.()
-    this.release?.()
+    this.slot?.release()
     this.#transport.streamClosed(this.#sessionId)
   }
 }

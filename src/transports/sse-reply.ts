@@ -11,6 +11,7 @@ import type { Principal } from '../core/types.ts'
 import { versionAtLeast } from '../core/versions.ts'
 import type { RevocationWatcher } from './revocation-watcher.ts'
 import { SseStream, type SseStreamOwner } from './sse-stream.ts'
+import type { StreamSlot } from './stream-limits.ts'
 
 export interface SseReplyOptions {
   streams: Streams
@@ -37,8 +38,8 @@ export interface SseReplyRequest {
   /** The session's standalone (GET) stream, as opposed to a POST reply's. */
   standalone?: boolean
   onOpen?: (sse: SseStream) => void
-  /** Called once when the reply closes (or never opens): gives back its place in the stream limits. */
-  release?: () => void
+  /** Released when the reply closes (or never opens): its place in the stream limits. */
+  slot?: StreamSlot
 }
 
 /**
@@ -56,7 +57,7 @@ class SseReply implements StreamSink, SseStreamOwner {
   readonly #prime: boolean
   readonly sessionId: string
   readonly standalone: boolean
-  #release: (() => void) | undefined
+  readonly #slot: StreamSlot | undefined
 
   constructor(o: SseReplyOptions, r: SseReplyRequest) {
     this.#o = o
@@ -66,7 +67,7 @@ class SseReply implements StreamSink, SseStreamOwner {
     this.#prime = r.prime && versionAtLeast(r.session.protocolVersion, '2025-11-25')
     this.sessionId = r.session.id
     this.standalone = r.standalone ?? false
-    this.#release = r.release
+    this.#slot = r.slot
     this.sse = new SseStream({ keepAliveMs: o.keepAliveMs, maxBufferedBytes: o.maxBufferedBytes, owner: this })
   }
 
@@ -97,8 +98,7 @@ class SseReply implements StreamSink, SseStreamOwner {
   sseClosed(): void {
     this.attachment?.detach()
     this.untrack?.()
-    this.#release?.()
-    this.#release = undefined
+    this.#slot?.release()
     this.#o.closed?.(this)
   }
 }

@@ -19,6 +19,29 @@ export interface StreamRefusal {
   max: number
 }
 
+/**
+ * One counted connection; `release` gives its place back (idempotent). An object rather than a
+ * closure: idle connections are held by the thousand, and a closure with its scope weighs more.
+ */
+export class StreamSlot {
+  #limits: StreamLimits | undefined
+
+  constructor(
+    limits: StreamLimits,
+    readonly key: string | undefined,
+    readonly userId: string,
+    readonly address: string | undefined,
+  ) {
+    this.#limits = limits
+  }
+
+  release(): void {
+    const limits = this.#limits
+    this.#limits = undefined
+    limits?.released(this)
+  }
+}
+
 export class StreamLimits {
   readonly #caps: StreamCaps
   readonly #byUser = new Map<string, number>()
@@ -31,25 +54,21 @@ export class StreamLimits {
   }
 
   /**
-   * Count a connection to stream `key` of `userId` from `address`: the function that releases it
-   * when the connection closes (idempotent), or the refusal. A `key` already open shares its count.
+   * Count a connection of `userId` from `address`: its slot (release it when the connection
+   * closes), or the refusal. With `key` (a resumable stream's), a connection to a stream already
+   * followed shares its count; without, every connection is a new one.
    */
-  open(key: string, userId: string, address: string | undefined): (() => void) | StreamRefusal {
-    const following = this.#keys.get(key)
-    if (following !== undefined) this.#keys.set(key, following + 1)
+  open(userId: string, address: string | undefined, key?: string): StreamSlot | StreamRefusal {
+    const following = key === undefined ? undefined : this.#keys.get(key)
+    if (following !== undefined) this.#keys.set(key!, following + 1)
     else {
       if ((this.#byUser.get(userId) ?? 0) >= this.#caps.perUser) return { limit: 'user', max: this.#caps.perUser }
       if (address !== undefined && (this.#byAddress.get(address) ?? 0) >= this.#caps.perAddress) return { limit: 'address', max: this.#caps.perAddress }
-      this.#keys.set(key, 1)
+      if (key !== undefined) this.#keys.set(key, 1)
       bump(this.#byUser, userId, 1)
       if (address !== undefined) bump(this.#byAddress, address, 1)
     }
-    let released = false
-    return () => {
-      if (released) return
-      released = true
-      this.#release(key, userId, address)
-    }
+    return new StreamSlot(this, key, userId, address)
   }
 
   /** Connections counted for a user (tests). */
@@ -57,15 +76,18 @@ export class StreamLimits {
     return this.#byUser.get(userId) ?? 0
   }
 
-  #release(key: string, userId: string, address: string | undefined): void {
-    const left = (this.#keys.get(key) ?? 1) - 1
-    if (left > 0) {
-      this.#keys.set(key, left)
-      return
+  /** Called once per slot, by `StreamSlot.release`. */
+  released(slot: StreamSlot): void {
+    if (slot.key !== undefined) {
+      const left = (this.#keys.get(slot.key) ?? 1) - 1
+      if (left > 0) {
+        this.#keys.set(slot.key, left)
+        return
+      }
+      this.#keys.delete(slot.key)
     }
-    this.#keys.delete(key)
-    bump(this.#byUser, userId, -1)
-    if (address !== undefined) bump(this.#byAddress, address, -1)
+    bump(this.#byUser, slot.userId, -1)
+    if (slot.address !== undefined) bump(this.#byAddress, slot.address, -1)
   }
 }
 

@@ -22,7 +22,7 @@ import { acceptChecker, isJsonContentType, parseJsonBody, protocolVersionProblem
 import { meteredRoute, type NativeRoute, type RequestMeter } from './native-route.ts'
 import { PostReplies, json } from './post-replies.ts'
 import { openSseReply, type SseReplyOptions } from './sse-reply.ts'
-import { streamRefusalMessage } from './stream-limits.ts'
+import { StreamSlot, streamRefusalMessage } from './stream-limits.ts'
 import type { TransportDeps } from './transport-deps.ts'
 
 export interface StreamableHttpOptions extends TransportDeps {
@@ -243,16 +243,17 @@ export class StreamableHttpTransport {
       afterSeq = at.seq
     }
     const clientAddress = this.#o.addressOf?.(request)
-    const release = this.#o.streamLimits?.open(`${session.id}/${streamId}`, principal.id, clientAddress)
-    if (release !== undefined && typeof release !== 'function') {
-      const message = streamRefusalMessage(release)
+    // The standalone stream's key is the session id itself: no string is made for the common case.
+    const slot = this.#o.streamLimits?.open(principal.id, clientAddress, streamId === STANDALONE_STREAM ? session.id : `${session.id}/${streamId}`)
+    if (slot !== undefined && !(slot instanceof StreamSlot)) {
+      const message = streamRefusalMessage(slot)
       this.#o.refused?.({ kind: 'stream_refused', principal, clientAddress, transport: 'streamable-http', detail: message })
       return rpcErrorResponse(429, ErrorCode.RateLimited, message, cors)
     }
     // A second GET for a stream takes it over (the first connection closes), on any instance
     // alike: a client reconnecting through a proxy must not wait for its dead connection to time out.
     // The reply gives its place back when it closes, or at once when it never opens.
-    const stream = await this.#follow(streamId, session, principal, afterSeq, cors, release)
+    const stream = await this.#follow(streamId, session, principal, afterSeq, cors, slot)
     if (!stream) return unknownEvent(cors)
     disableIdleTimeout()
     return stream
@@ -268,7 +269,7 @@ export class StreamableHttpTransport {
     principal: Principal,
     afterSeq: number | 'live',
     cors: Readonly<Record<string, string>>,
-    release: (() => void) | undefined,
+    slot: StreamSlot | undefined,
   ): Promise<Response | undefined> {
     const standalone = streamId === STANDALONE_STREAM
     if (standalone) {
@@ -285,7 +286,7 @@ export class StreamableHttpTransport {
       // A resumed stream continues after the client's last id; only a fresh one is primed.
       prime: afterSeq === 'live',
       standalone,
-      release,
+      slot,
     })
   }
 

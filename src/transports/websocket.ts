@@ -19,7 +19,7 @@ import { STANDALONE_STREAM, type Attachment } from '../core/streams.ts'
 import type { Principal } from '../core/types.ts'
 import { rpcErrorResponse } from './http-guard.ts'
 import { parseLimitedJson } from './json-limits.ts'
-import { streamRefusalMessage } from './stream-limits.ts'
+import { StreamSlot, streamRefusalMessage } from './stream-limits.ts'
 import type { BunServerHandle, RequestMeter } from './native-route.ts'
 import type { TransportDeps } from './transport-deps.ts'
 
@@ -69,8 +69,8 @@ interface Connection {
   closed: boolean
   attachment?: Attachment
   untrack?: () => void
-  /** Gives back its place in the stream limits. */
-  release?: () => void
+  /** Its place in the stream limits, given back when the socket closes. */
+  slot?: StreamSlot
   /** Messages waiting for the request budget's answer, in order (authentication on). */
   inbox?: Promise<void>
   /** Messages refused in a row for the request budget. */
@@ -82,8 +82,6 @@ export class WebSocketTransport {
   /** Open connections: counted for metrics, and walked by the one keep-alive timer. */
   readonly #connections = new Set<Connection>()
   #keepAlive: ReturnType<typeof setInterval> | undefined
-  /** Sockets ever upgraded here: each one's key in the stream limits. */
-  #opened = 0
 
   constructor(opts: WebSocketOptions) {
     this.#o = opts
@@ -149,15 +147,15 @@ export class WebSocketTransport {
     // Browsers fail a handshake that offered a subprotocol and got none back.
     const headers = offeredProtocols(request).includes(SUBPROTOCOL) ? { 'sec-websocket-protocol': SUBPROTOCOL } : undefined
     const address = this.#o.addressOf?.(request)
-    const release = this.#o.streamLimits?.open(`ws:${++this.#opened}`, principal.id, address)
-    if (release !== undefined && typeof release !== 'function') {
-      const message = streamRefusalMessage(release)
+    const slot = this.#o.streamLimits?.open(principal.id, address)
+    if (slot !== undefined && !(slot instanceof StreamSlot)) {
+      const message = streamRefusalMessage(slot)
       this.#o.refused?.({ kind: 'stream_refused', principal, clientAddress: address, transport: 'websocket', detail: message })
       return rpcErrorResponse(429, ErrorCode.RateLimited, message)
     }
-    const conn: Connection = { principal, address, release, initializing: false, closed: false, refusals: 0 }
+    const conn: Connection = { principal, address, slot, initializing: false, closed: false, refusals: 0 }
     if (server.upgrade(request, { headers, data: conn })) return undefined
-    release?.()
+    slot?.release()
     return rpcErrorResponse(400, ErrorCode.ConnectionClosed, 'Bad Request: the WebSocket handshake failed')
   }
 
@@ -315,7 +313,7 @@ export class WebSocketTransport {
 
   async #close(socket: Socket): Promise<void> {
     const conn = socket.data
-    conn.release?.()
+    conn.slot?.release()
     if (!this.#connections.delete(conn)) return
     conn.closed = true
     conn.untrack?.()
