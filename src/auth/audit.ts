@@ -85,6 +85,8 @@ export interface AuditLogOptions {
   flushMs?: number
   /** Repeated refusals of one group are written once per this window, then as one count (default 60 s). */
   aggregateMs?: number
+  /** Records are built for at most this long before the event loop gets a turn (default `BUILD_SLICE_MS`). */
+  buildSliceMs?: number
 }
 
 /** The repeats of one refusal group in the current window. */
@@ -202,10 +204,11 @@ export class AuditLog implements ToolCallObserver {
   }
 
   async #writeSlices(queued: Queued[]): Promise<void> {
+    const sliceMs = this.#o.buildSliceMs ?? BUILD_SLICE_MS
     for (let i = 0; i < queued.length; ) {
       const started = performance.now()
       const records: AuditRecord[] = []
-      while (i < queued.length && (records.length === 0 || performance.now() - started < BUILD_SLICE_MS)) {
+      while (i < queued.length && (records.length === 0 || performance.now() - started < sliceMs)) {
         const q = queued[i++]!
         try {
           records.push(this.#build(q))
