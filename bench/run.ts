@@ -10,6 +10,9 @@
  *   bun run bench --quick         short development run: writes bench/out/quick/ only
  *   bun run bench --render        re-render BENCHMARKS.md from bench/out/report/results.json (after
  *                                 editing bench/analysis.md) without measuring again
+ *   bun run bench --abuse         the attacks of issue 13 (bench/lib/abuse.ts): RSS growth and
+ *                                 /health latency under each; writes bench/out/abuse/ only
+ *                                 (--only h1,m2 picks attacks)
  *   options: --rounds N --seconds S --warmup S --connections C --only key,key --ws-sockets N
  *            --no-memory --no-profile --memory-steps 1000,5000,10000 --profile-seconds S --out PATH
  */
@@ -18,6 +21,7 @@ import { cpus, totalmem } from 'node:os'
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { analyseProfile, trimProfile } from './lib/profile.ts'
 import { clkTck, cpuMicros, loadAverage, machineCpu, memory } from './lib/proc.ts'
+import { runAbuse } from './lib/abuse.ts'
 import { renderReport } from './lib/report.ts'
 import { runRagBench } from './rag.ts'
 import { renderRag, spliceRag, type RagResults } from './rag/report.ts'
@@ -556,8 +560,23 @@ async function renderOnly(): Promise<void> {
   log(`re-rendered ${reportPath} from ${outDir}/results.json`)
 }
 
+async function abuse(): Promise<void> {
+  pinSelf()
+  const info = runInfo()
+  const results = await runAbuse({
+    runDir,
+    outDir: 'bench/out/abuse',
+    only: opts.only,
+    git: info.git,
+    machine: `${info.machine.cpu} × ${info.machine.cores}, Bun ${Bun.version}; pinned: ${pinned}`,
+    log,
+  })
+  log(`wrote bench/out/abuse/ABUSE.md and results.json (${results.length} attacks; raw: ${runDir})`)
+}
+
 try {
   if (flag('render')) await renderOnly()
+  else if (flag('abuse')) await abuse()
   else await main()
 } catch (err) {
   console.error(err)

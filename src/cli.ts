@@ -14,7 +14,7 @@
  */
 import { sessionTokens } from './auth/auth.ts'
 import { MAX_TOKEN_TTL_S } from './auth/jwt.ts'
-import { parseEmail } from './auth/login.ts'
+import { parseEmail } from './auth/email.ts'
 import { AuthSessions } from './auth/sessions.ts'
 import { CLIENT_COMMANDS, CLIENT_USAGE, ClientUsageError, runClient } from './cli/client.ts'
 import { ConfigError, loadConfig } from './config.ts'
@@ -111,7 +111,7 @@ async function main(argv: string[]): Promise<number> {
         do {
           const page = await stores.users.list({ limit: 500, after })
           for (const u of page.users) {
-            const totp = (await stores.totp.get(u.id))?.confirmed ? 'totp' : '-'
+            const totp = (await stores.totp.get(u.id))?.secretBox !== undefined ? 'totp' : '-'
             console.log(`${u.email}\t${u.tier}\t${totp}\t${u.id}\t${new Date(u.createdAt).toISOString()}`)
           }
           after = page.next

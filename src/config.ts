@@ -8,9 +8,11 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import type { AuthSettings } from './auth/auth.ts'
+import { emailProblem, normaliseEmail } from './auth/email.ts'
 import type { Limit } from './auth/rate-limit.ts'
 import type { GithubSettings, OAuthSettings } from './oauth/context.ts'
 import { parseIndexRoots, type RepoConfig } from './rag/repo-config.ts'
+import type { JsonLimits } from './transports/json-limits.ts'
 
 /** Authentication settings; absent from `Config` when `MCPRAG_AUTH=off`. */
 export interface AuthConfig extends AuthSettings {
@@ -46,7 +48,26 @@ export interface Config {
   /** Origin patterns accepted, e.g. `http://localhost:*` or `https://app.example.com`. */
   allowedOrigins: string[]
   fixtures: 'none' | 'conformance'
-  maxBodyBytes: number
+  /** What a JSON body or WebSocket frame may be (bytes, nesting, keys), checked before it is parsed. */
+  json: JsonLimits
+  /** Largest `capabilities` plus `clientInfo` of an `initialize` (as JSON) a session keeps. */
+  maxClientInfoBytes: number
+  /** Live MCP sessions per user and per client address (all instances); past either, the least recently used one ends. */
+  sessionLimits: { perUser: number; perAddress: number }
+  /** Repeated refusals (same kind, outcome, user and address) are written once per window, then as one count. */
+  auditAggregateMs: number
+  /** Audit records older than this are deleted (at boot, then hourly). */
+  auditRetentionMs: number
+  /** IPv6 clients are one client per network of this prefix length (budgets, limits, audit); 128 keeps whole addresses. */
+  ipv6PrefixLength: number
+  /** Open streams (GET and legacy SSE streams, WebSockets) per user and per client address on this instance; past either, 429. */
+  streamLimits: { perUser: number; perAddress: number }
+  /** JSON-RPC messages in one batch (sessions of protocol 2025-03-26). */
+  maxBatchItems: number
+  /** Bytes an SSE response may queue for a client that does not read; past it the stream is closed. */
+  sseMaxBufferedBytes: number
+  /** Bytes of events a session keeps for resumption (the newest event is always kept). */
+  streamLogMaxBytes: number
   sessionTtlMs: number
   keepAliveMs: number
   /** SSE `retry:` hint sent with priming events. */
@@ -133,7 +154,10 @@ export function loadConfig(env: Env = process.env): Config {
   const hostName = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host
   const defaultHosts = bindsWildcard || LOOPBACK_HOSTS.includes(hostName) ? LOOPBACK_HOSTS : [...LOOPBACK_HOSTS, hostName]
   const allowedHosts = list('MCPRAG_ALLOWED_HOSTS', defaultHosts).map((h) => h.toLowerCase())
-  const allowedOrigins = list('MCPRAG_ALLOWED_ORIGINS', ['http://localhost:*', 'http://127.0.0.1:*', 'http://[::1]:*'])
+  // Without authentication every caller is an admin: no page of another local web app (any
+  // localhost port) may call in, only the server's own origin (added once it listens).
+  const authOff = ['off', '0', 'false'].includes(env.MCPRAG_AUTH?.trim().toLowerCase() ?? '')
+  const allowedOrigins = list('MCPRAG_ALLOWED_ORIGINS', authOff ? [] : ['http://localhost:*', 'http://127.0.0.1:*', 'http://[::1]:*'])
   for (const o of allowedOrigins) {
     if (o === '*') continue
     if (!/^https?:\/\/[^/]+$/.test(o))
@@ -162,7 +186,22 @@ export function loadConfig(env: Env = process.env): Config {
     allowedHosts,
     allowedOrigins,
     fixtures,
-    maxBodyBytes: int('MCPRAG_MAX_BODY_BYTES', 4 * 1024 * 1024, 1024, 100 * 1024 * 1024),
+    json: {
+      // 1 MiB: the largest argument a built-in tool takes (echo: 100 000 characters, at most 600 KB
+      // as escaped JSON) with room to spare, and what JSON.parse gets through in ~10 ms at worst.
+      maxBytes: int('MCPRAG_MAX_BODY_BYTES', 1024 * 1024, 1024, 100 * 1024 * 1024),
+      maxDepth: int('MCPRAG_MAX_JSON_DEPTH', 64, 8, 10_000),
+      maxKeys: int('MCPRAG_MAX_JSON_KEYS', 4096, 16, 10_000_000),
+    },
+    maxClientInfoBytes: int('MCPRAG_MAX_CLIENT_INFO_BYTES', 16 * 1024, 512, 1024 * 1024),
+    sessionLimits: { perUser: int('MCPRAG_MAX_SESSIONS_PER_USER', 32, 1, 1_000_000), perAddress: int('MCPRAG_MAX_SESSIONS_PER_ADDRESS', 256, 1, 1_000_000) },
+    auditAggregateMs: int('MCPRAG_AUDIT_AGGREGATE_S', 60, 1, 3600) * 1000,
+    auditRetentionMs: int('MCPRAG_AUDIT_RETENTION_DAYS', 90, 1, 36_500) * 86_400_000,
+    ipv6PrefixLength: int('MCPRAG_IPV6_PREFIX_LENGTH', 64, 16, 128),
+    streamLimits: { perUser: int('MCPRAG_MAX_STREAMS_PER_USER', 32, 1, 1_000_000), perAddress: int('MCPRAG_MAX_STREAMS_PER_ADDRESS', 128, 1, 1_000_000) },
+    maxBatchItems: int('MCPRAG_MAX_BATCH_ITEMS', 100, 1, 10_000),
+    sseMaxBufferedBytes: int('MCPRAG_SSE_MAX_BUFFERED_BYTES', 4 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
+    streamLogMaxBytes: int('MCPRAG_STREAM_LOG_MAX_BYTES', 1024 * 1024, 16 * 1024, 1024 * 1024 * 1024),
     sessionTtlMs: int('MCPRAG_SESSION_TTL_S', 3600, 10, 7 * 24 * 3600) * 1000,
     keepAliveMs: int('MCPRAG_KEEPALIVE_MS', 15_000, 100, 120_000),
     sseRetryMs: int('MCPRAG_SSE_RETRY_MS', 1000, 0, 60_000),
@@ -331,8 +370,11 @@ function loadAuthConfig(env: Env, c: AuthContext): AuthConfig | undefined {
 
   const signup = env.MCPRAG_SIGNUP?.trim() || 'invite'
   if (signup !== 'open' && signup !== 'invite') problems.push(`MCPRAG_SIGNUP="${signup}" is invalid: set "invite" (only known users sign in) or "open" (anyone may sign up)`)
-  const adminEmails = list('MCPRAG_ADMIN_EMAILS', []).map((e) => e.toLowerCase())
-  for (const e of adminEmails) if (!/^[^\s@]+@[^\s@]+$/.test(e)) problems.push(`MCPRAG_ADMIN_EMAILS entry "${e}" is not an email address`)
+  const adminEmails = list('MCPRAG_ADMIN_EMAILS', []).map(normaliseEmail)
+  for (const e of adminEmails) {
+    const problem = emailProblem(e)
+    if (problem) problems.push(`MCPRAG_ADMIN_EMAILS entry "${e}" is not an acceptable email address: ${problem}`)
+  }
   const smtpUrl = env.SMTP_URL?.trim() || undefined
   if (smtpUrl && !/^smtps?:\/\//.test(smtpUrl)) problems.push('SMTP_URL is invalid: set smtp://user:pass@host:587 or smtps://user:pass@host:465')
 
@@ -351,6 +393,7 @@ function loadAuthConfig(env: Env, c: AuthContext): AuthConfig | undefined {
     mfaLockMs: int('MCPRAG_MFA_LOCKOUT_S', 900, 10, 86_400) * 1000,
     rateLimits: {
       loginPerEmail: rate('MCPRAG_RATE_LOGIN_EMAIL', '5/15m'),
+      loginPerMailbox: rate('MCPRAG_RATE_LOGIN_MAILBOX', '30/1h'),
       authPerAddress: rate('MCPRAG_RATE_AUTH_ADDRESS', '100/15m'),
       toolCallsPerUser: rate('MCPRAG_RATE_TOOLS_USER', '600/1m'),
       requestsPerAddress: rate('MCPRAG_RATE_REQUESTS_ADDRESS', '6000/1m'),

@@ -40,6 +40,7 @@ import { HttpGuard } from './transports/http-guard.ts'
 import { LegacySseTransport } from './transports/legacy-sse.ts'
 import { RevocationWatcher } from './transports/revocation-watcher.ts'
 import { StreamableHttpTransport } from './transports/streamable-http.ts'
+import { StreamLimits } from './transports/stream-limits.ts'
 import type { TransportDeps } from './transports/transport-deps.ts'
 import { WebSocketTransport } from './transports/websocket.ts'
 import { SERVER_NAME, SERVER_VERSION } from './version.ts'
@@ -67,6 +68,8 @@ export interface RunningServer {
   stop(): Promise<void>
 }
 
+/** The names of a loopback listener: a browser may reach this server under any of them. */
+const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]']
 /** A readiness check slower than this fails: a probe must answer within its own timeout. */
 const READY_CHECK_TIMEOUT_MS = 2000
 /** Expired tokens, sessions and counters are dropped at boot and then this often, in bounded batches. */
@@ -114,7 +117,7 @@ async function build(config: Config, stack: AsyncDisposableStack): Promise<Runni
   })
   // The emailed links, token issuer and audience; known once listening when not configured.
   let publicUrl = config.auth?.publicUrl ?? ''
-  const addresses = new ClientAddresses(config.auth?.trustedProxies ?? 0)
+  const addresses = new ClientAddresses(config.auth?.trustedProxies ?? 0, config.ipv6PrefixLength)
   // The protected resources: the server and each MCP endpoint (token audiences, 401/403 challenge targets).
   const resources = new Resources({
     issuer: () => publicUrl,
@@ -129,11 +132,6 @@ async function build(config: Config, stack: AsyncDisposableStack): Promise<Runni
   const codeIndex = await startCodeIndex({ config: config.index, dataDir: config.dataDir, registry, resourceUpdated: (uri) => core.resourceUpdated(uri) })
   stack.defer(() => codeIndex.close())
 
-  const revocations = new RevocationWatcher({ bus: stores.bus, isActive: auth && ((id) => auth.sessions.isActive(id)), onRevoked: auth && (() => auth.sessions.invalidate()) })
-  // Without auth there is nothing to revoke (and no bus topic to hold).
-  if (auth) await revocations.start()
-  stack.defer(() => revocations.close())
-
   const core = new McpServer({
     info: { name: SERVER_NAME, version: SERVER_VERSION, title: 'mcprag' },
     instructions: 'mcprag serves code-retrieval tools over MCP.',
@@ -147,13 +145,50 @@ async function build(config: Config, stack: AsyncDisposableStack): Promise<Runni
     clientRequestTimeoutMs: config.clientRequestTimeoutMs,
     access: auth?.policy,
     observers: [audit, metrics],
+    onSessionDenied: ({ principal, transport, reason }) =>
+      audit.refusal({ kind: 'session_denied', outcome: 'denied', userId: principal.id, email: principal.email, tier: principal.tier, transport, detail: `a session of ${reason.replaceAll('_', ' ')}` }),
+    sessionLimits: { perOwner: config.sessionLimits.perUser, perAddress: config.sessionLimits.perAddress },
+    maxClientInfoBytes: config.maxClientInfoBytes,
+    onSessionsEvicted: (n) => metrics.sessionsEvicted(n),
   })
   await core.start()
   stack.defer(() => core.close())
+
+  // A revoked auth session (logout, an operator's revocation) takes its MCP sessions with it.
+  const revoked = (id: string) => {
+    auth?.sessions.invalidate()
+    core.endAuthSession(id).catch((err) => console.error('[auth] ending the MCP sessions of a revoked auth session failed:', err))
+  }
+  const revocations = new RevocationWatcher({ bus: stores.bus, isActive: auth && ((id) => auth.sessions.isActive(id)), onRevoked: auth && revoked })
+  // Without auth there is nothing to revoke (and no bus topic to hold).
+  if (auth) await revocations.start()
+  stack.defer(() => revocations.close())
   if (config.fixtures === 'conformance') stack.defer(watchConformanceResource(core))
 
-  const guard = new HttpGuard({ allowedHosts: config.allowedHosts, allowedOrigins: config.allowedOrigins })
-  const transports = buildTransports(config, { core, streams: stores.streams, guard, revocations, keepAliveMs: config.keepAliveMs, authenticate: noAuthentication }, auth, metrics)
+  const guard = new HttpGuard({
+    allowedHosts: config.allowedHosts,
+    allowedOrigins: config.allowedOrigins,
+    refused: (request, kind, detail) => audit.refusal({ kind, outcome: 'denied', detail, clientAddress: addresses.of(request) }),
+  })
+  const transports = buildTransports(
+    config,
+    {
+      core,
+      streams: stores.streams,
+      guard,
+      revocations,
+      keepAliveMs: config.keepAliveMs,
+      json: config.json,
+      addressOf: (r) => addresses.of(r),
+      streamLimits: new StreamLimits(config.streamLimits),
+      requestBudget: auth?.requestBudget,
+      refused: ({ kind, principal: p, clientAddress, transport, detail }) =>
+        audit.refusal({ kind, outcome: 'denied', userId: p?.id, email: p?.email, tier: p?.tier, transport, detail, clientAddress }),
+      authenticate: noAuthentication,
+    },
+    auth,
+    metrics,
+  )
   const app = buildApp(config, { core, registry, guard, auth, metrics, stores, transports, resources, isDraining: () => draining, startedAt })
   // A loopback development server with no users yet prints a one-time link that makes the first admin.
   const firstAdmin = auth && /^(127\.|localhost$|::1$|\[::1\]$)/.test(config.host) ? new FirstAdmin(auth, guard) : undefined
@@ -161,7 +196,7 @@ async function build(config: Config, stack: AsyncDisposableStack): Promise<Runni
   app.listen({
     port: config.port,
     hostname: config.host,
-    maxRequestBodySize: Math.max(config.maxBodyBytes * 2, 1 << 20),
+    maxRequestBodySize: Math.max(config.json.maxBytes * 2, 1 << 20),
     idleTimeout: config.httpIdleTimeoutS,
     websocket: transports.websocket.serverOptions(),
   })
@@ -175,10 +210,12 @@ async function build(config: Config, stack: AsyncDisposableStack): Promise<Runni
   const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host
   const url = `http://${hostForUrl}:${server.port}`
   if (!publicUrl) publicUrl = url
-  // The docs page's "Try it out" fetches from the page's own origin: allow exactly that one.
+  // The docs page's "Try it out" fetches from the page's own origin: allow exactly that one (on
+  // loopback, under each loopback name: they are this server's own origin, any other port is not).
   guard.allowOrigin(url)
   guard.allowOrigin(publicUrl)
-  schedulePurge(stores, stack)
+  if (LOOPBACK_NAMES.includes(hostForUrl)) for (const name of LOOPBACK_NAMES) guard.allowOrigin(`http://${name}:${server.port}`)
+  schedulePurge(stores, config.auditRetentionMs, stack)
 
   let stopping: Promise<void> | undefined
   const shutdown = async () => {
@@ -226,6 +263,7 @@ function buildAuth(
     writeLines: config.auditStdout ? (lines) => console.log(lines.join('\n')) : undefined,
     tierOf: (name) => registry.getTool(name)?.tier,
     onRecord: (record) => metrics.onAuditRecord(record),
+    aggregateMs: config.auditAggregateMs,
   })
   // Queued records are written before the stores close (they were opened, so close, first).
   stack.defer(() => audit.close())
@@ -265,18 +303,18 @@ function buildTransports(config: Config, shared: TransportDeps, auth: Auth | und
   const streamable = new StreamableHttpTransport({
     ...deps,
     path: '/mcp',
-    maxBodyBytes: config.maxBodyBytes,
     sseRetryMs: config.sseRetryMs,
+    sseMaxBufferedBytes: config.sseMaxBufferedBytes,
+    maxBatchItems: config.maxBatchItems,
     stateless: config.stateless,
     meter: metrics,
   })
-  const legacySse = new LegacySseTransport({ ...deps, mounts: legacyMounts, maxBodyBytes: config.maxBodyBytes, sseRetryMs: config.sseRetryMs })
+  const legacySse = new LegacySseTransport({ ...deps, mounts: legacyMounts, sseRetryMs: config.sseRetryMs, sseMaxBufferedBytes: config.sseMaxBufferedBytes })
   const websocket = new WebSocketTransport({
     ...deps,
     path: '/mcp/ws',
     // The upgrade alone also takes a single-use ticket in its URL (browsers cannot set headers there).
     authenticate: auth ? mcpAuthenticate(auth.bearer, auth.resourceMetadataFor, (r) => guard.cors(r), { webSocketTicket: true }) : noAuthentication,
-    maxMessageBytes: config.maxBodyBytes,
     maxBufferedBytes: config.wsMaxBufferedBytes,
     idleTimeoutS: config.wsIdleTimeoutS,
     meter: metrics,
@@ -334,7 +372,7 @@ function buildApp(config: Config, p: AppParts) {
           auth?.resourceMetadataFor(r) ?? '',
           guard.cors(r),
         ),
-      maxBodyBytes: config.maxBodyBytes,
+      json: config.json,
       authRequired: auth !== undefined,
     }))
     .use(transports.streamable.plugin())
@@ -344,12 +382,16 @@ function buildApp(config: Config, p: AppParts) {
   return app
 }
 
-/** Drop expired identity records at boot and then hourly, in bounded batches (a large backlog never blocks). */
-function schedulePurge(stores: Stores, stack: AsyncDisposableStack): void {
+/**
+ * Drop expired identity records, and audit records past their retention, at boot and then hourly,
+ * in bounded batches (a large backlog never blocks).
+ */
+function schedulePurge(stores: Stores, auditRetentionMs: number, stack: AsyncDisposableStack): void {
   const purge = async () => {
     try {
       while ((await stores.auth.purgeExpired(Date.now(), PURGE_BATCH)) === PURGE_BATCH) await Bun.sleep(0)
       await stores.oauth.purgeExpired(Date.now())
+      while ((await stores.auth.audit.purgeBefore(Date.now() - auditRetentionMs, PURGE_BATCH)) === PURGE_BATCH) await Bun.sleep(0)
     } catch (err) {
       console.error('[auth] purge failed:', err)
     }

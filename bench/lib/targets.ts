@@ -90,7 +90,15 @@ export const nodeVersion = () =>
  * mcprag with authentication off and without the audit line on stdout (auth, tiers and audit are
  * target 5; the in-memory audit record of each call stays, it cannot be turned off).
  */
-export const MCPRAG_ENV: Record<string, string> = { MCPRAG_AUTH: 'off', MCPRAG_AUDIT_STDOUT: 'off' }
+export const MCPRAG_ENV: Record<string, string> = {
+  MCPRAG_AUTH: 'off',
+  MCPRAG_AUDIT_STDOUT: 'off',
+  // The idle-memory runs hold 10 000 sessions and streams of one (anonymous) user on one address.
+  MCPRAG_MAX_SESSIONS_PER_USER: '1000000',
+  MCPRAG_MAX_SESSIONS_PER_ADDRESS: '1000000',
+  MCPRAG_MAX_STREAMS_PER_USER: '1000000',
+  MCPRAG_MAX_STREAMS_PER_ADDRESS: '1000000',
+}
 /** As MCPRAG_ENV, stateless (`MCPRAG_STATELESS=on`): no session, like the SDK peers' stateless mode. */
 export const MCPRAG_STATELESS_ENV: Record<string, string> = { ...MCPRAG_ENV, MCPRAG_STATELESS: 'on' }
 
@@ -169,6 +177,8 @@ export function authEnv(): Record<string, string> {
       MCPRAG_TOTP_KEY: hex(),
       MCPRAG_RATE_TOOLS_USER: '1000000000/1s',
       MCPRAG_RATE_REQUESTS_ADDRESS: '1000000000/1s',
+      MCPRAG_MAX_SESSIONS_PER_USER: '1000000',
+      MCPRAG_MAX_STREAMS_PER_USER: '1000000',
       ...(JSON.parse(process.env.BENCH_AUTH_ENV ?? '{}') as Record<string, string>),
     }
   }

@@ -10,6 +10,12 @@
  * one stdout write per batch. `query` and `close` write what is queued first, so a query sees every
  * record made before it, and shutdown loses none. What a crash of the process can lose is the
  * records of its last `AUDIT_FLUSH_MS`.
+ *
+ * Refusals a client can repeat at will (a garbage bearer token, a 429, a probe with a foreign
+ * session id, a forbidden Host or Origin, a name no tool has) go through `refusal`: the first of
+ * each kind per user and client address in a window is written at once, the rest are counted and
+ * written as one record when the window ends. So what unauthenticated traffic adds to the log is
+ * bounded by the number of addresses, not of requests. Every one still reaches `onRecord` (metrics).
  */
 import type { ToolCallEvent, ToolCallObserver } from '../core/ports.ts'
 import type { Tier } from '../core/types.ts'
@@ -22,6 +28,12 @@ const MAX_DETAIL_CHARS = 500
 export const AUDIT_FLUSH_MS = 10
 /** A queue this long is written at the next turn of the event loop instead. */
 const MAX_QUEUED = 1024
+/** Records are built (digests) for at most this long before the event loop gets a turn. */
+const BUILD_SLICE_MS = 4
+/** Refusal groups counted in one window; past it, new groups share one per kind and outcome. */
+const MAX_REFUSAL_GROUPS = 10_000
+/** Characters JSON.stringify leaves raw that some log shippers split lines on (NEL, C1, LS, PS). */
+const LINE_BREAKERS = /[\u0080-\u009f\u2028\u2029]/g
 
 /** Canonical JSON (sorted keys), depth-capped, for digesting. */
 function canonical(value: unknown, depth: number): string {
@@ -71,9 +83,20 @@ export interface AuditLogOptions {
   onRecord?: (record: Pick<AuditRecord, 'kind' | 'outcome'>) => void
   /** Queued records are written at most this long after they happen (default `AUDIT_FLUSH_MS`). */
   flushMs?: number
+  /** Repeated refusals of one group are written once per this window, then as one count (default 60 s). */
+  aggregateMs?: number
+  /** Records are built for at most this long before the event loop gets a turn (default `BUILD_SLICE_MS`). */
+  buildSliceMs?: number
+}
+
+/** The repeats of one refusal group in the current window. */
+interface RefusalGroup {
+  first: AuditEvent
+  repeats: number
 }
 
 const capDetail = (detail: string) => (detail.length > MAX_DETAIL_CHARS ? `${detail.slice(0, MAX_DETAIL_CHARS)}…` : detail)
+const escapeChar = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`
 
 export class AuditLog implements ToolCallObserver {
   readonly #o: AuditLogOptions
@@ -83,14 +106,66 @@ export class AuditLog implements ToolCallObserver {
   #closed = false
   /** Set when the last batch could not be stored; cleared by the next one that could. */
   #failing = false
+  /** The write going on (flushes run one after another, so records are stored in order). */
+  #writing: Promise<void> = Promise.resolve()
+  #pendingWrites = 0
   readonly #flushNow = () => void this.flush()
+  readonly #refusals = new Map<string, RefusalGroup>()
+  #window: ReturnType<typeof setInterval> | undefined
 
   constructor(opts: AuditLogOptions) {
     this.#o = opts
   }
 
   onToolCall(e: ToolCallEvent): void {
+    // A name no tool has is the caller's to repeat at will: aggregated like any refusal.
+    if (e.outcome === 'unknown_tool') {
+      const p = e.principal
+      this.refusal({ kind: 'tool_call', outcome: 'unknown_tool', userId: p.id, email: p.email, tier: p.tier, tool: e.tool, transport: e.transport, detail: 'no tool has this name' })
+      return
+    }
     this.#enqueue({ at: this.#o.now(), kind: 'tool_call', outcome: e.outcome, call: e })
+  }
+
+  /**
+   * Record a refusal a client can repeat at will: written at once the first time in a window for
+   * its kind, outcome, user and address (and `variant`: a reason from a fixed set, never client
+   * input, that deserves its own first record), counted after that (see the module comment).
+   */
+  refusal(event: AuditEvent, variant = ''): void {
+    let key = `${event.kind}\u0000${event.outcome}\u0000${event.userId ?? ''}\u0000${event.clientAddress ?? ''}\u0000${variant}`
+    if (!this.#refusals.has(key) && this.#refusals.size >= MAX_REFUSAL_GROUPS) key = `${event.kind}\u0000${event.outcome}\u0000*`
+    const group = this.#refusals.get(key)
+    if (group) {
+      group.repeats++
+      try {
+        this.#o.onRecord?.(event)
+      } catch (err) {
+        console.error('[audit] onRecord failed:', err)
+      }
+      return
+    }
+    this.#refusals.set(key, { first: event, repeats: 0 })
+    this.#window ??= setInterval(() => this.#closeWindow(), this.#o.aggregateMs ?? 60_000)
+    this.#window.unref?.()
+    this.record(event)
+  }
+
+  /** Write one record per refusal group that repeated in the window, and start a new window. */
+  #closeWindow(): void {
+    const groups = [...this.#refusals.values()]
+    this.#refusals.clear()
+    if (groups.length === 0) {
+      clearInterval(this.#window)
+      this.#window = undefined
+      return
+    }
+    const seconds = Math.round((this.#o.aggregateMs ?? 60_000) / 1000)
+    for (const { first, repeats } of groups) {
+      if (repeats === 0) continue
+      const detail = `repeated ${repeats} more time${repeats === 1 ? '' : 's'} within ${seconds} s${first.detail ? `: ${first.detail}` : ''}`
+      this.#enqueue({ at: this.#o.now(), kind: first.kind, outcome: first.outcome, event: { ...first, detail } }, false)
+    }
   }
 
   /** Record an event now. Fire and forget: a failing store is reported on stderr. */
@@ -98,25 +173,63 @@ export class AuditLog implements ToolCallObserver {
     this.#enqueue({ at: this.#o.now(), kind: event.kind, outcome: event.outcome, event })
   }
 
-  /** Write every queued record: the JSON lines, then one store transaction. Never rejects. */
+  /**
+   * Write every queued record: the JSON lines, then one store transaction, in order after any
+   * write still going on. Resolves once all of them are written; never rejects.
+   */
   flush(): Promise<void> {
     if (this.#timer !== undefined) clearTimeout(this.#timer)
     if (this.#immediate !== undefined) clearImmediate(this.#immediate)
     this.#timer = this.#immediate = undefined
     const queued = this.#queue
-    if (queued.length === 0) return Promise.resolve()
+    if (queued.length === 0) return this.#writing
     this.#queue = []
-    let records: AuditRecord[]
+    // With no write going on, the first slice is built and handed to the store right now.
+    this.#writing = this.#pendingWrites === 0 ? this.#writeAll(queued) : this.#writing.then(() => this.#writeAll(queued))
+    return this.#writing
+  }
+
+  /**
+   * Build and write `queued` a slice at a time: a record's digest costs about a millisecond for an
+   * argument object of a few thousand keys, and a batch of them built at once held the event loop
+   * for tens of milliseconds (every other request waited). Between slices it serves requests.
+   */
+  async #writeAll(queued: Queued[]): Promise<void> {
+    this.#pendingWrites++
     try {
-      records = queued.map((q) => this.#build(q))
-    } catch (err) {
-      console.error(`[audit] could not build ${queued.length} audit record(s):`, err)
-      return Promise.resolve()
+      await this.#writeSlices(queued)
+    } finally {
+      this.#pendingWrites--
     }
+  }
+
+  async #writeSlices(queued: Queued[]): Promise<void> {
+    const sliceMs = this.#o.buildSliceMs ?? BUILD_SLICE_MS
+    for (let i = 0; i < queued.length; ) {
+      const started = performance.now()
+      const records: AuditRecord[] = []
+      while (i < queued.length && (records.length === 0 || performance.now() - started < sliceMs)) {
+        const q = queued[i++]!
+        try {
+          records.push(this.#build(q))
+        } catch (err) {
+          console.error(`[audit] could not build a ${q.kind} audit record:`, err)
+        }
+      }
+      await this.#write(records)
+      if (i < queued.length) await new Promise((resolve) => setImmediate(resolve))
+    }
+  }
+
+  /** The JSON lines, then one store transaction. Never rejects. */
+  #write(records: AuditRecord[]): Promise<void> {
+    if (records.length === 0) return Promise.resolve()
     if (this.#o.writeLines) {
       try {
-        // JSON.stringify escapes CR/LF inside values, so one record is always one line.
-        this.#o.writeLines(records.map((r) => `{"audit":"${new Date(r.at).toISOString()}",${JSON.stringify(r).slice(1)}`))
+        // JSON.stringify escapes CR/LF inside values but not NEL, C1 controls or U+2028/2029, which
+        // some log shippers (Fluent Bit, Python splitlines, Java \R) take for line breaks: escaped
+        // here too, so one record is one line for every reader.
+        this.#o.writeLines(records.map((r) => `{"audit":"${new Date(r.at).toISOString()}",${JSON.stringify(r).slice(1)}`.replace(LINE_BREAKERS, escapeChar)))
       } catch (err) {
         console.error('[audit] could not write the audit lines:', err)
       }
@@ -151,8 +264,11 @@ export class AuditLog implements ToolCallObserver {
     return this.#o.store.query(q)
   }
 
-  /** Write what is queued; records made afterwards are written at once (shutdown). */
+  /** Write what is queued (and the counts of repeated refusals); records made afterwards are written at once (shutdown). */
   close(): Promise<void> {
+    this.#closeWindow()
+    clearInterval(this.#window)
+    this.#window = undefined
     this.#closed = true
     return this.flush()
   }
@@ -162,9 +278,9 @@ export class AuditLog implements ToolCallObserver {
     return this.#queue.length
   }
 
-  #enqueue(q: Queued): void {
+  #enqueue(q: Queued, observed = true): void {
     try {
-      this.#o.onRecord?.(q)
+      if (observed) this.#o.onRecord?.(q)
     } catch (err) {
       console.error('[audit] onRecord failed:', err)
     }

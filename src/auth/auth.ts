@@ -7,10 +7,12 @@ import type { Mailer } from '../mail/mailer.ts'
 import { Resources } from './resources.ts'
 import type { AuditLog } from './audit.ts'
 import { BearerAuth } from './bearer.ts'
+import { EnrolmentCodes } from './enrolment-codes.ts'
 import { SessionTokens } from './jwt.ts'
 import { LoginFlow } from './login.ts'
 import { LoginTokens } from './magic-link.ts'
-import { MemoryCounters, RateLimiter, type Counters, type RateLimits } from './rate-limit.ts'
+import type { RequestBudget } from '../transports/transport-deps.ts'
+import { MemoryCounters, REQUESTS_BUCKET, RateLimiter, type Counters, type RateLimits } from './rate-limit.ts'
 import { SecretBox } from './secret-box.ts'
 import { AuthSessions } from './sessions.ts'
 import type { AuthStores } from './stores.ts'
@@ -62,8 +64,21 @@ export interface Auth {
   bearer: BearerAuth
   /** Single-use WebSocket tickets (POST /auth/ws-ticket, redeemed by the upgrade). */
   tickets: WsTickets
+  /** Emailed codes that let an account enrol its first authenticator. */
+  enrolmentCodes: EnrolmentCodes
   /** The sign-in budgets (`/auth/*` per address, emails per address), counted in the store. */
   limiter: RateLimiter
+  /**
+   * Ask for a sign-in email within its budgets: seconds to wait when this requester has asked too
+   * often for this address; otherwise undefined, and the email goes out unless the mailbox has had
+   * its share (then nothing is sent and the answer is the same: no mail bombing, no oracle).
+   */
+  requestSignIn(email: string, clientAddress: string, linkTo?: (token: string) => string): Promise<number | undefined>
+  /**
+   * Spend more of a client address's request budget than the one request authentication spends
+   * (each message of a batch, each WebSocket message): seconds to wait, or undefined.
+   */
+  requestBudget: RequestBudget
   limits: RateLimits
   publicUrl: () => string
   resources: Resources
@@ -108,6 +123,7 @@ export function createAuth(d: AuthDeps): Auth {
     now,
   })
   const tickets = new WsTickets(d.stores.oneTimeTokens('ws_ticket'), WS_TICKET_TTL_MS, now)
+  const enrolmentCodes = new EnrolmentCodes(d.stores.oneTimeTokens('totp_enrolment'), s.loginTokenTtlMs, now, d.mailer)
   const totp = new TotpService(d.stores.totp, new SecretBox(s.totpKey), { issuer: 'mcprag', maxFailures: s.mfaMaxFailures, lockMs: s.mfaLockMs, now })
   return {
     stores: d.stores,
@@ -126,7 +142,17 @@ export function createAuth(d: AuthDeps): Auth {
     }),
     bearer: new BearerAuth({ sessions, limiter: requestLimiter, requestsPerAddress: s.rateLimits.requestsPerAddress, audit: d.audit, addressOf: d.addressOf, tickets }),
     tickets,
+    enrolmentCodes,
     limiter,
+    async requestSignIn(email, clientAddress, linkTo) {
+      // Per requester and email: a third party exhausts its own budget, never the user's.
+      const retryAfterS = await limiter.take('login', `${clientAddress} ${email}`, s.rateLimits.loginPerEmail)
+      if (retryAfterS !== undefined) return retryAfterS
+      const mailboxFull = (await limiter.take('mailbox', email, s.rateLimits.loginPerMailbox)) !== undefined
+      await login.request(email, clientAddress, { send: !mailboxFull, linkTo })
+      return undefined
+    },
+    requestBudget: (address, count) => requestLimiter.take(REQUESTS_BUCKET, address, s.rateLimits.requestsPerAddress, count),
     limits: s.rateLimits,
     publicUrl: d.publicUrl,
     resources,

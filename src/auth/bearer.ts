@@ -15,7 +15,7 @@ import { SCOPE_TOOLS } from './resources.ts'
 import type { Authenticate } from '../transports/authenticate.ts'
 import type { AuditLog } from './audit.ts'
 import { AuthError, tooManyRequests } from './errors.ts'
-import type { Limit, RateLimiter } from './rate-limit.ts'
+import { REQUESTS_BUCKET, type Limit, type RateLimiter } from './rate-limit.ts'
 import type { AuthSessions } from './sessions.ts'
 import type { WsTickets } from './ws-ticket.ts'
 
@@ -44,9 +44,17 @@ export class BearerAuth {
   /** The caller, or the reason to refuse (401 or 429). */
   async authenticate(request: Request): Promise<Principal | AuthError> {
     const address = this.#o.addressOf(request)
-    const retryAfterS = await this.#o.limiter.take('requests', address, this.#o.requestsPerAddress)
-    if (retryAfterS !== undefined) return tooManyRequests(retryAfterS, 'requests from this address')
+    const overBudget = await this.#spend(request, address)
+    if (overBudget) return overBudget
     return this.#bearer(request, address)
+  }
+
+  /** Spend one of the address's request budget; the 429 (audited) when it is exhausted. */
+  async #spend(request: Request, address: string): Promise<AuthError | undefined> {
+    const retryAfterS = await this.#o.limiter.take(REQUESTS_BUCKET, address, this.#o.requestsPerAddress)
+    if (retryAfterS === undefined) return undefined
+    this.#o.audit.refusal({ kind: 'rate_limited', outcome: 'denied', detail: `${new URL(request.url).pathname}: requests from this address`, clientAddress: address })
+    return tooManyRequests(retryAfterS, 'requests from this address')
   }
 
   /**
@@ -56,8 +64,8 @@ export class BearerAuth {
    */
   async authenticateUpgrade(request: Request): Promise<Principal | AuthError> {
     const address = this.#o.addressOf(request)
-    const retryAfterS = await this.#o.limiter.take('requests', address, this.#o.requestsPerAddress)
-    if (retryAfterS !== undefined) return tooManyRequests(retryAfterS, 'requests from this address')
+    const overBudget = await this.#spend(request, address)
+    if (overBudget) return overBudget
     const tickets = new URL(request.url).searchParams.getAll('ticket')
     if (tickets.length === 0) return this.#bearer(request, address)
     // RFC 6750 §3.1: more than one credential is a malformed request, not a choice to make for the client.
@@ -72,7 +80,7 @@ export class BearerAuth {
         : JWT_SHAPE.test(ticket)
           ? 'a bearer token was sent as ?ticket= (tokens never go in URLs)'
           : 'unknown, expired, used or malformed ws ticket'
-      this.#o.audit.record({ kind: 'token_rejected', outcome: 'denied', detail: why, clientAddress: address })
+      this.#o.audit.refusal({ kind: 'token_rejected', outcome: 'denied', detail: why, clientAddress: address }, why)
       return new AuthError(401, 'invalid_token', `The WebSocket ticket is invalid, expired or already used: get a new one with POST /auth/ws-ticket (single use, valid ${Math.round(this.#o.tickets.ttlMs / 1000)} s)`, {
         tokenPresented: true,
         detail: why,
@@ -90,7 +98,7 @@ export class BearerAuth {
     const token = BEARER.exec(header.trim())?.[1]
     const result = token === undefined ? { rejected: 'not a Bearer token' as const } : await this.#o.sessions.resolve(token)
     if ('rejected' in result) {
-      this.#o.audit.record({ kind: 'token_rejected', outcome: 'denied', detail: result.rejected, clientAddress: address })
+      this.#o.audit.refusal({ kind: 'token_rejected', outcome: 'denied', detail: result.rejected, clientAddress: address }, result.rejected)
       return new AuthError(401, 'invalid_token', 'The bearer token is invalid, expired or revoked: sign in again with POST /auth/login', {
         tokenPresented: true,
         detail: result.rejected,

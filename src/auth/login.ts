@@ -13,17 +13,8 @@ import type { LoginTokens } from './magic-link.ts'
 import type { AuthSessions } from './sessions.ts'
 import type { User, UserStore } from './stores.ts'
 
-/** RFC 5321 caps a path at 254 characters; CR/LF and spaces are never part of an address here. */
-const EMAIL_PATTERN = /^[^\s@"<>(),;:\\[\]]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/
-
-/** The one normal form of an address: what is stored, looked up and audited. */
-export const normaliseEmail = (email: string) => email.trim().toLowerCase()
-
-export function parseEmail(value: unknown): string {
-  if (typeof value !== 'string' || value.length > 254 || !EMAIL_PATTERN.test(value.trim()))
-    throw new AuthError(400, 'invalid_request', '"email" must be an email address such as ada@example.com (at most 254 characters)')
-  return normaliseEmail(value)
-}
+/** Addresses are checked and normalised in one place (auth/email.ts); re-exported for its callers. */
+export { normaliseEmail, parseEmail } from './email.ts'
 
 export interface LoginFlowOptions {
   users: UserStore
@@ -57,19 +48,21 @@ export class LoginFlow {
   }
 
   /**
-   * Send a sign-in email if the address may sign in. Resolves before the email is sent. `linkTo`
-   * is where the emailed link points (a page that never consumes the token on GET); default the
-   * confirmation page of `GET /auth/callback`.
+   * Send a sign-in email if the address may sign in (and `send` is not false: the mailbox had its
+   * share). Resolves before the email is sent. `linkTo` is where the emailed link points (a page
+   * that never consumes the token on GET); default the confirmation page of `GET /auth/callback`.
    */
-  async request(email: string, clientAddress: string, linkTo?: (token: string) => string): Promise<void> {
+  async request(email: string, clientAddress: string, opts: { send?: boolean; linkTo?: (token: string) => string } = {}): Promise<void> {
     const { users, adminEmails, signup } = this.#o
     const user = await users.getByEmail(email)
     const allowed = user !== undefined || signup === 'open' || adminEmails.includes(email)
-    this.#o.audit.record({ kind: 'login_requested', outcome: allowed ? 'sent' : 'ignored', userId: user?.id, email, clientAddress })
-    if (!allowed) return
+    const send = allowed && opts.send !== false
+    const outcome = send ? 'sent' : allowed ? 'suppressed' : 'ignored'
+    this.#o.audit.record({ kind: 'login_requested', outcome, userId: user?.id, email, clientAddress, detail: outcome === 'suppressed' ? 'the mailbox had its share of sign-in emails (MCPRAG_RATE_LOGIN_MAILBOX)' : undefined })
+    if (!send) return
     const token = await this.#o.links.issue(email)
-    const url = new URL(linkTo ? linkTo(token) : this.#o.callbackUrl())
-    if (!linkTo) url.searchParams.set('token', token)
+    const url = new URL(opts.linkTo ? opts.linkTo(token) : this.#o.callbackUrl())
+    if (!opts.linkTo) url.searchParams.set('token', token)
     const message = loginMail({ to: email, link: url.toString(), token, ttlMinutes: Math.round(this.#o.links.ttlMs / 60_000) })
     const sending = this.#o.mailer.send(message).catch((err) => {
       console.error(`[auth] could not send the sign-in email to ${email}:`, err instanceof Error ? err.message : err)
@@ -93,7 +86,8 @@ export class LoginFlow {
   async redeem(token: unknown, clientAddress: string, via = 'email'): Promise<User> {
     const email = await this.#o.links.consume(token)
     const invalid = (detail: string) => {
-      this.#o.audit.record({ kind: 'login_failed', outcome: 'denied', email, detail, clientAddress })
+      // Anyone can send tokens: repeats from one address are counted, not written one by one.
+      this.#o.audit.refusal({ kind: 'login_failed', outcome: 'denied', email, detail, clientAddress })
       return new AuthError(401, 'invalid_token', 'The sign-in token is invalid, expired or already used: request a new one with POST /auth/login', { detail })
     }
     if (!email) throw invalid('unknown, expired or used token')

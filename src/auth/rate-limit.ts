@@ -16,8 +16,13 @@ export interface Limit {
 
 /** The budgets the server enforces (config: `MCPRAG_RATE_*`). */
 export interface RateLimits {
-  /** POST /auth/login per email address. */
+  /**
+   * POST /auth/login per email address *and requesting client address* (past it: 429, to that
+   * client only): keyed on the email alone, five anonymous requests locked the real user out.
+   */
   loginPerEmail: Limit
+  /** Sign-in emails sent to one mailbox, whoever asks (past it: the same answer, and no email). */
+  loginPerMailbox: Limit
   /** Every /auth/* request per client address. */
   authPerAddress: Limit
   /** Tool calls per user, on every transport. */
@@ -28,9 +33,12 @@ export interface RateLimits {
 
 /** Where a limiter counts: the auth store satisfies this, and so does `MemoryCounters`. */
 export interface Counters {
-  /** Count this hit in `key`'s window, starting a new window when it ended. */
-  hit(key: string, windowMs: number, now: number): CounterHit | Promise<CounterHit>
+  /** Count `weight` hits in `key`'s window, starting a new window when it ended. */
+  hit(key: string, windowMs: number, now: number, weight: number): CounterHit | Promise<CounterHit>
 }
+
+/** The bucket of the per-address request budget: authentication and the transports spend from it alike. */
+export const REQUESTS_BUCKET = 'requests'
 
 /** Keys kept before expired windows are swept out (then twice the live count, at least this). */
 const SWEEP_FLOOR = 4096
@@ -44,20 +52,20 @@ export class MemoryCounters implements Counters {
   readonly #counters = new Map<string, CounterHit>()
   #sweepAt = SWEEP_FLOOR
 
-  hit(key: string, windowMs: number, now: number): CounterHit {
+  hit(key: string, windowMs: number, now: number, weight = 1): CounterHit {
     const c = this.#counters.get(key)
     if (c !== undefined && c.resetAt > now) {
-      c.count += 1
+      c.count += weight
       return { count: c.count, resetAt: c.resetAt }
     }
     if (c !== undefined) {
-      c.count = 1
+      c.count = weight
       c.resetAt = now + windowMs
-      return { count: 1, resetAt: c.resetAt }
+      return { count: weight, resetAt: c.resetAt }
     }
     if (this.#counters.size >= this.#sweepAt) this.#sweep(now)
-    this.#counters.set(key, { count: 1, resetAt: now + windowMs })
-    return { count: 1, resetAt: now + windowMs }
+    this.#counters.set(key, { count: weight, resetAt: now + windowMs })
+    return { count: weight, resetAt: now + windowMs }
   }
 
   /** Keys counted (tests). */
@@ -80,10 +88,13 @@ export class RateLimiter {
     this.#now = now
   }
 
-  /** Count one attempt in `bucket:key`. Returns the seconds to wait when over the limit, else undefined. */
-  async take(bucket: string, key: string, limit: Limit): Promise<number | undefined> {
+  /**
+   * Count `weight` attempts in `bucket:key` (a batch of messages counts each). Returns the seconds
+   * to wait when over the limit, else undefined.
+   */
+  async take(bucket: string, key: string, limit: Limit, weight = 1): Promise<number | undefined> {
     const now = this.#now()
-    const { count, resetAt } = await this.#counters.hit(`${bucket}:${key}`, limit.windowMs, now)
+    const { count, resetAt } = await this.#counters.hit(`${bucket}:${key}`, limit.windowMs, now, weight)
     if (count <= limit.max) return undefined
     return Math.max(1, Math.ceil((resetAt - now) / 1000))
   }

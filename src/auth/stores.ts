@@ -29,12 +29,19 @@ export interface AuthSession {
 
 export interface TotpState {
   userId: string
-  /** AES-GCM box of the Base32 secret (see auth/secret-box.ts); never the plain secret. */
-  secretBox: string
-  /** False between enrolment and the first correct code. */
-  confirmed: boolean
+  /**
+   * The confirmed authenticator: an AES-GCM box of its Base32 secret (see auth/secret-box.ts),
+   * never the plain secret. Absent until an enrolment is confirmed; only this one verifies codes.
+   */
+  secretBox?: string
+  /**
+   * An enrolment started and not confirmed yet, with the auth session that started it (only that
+   * session may confirm it). The confirmed authenticator stays valid meanwhile.
+   */
+  pending?: { secretBox: string; authSessionId: string }
   /** The newest 30-second step a code was accepted for; older or equal steps are replays. */
   lastStep?: number
+  /** Wrong codes in a row (verification and confirmation alike). */
   failures: number
   lockedUntil?: number
 }
@@ -112,9 +119,19 @@ export interface AuthSessionStore {
 /** TOTP state per user. Every method is one atomic step (a statement or a script). */
 export interface TotpStore {
   get(userId: string): Promise<TotpState | undefined>
-  /** Start (or restart) enrolment: a new unconfirmed secret, fresh counters. */
-  put(userId: string, secretBox: string): Promise<void>
-  confirm(userId: string): Promise<void>
+  /**
+   * Start (or restart) an enrolment: set the pending secret and the auth session that may confirm
+   * it. The confirmed secret, the last step, the failure count and the lock stay as they are.
+   */
+  startEnrolment(userId: string, secretBox: string, authSessionId: string): Promise<void>
+  /**
+   * Confirm the pending enrolment of `authSessionId`: it becomes the confirmed secret (replacing
+   * any other), `lastStep` becomes `step` (the confirming code's) and nothing is pending. False,
+   * changing nothing, when no enrolment of that auth session is pending (none, another session's,
+   * or a concurrent confirmation won).
+   */
+  confirmEnrolment(userId: string, authSessionId: string, step: number): Promise<boolean>
+  /** Forget the user's authenticator and any pending enrolment (operator reset). */
   delete(userId: string): Promise<void>
   /** Record `step` as used if it is newer than the last one; false means replay. */
   claimStep(userId: string, step: number): Promise<boolean>
@@ -125,12 +142,15 @@ export interface TotpStore {
 
 /** Fixed-window counters (rate limits), exact across every instance sharing the store. */
 export interface CounterStore {
-  /** Count this hit in `key`'s window, starting a new window when it ended. Atomic. */
-  hit(key: string, windowMs: number, now: number): Promise<CounterHit>
+  /**
+   * Count `weight` hits (at least 1) in `key`'s window, starting a new window when it ended.
+   * Atomic (one upsert; INCRBY with the window's expiry in one script).
+   */
+  hit(key: string, windowMs: number, now: number, weight: number): Promise<CounterHit>
 }
 
 /** The kinds of one-time token; each kind is its own table, so none is redeemable as another. */
-export type OneTimeTokenKind = 'login' | 'ws_ticket'
+export type OneTimeTokenKind = 'login' | 'ws_ticket' | 'totp_enrolment'
 
 /** One kind of one-time token: hashes only, consumed at most once. */
 export interface OneTimeTokenTable {
@@ -152,6 +172,12 @@ export interface AuditStore {
   append(records: readonly AuditRecord[]): Promise<void>
   /** Matching records, newest first. */
   query(query: AuditQuery): Promise<AuditRecord[]>
+  /**
+   * Retention: delete at most `limit` records older than `before` (epoch ms); returns how many
+   * went (fewer than `limit`: none older is left). One statement (XTRIM MINID or a ZREMRANGEBYSCORE
+   * in Redis); records are appended in time order, so the oldest go first.
+   */
+  purgeBefore(before: number, limit: number): Promise<number>
 }
 
 /** Every identity store, from one backend (memory, SQLite, Redis). */

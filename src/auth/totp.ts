@@ -5,7 +5,11 @@
  * - the current step and one step back are accepted, never a future step (RFC 6238 §5.2);
  * - a code's step must be newer than the last accepted one (no replay, atomic in the store);
  * - `maxFailures` wrong codes in a row lock verification for `lockMs` (login itself stays open);
- * - the seed is 20 random bytes, stored only inside a `SecretBox` bound to the user id.
+ * - the seed is 20 random bytes, stored only inside a `SecretBox` bound to the user id;
+ * - an enrolment is pending until a first code confirms it, on the auth session that started it;
+ *   the confirmed authenticator stays the only one that verifies until then, and starting an
+ *   enrolment resets no failure count or lock (a stolen session cannot use a re-enrolment the
+ *   owner left pending to slip in its own authenticator).
  */
 import { Secret, TOTP } from 'otpauth'
 import type { TotpState, TotpStore } from './stores.ts'
@@ -53,47 +57,57 @@ export class TotpService {
     this.#opts = opts
   }
 
+  /** Whether the user has a confirmed authenticator (a pending enrolment is none). */
   async isEnrolled(userId: string): Promise<boolean> {
-    return (await this.#store.get(userId))?.confirmed === true
+    return (await this.#store.get(userId))?.secretBox !== undefined
   }
 
-  /** Start enrolment with a fresh secret; returns the otpauth:// URI (show once, it holds the secret). */
-  async enrol(user: { id: string; email: string }): Promise<{ uri: string; secret: string }> {
+  /**
+   * Start an enrolment with a fresh secret, for `authSessionId` alone to confirm; returns the
+   * otpauth:// URI (show once, it holds the secret). A confirmed authenticator stays in force.
+   */
+  async enrol(user: { id: string; email: string }, authSessionId: string): Promise<{ uri: string; secret: string }> {
     const secret = new Secret({ size: 20 }).base32
-    await this.#store.put(user.id, this.#box.seal(secret, user.id))
+    await this.#store.startEnrolment(user.id, this.#box.seal(secret, user.id), authSessionId)
     return { uri: totpFor(secret, user.email, this.#opts.issuer).toString(), secret }
   }
 
-  /** Confirm a pending enrolment with a first code. */
-  async confirm(userId: string, code: unknown): Promise<void> {
+  /** Confirm this auth session's pending enrolment with a first code of the new authenticator. */
+  async confirm(userId: string, authSessionId: string, code: unknown): Promise<void> {
     const state = await this.#store.get(userId)
-    if (!state) throw new AuthError(400, 'not_enrolled', 'No enrolment is pending: POST /auth/totp/enroll first')
-    if (state.confirmed) throw new AuthError(409, 'already_enrolled', 'The authenticator is already confirmed; use POST /auth/verify-mfa')
-    await this.#check(state, code)
-    await this.#store.confirm(userId)
+    const pending = state?.pending
+    if (!state || !pending || pending.authSessionId !== authSessionId)
+      throw new AuthError(400, 'not_enrolled', 'No enrolment is pending on this session: POST /auth/totp/enroll first, then confirm with the same token')
+    const step = await this.#check(state, pending.secretBox, code, async () => true)
+    if (!(await this.#store.confirmEnrolment(userId, authSessionId, step)))
+      throw new AuthError(409, 'already_enrolled', 'This enrolment was confirmed or replaced meanwhile: use POST /auth/verify-mfa, or enrol again')
   }
 
-  /** Verify a code of a confirmed authenticator. Throws `AuthError` (400/401/429) when refused. */
+  /** Verify a code of the confirmed authenticator. Throws `AuthError` (400/401/429) when refused. */
   async verify(userId: string, code: unknown): Promise<void> {
     const state = await this.#store.get(userId)
-    if (!state?.confirmed)
+    if (state?.secretBox === undefined)
       throw new AuthError(400, 'not_enrolled', 'No authenticator is enrolled for this user: POST /auth/totp/enroll, then /auth/totp/confirm')
-    await this.#check(state, code)
+    await this.#check(state, state.secretBox, code, (step) => this.#store.claimStep(userId, step))
   }
 
-  async #check(state: TotpState, code: unknown): Promise<void> {
+  /**
+   * Check `code` against the secret in `secretBox`, honouring and counting towards the lock;
+   * `claim` records an accepted step (false: a replay). Returns the code's step.
+   */
+  async #check(state: TotpState, secretBox: string, code: unknown, claim: (step: number) => Promise<boolean>): Promise<number> {
     if (typeof code !== 'string' || !CODE_PATTERN.test(code))
       throw new AuthError(400, 'invalid_request', '"totp_code" must be a string of exactly 6 digits (0-9)')
     const now = this.#opts.now()
     if (state.lockedUntil !== undefined && state.lockedUntil > now) throw this.#locked(state.lockedUntil, now)
-    const secret = this.#box.open(state.secretBox, state.userId)
+    const secret = this.#box.open(secretBox, state.userId)
     if (secret === undefined) throw new Error(`TOTP secret of user ${state.userId} does not open: was MCPRAG_TOTP_KEY changed?`)
     const match = matchStep(totpFor(secret), code, now)
     let rejection: TotpRejection | undefined = 'rejected' in match ? match.rejected : undefined
-    if ('step' in match && !(await this.#store.claimStep(state.userId, match.step))) rejection = 'replayed'
-    if (rejection === undefined) {
+    if ('step' in match && !(await claim(match.step))) rejection = 'replayed'
+    if (rejection === undefined && 'step' in match) {
       if (state.failures > 0) await this.#store.resetFailures(state.userId)
-      return
+      return match.step
     }
     const { failures, lockedUntil } = await this.#store.recordFailure(state.userId, now, this.#opts.maxFailures, this.#opts.lockMs)
     if (lockedUntil !== undefined) throw this.#locked(lockedUntil, now, rejection)

@@ -65,7 +65,20 @@ export const forbidden = (message: string, data: { reason: ForbiddenReason; requ
 export const rateLimited = (message: string, retryAfterS: number) =>
   new McpError(ErrorCode.RateLimited, message, { retry_after_s: retryAfterS })
 export const methodNotFound = (method: string) =>
-  new McpError(ErrorCode.MethodNotFound, `Method not found: ${method}`)
+  new McpError(ErrorCode.MethodNotFound, `Method not found: ${clip(method)}`)
+
+/** Client input quoted in an error message is cut here: an answer never grows with what was sent. */
+export const MAX_ECHO_CHARS = 128
+
+/**
+ * `text` as it may appear in an error message or audit detail: at most `max` characters, with an
+ * ellipsis and the original length when cut. Any name a client chose (a method, tool, field or
+ * URI) goes through this before it is echoed, so a 4 MB method name costs a 4 MB body once, not
+ * a 4 MB reply (and a stored copy) too.
+ */
+export function clip(text: string, max = MAX_ECHO_CHARS): string {
+  return text.length <= max ? text : `${text.slice(0, max)}… (${text.length} characters)`
+}
 
 /**
  * A shared store (Redis) cannot answer now: it is down, or slower than the deadline of a request.

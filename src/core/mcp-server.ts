@@ -9,7 +9,7 @@
 import type { Bus, Unsubscribe } from './bus.ts'
 import { Call, type CallDeps, type Exchange } from './call.ts'
 import { Paginator } from './cursor.ts'
-import { ErrorCode, McpError, STORE_RETRY_AFTER_S, StoreUnavailable, invalidParams, methodNotFound } from './errors.ts'
+import { ErrorCode, McpError, STORE_RETRY_AFTER_S, StoreUnavailable, clip, invalidParams, methodNotFound } from './errors.ts'
 import {
   failure,
   notification,
@@ -22,13 +22,14 @@ import {
 } from './jsonrpc.ts'
 import type { MethodDeps } from './methods/method.ts'
 import { METHODS } from './methods/table.ts'
+import { runTool, type ToolOutcome } from './methods/tools.ts'
 import { ModernRequests } from './modern-requests.ts'
 import { PendingRequests } from './outbound.ts'
 import { SessionOutbox } from './outbox.ts'
 import { allowAll, type ToolAccess, type ToolCallObserver } from './ports.ts'
-import type { Registry } from './registry.ts'
+import type { Registry, RegisteredTool } from './registry.ts'
 import { RequestStateSealer } from './request-state.ts'
-import type { SessionStore } from './session-store.ts'
+import type { SessionLimits, SessionStore } from './session-store.ts'
 import type { SessionState } from './session.ts'
 import type { Streams } from './streams.ts'
 import { Subscriptions } from './subscriptions.ts'
@@ -36,7 +37,7 @@ import { CANCEL, RESOURCE_UPDATED, SESSION_ENDED, instanceInbox } from './topics
 import { isLogLevel, type ClientCapabilities, type Implementation, type Principal, type TransportKind } from './types.ts'
 import { DEFAULT_NEGOTIATED_VERSION, negotiateVersion } from './versions.ts'
 
-export type { Exchange }
+export type { Exchange, ToolOutcome }
 
 export interface McpServerOptions {
   info: Implementation
@@ -60,6 +61,34 @@ export interface McpServerOptions {
   observers?: ToolCallObserver[]
   now?: () => number
   newSessionId?: () => string
+  /** Live sessions per principal and per client address; past either, the least recently used ends. */
+  sessionLimits?: SessionLimits
+  /** Largest `capabilities` plus `clientInfo` of an `initialize`, as JSON, that a session keeps. */
+  maxClientInfoBytes?: number
+  /** Told how many sessions a new one pushed out (metrics). */
+  onSessionsEvicted?: (count: number) => void
+  /**
+   * Told when a request names a live session that is not the caller's (another user's, another
+   * sign-in's, another transport's): a probing signal for the audit log. Must not throw.
+   */
+  onSessionDenied?: (e: { principal: Principal; transport: TransportKind; reason: SessionDenial }) => void
+}
+
+/** Why a live session was refused to a caller (never told to the caller: it sees 404 either way). */
+export type SessionDenial = 'another_user' | 'another_sign_in' | 'another_transport'
+
+/** 256 random bits, base64url: an id nobody guesses (a UUID has 122), and URL-safe for legacy SSE. */
+export function newSessionId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(32))
+  return btoa(String.fromCharCode(...bytes)).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '')
+}
+
+/** Who opens a session: the caller, the transport it came in on, and from where. */
+export interface SessionOrigin {
+  principal: Principal
+  transport: TransportKind
+  /** The client address (per-address session limits); absent when unknown. */
+  clientAddress?: string
 }
 
 const inflightKey = (sessionId: string | undefined, id: RequestId) => `${sessionId ?? ''}\u0000${typeof id}:${id}`
@@ -73,6 +102,7 @@ export class McpServer {
   readonly #inflight = new Map<string, Call>()
   /** Numbers the in-flight entries of session-less requests. */
   #sessionless = 0
+  #restCalls = 0
   readonly #now: () => number
   readonly #unsubscribes: Unsubscribe[] = []
   readonly #capabilities: Params
@@ -174,10 +204,10 @@ export class McpServer {
    */
   async initialize(
     request: JsonRpcRequest,
-    from: { principal: Principal; transport: TransportKind; createSession: boolean; session?: SessionState },
+    from: SessionOrigin & { createSession: boolean; session?: SessionState },
   ): Promise<{ response: JsonRpcResponse; session?: SessionState }> {
     const p = request.params ?? {}
-    const problem = initializeProblem(p)
+    const problem = initializeProblem(p, this.#opts.maxClientInfoBytes ?? Infinity)
     if (problem) return { response: failure(request.id, invalidParams(problem).toJson()) }
     if (from.session?.initialized)
       return { response: failure(request.id, { code: ErrorCode.InvalidRequest, message: 'The session is already initialized; initialize once per session' }) }
@@ -191,19 +221,34 @@ export class McpServer {
       Object.assign(session, patch)
       await this.#opts.sessions.update(session.id, patch)
     } else if (from.createSession) {
-      session = {
-        id: this.#opts.newSessionId?.() ?? crypto.randomUUID(),
-        protocolVersion,
-        clientInfo: p.clientInfo as Implementation,
-        clientCapabilities: p.capabilities as ClientCapabilities,
-        initialized: false,
-        ownerId: from.principal.id,
-        transport: from.transport,
-        createdAt: this.#now(),
-      }
-      await this.#opts.sessions.create(session)
+      session = this.#newSession(from, protocolVersion, p.clientInfo as Implementation, p.capabilities as ClientCapabilities)
+      await this.#store(session)
     }
     return { response: success(request.id, result), session }
+  }
+
+  #newSession(from: SessionOrigin, protocolVersion: string, clientInfo: Implementation, clientCapabilities: ClientCapabilities): SessionState {
+    const session: SessionState = {
+      id: this.#opts.newSessionId?.() ?? newSessionId(),
+      protocolVersion,
+      clientInfo,
+      clientCapabilities,
+      initialized: false,
+      ownerId: from.principal.id,
+      transport: from.transport,
+      createdAt: this.#now(),
+    }
+    if (from.principal.authSessionId !== undefined) session.authSessionId = from.principal.authSessionId
+    if (from.clientAddress !== undefined) session.clientAddress = from.clientAddress
+    return session
+  }
+
+  /** Store a new session within the limits; the sessions it pushes out end like any other. */
+  async #store(session: SessionState): Promise<void> {
+    const evicted = await this.#opts.sessions.create(session, this.#opts.sessionLimits)
+    if (evicted.length === 0) return
+    this.#opts.onSessionsEvicted?.(evicted.length)
+    await Promise.all(evicted.map((id) => this.endSession(id)))
   }
 
   /**
@@ -212,18 +257,9 @@ export class McpServer {
    * negotiated version with no client capabilities, so a client that reconnects and never
    * re-initializes keeps working (without sampling, elicitation or roots until it does).
    */
-  async openSession(from: { principal: Principal; transport: TransportKind }): Promise<SessionState> {
-    const session: SessionState = {
-      id: this.#opts.newSessionId?.() ?? crypto.randomUUID(),
-      protocolVersion: DEFAULT_NEGOTIATED_VERSION,
-      clientInfo: { name: 'unknown', version: 'unknown' },
-      clientCapabilities: {},
-      initialized: false,
-      ownerId: from.principal.id,
-      transport: from.transport,
-      createdAt: this.#now(),
-    }
-    await this.#opts.sessions.create(session)
+  async openSession(from: SessionOrigin): Promise<SessionState> {
+    const session = this.#newSession(from, DEFAULT_NEGOTIATED_VERSION, { name: 'unknown', version: 'unknown' }, {})
+    await this.#store(session)
     return session
   }
 
@@ -270,6 +306,24 @@ export class McpServer {
     return this.#modern.handle(request, exchange)
   }
 
+  /**
+   * Call a tool outside JSON-RPC (REST): the same access checks, validation (once), observers
+   * and cancellation on shutdown as `tools/call`, answered with the typed outcome for the caller
+   * to encode, instead of a JSON-RPC response to take apart.
+   */
+  async callTool(tool: RegisteredTool, args: Record<string, unknown>, exchange: Exchange): Promise<ToolOutcome> {
+    // A key no JSON-RPC request can have (those hold a type name): concurrent calls never collide.
+    const requestId = `rest-${++this.#restCalls}`
+    const key = `\u0000${requestId}`
+    const call = new Call(exchange, requestId, undefined, this.#callDeps)
+    this.#inflight.set(key, call)
+    try {
+      return await runTool(tool, args, call, this.#deps)
+    } finally {
+      this.#inflight.delete(key)
+    }
+  }
+
   /** Handle a client notification. Unknown notifications are ignored, as JSON-RPC requires. */
   async handleNotification(n: JsonRpcNotification, exchange: Exchange): Promise<void> {
     const session = exchange.session
@@ -309,13 +363,34 @@ export class McpServer {
   }
 
   /**
-   * The session `id` names, if it is live, belongs to `principal` and was opened on `transport`;
-   * its idle deadline moves on. Anything else is undefined, reported alike by every transport
-   * (404): session ids are not credentials, and an id of one transport means nothing on another.
+   * The session `id` names, if it is live, belongs to `principal` (and to the auth session that
+   * opened it, when one did) and was opened on `transport`; its idle deadline moves on. Anything
+   * else is undefined, reported alike by every transport (404): session ids are not credentials,
+   * a session outlives no logout, and an id of one transport means nothing on another.
    */
   async ownedSession(id: string, principal: Principal, transport: TransportKind): Promise<SessionState | undefined> {
     const session = await this.#opts.sessions.get(id, { touch: true })
-    return session && session.ownerId === principal.id && session.transport === transport ? session : undefined
+    if (!session) return undefined
+    const denial: SessionDenial | undefined =
+      session.ownerId !== principal.id
+        ? 'another_user'
+        : session.authSessionId !== undefined && session.authSessionId !== principal.authSessionId
+          ? 'another_sign_in'
+          : session.transport !== transport
+            ? 'another_transport'
+            : undefined
+    if (denial === undefined) return session
+    this.#opts.onSessionDenied?.({ principal, transport, reason: denial })
+    return undefined
+  }
+
+  /**
+   * End every session opened under an auth session that was revoked (logout, an operator's
+   * revocation), on every instance. Idempotent: called by each instance that hears of it.
+   */
+  async endAuthSession(authSessionId: string): Promise<void> {
+    const ids = await this.#opts.sessions.deleteByAuthSession(authSessionId)
+    await Promise.all(ids.map((id) => this.endSession(id)))
   }
 
   /** Keep a session from idling out (an open stream's or socket's keep-alive tick). */
@@ -371,7 +446,7 @@ export class McpServer {
   async #setLevel(request: JsonRpcRequest, exchange: Exchange): Promise<JsonRpcResponse> {
     const level = request.params?.level
     if (!isLogLevel(level))
-      return failure(request.id, invalidParams(`Invalid log level "${String(level)}": use one of debug, info, notice, warning, error, critical, alert, emergency`).toJson())
+      return failure(request.id, invalidParams(`Invalid log level "${clip(String(level))}": use one of debug, info, notice, warning, error, critical, alert, emergency`).toJson())
     const session = exchange.session
     if (!session) return failure(request.id, invalidParams('logging/setLevel needs a session: initialize first').toJson())
     session.logLevel = level
@@ -380,12 +455,23 @@ export class McpServer {
   }
 }
 
-function initializeProblem(p: Params): string | undefined {
+function initializeProblem(p: Params, maxClientInfoBytes: number): string | undefined {
   if (typeof p.protocolVersion !== 'string') return 'initialize: "protocolVersion" must be a string such as "2025-11-25"'
   if (typeof p.capabilities !== 'object' || p.capabilities === null || Array.isArray(p.capabilities))
     return 'initialize: "capabilities" must be an object'
   const info = p.clientInfo as Record<string, unknown> | undefined
   if (typeof info !== 'object' || info === null || typeof info.name !== 'string' || typeof info.version !== 'string')
     return 'initialize: "clientInfo" must be an object with string "name" and "version"'
+  // The session keeps both for its whole life: their size is the server's to bound, not the client's.
+  const size = jsonBytes(p.capabilities, maxClientInfoBytes) + jsonBytes(info, maxClientInfoBytes)
+  if (size > maxClientInfoBytes)
+    return `initialize: "capabilities" and "clientInfo" together are ${size} bytes as JSON; a session keeps at most ${maxClientInfoBytes}: send only the capabilities the client has`
   return undefined
+}
+
+/** The UTF-8 length of a value as JSON, or its (smaller) UTF-16 length once that alone is past `max`. */
+function jsonBytes(value: unknown, max: number): number {
+  const text = JSON.stringify(value) ?? ''
+  // UTF-8 is never shorter than UTF-16: past the limit in characters is past it in bytes, unencoded.
+  return text.length > max ? text.length : new TextEncoder().encode(text).length
 }

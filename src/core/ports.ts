@@ -26,8 +26,11 @@ export interface ToolCallEvent {
   sessionId?: string
   transport: string
   arguments: Record<string, unknown>
-  /** `input_required`: a 2026-07-28 round that ended asking the client for input (the retry is a new call). */
-  outcome: 'ok' | 'tool_error' | 'invalid_arguments' | 'denied' | 'failed' | 'cancelled' | 'input_required'
+  /**
+   * `input_required`: a 2026-07-28 round that ended asking the client for input (the retry is a new call).
+   * `unknown_tool`: no tool has that name (`tool` is the name asked for, clipped).
+   */
+  outcome: 'ok' | 'tool_error' | 'invalid_arguments' | 'denied' | 'failed' | 'cancelled' | 'input_required' | 'unknown_tool'
   latencyMs: number
   detail?: string
 }

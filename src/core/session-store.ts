@@ -4,13 +4,27 @@
  * (Redis) lets any instance serve any session. A session idles out `ttlMs` after its last touch;
  * nothing is called back then (a network store's TTL calls nobody): whatever else a session
  * owns (its stream log) expires by itself, and connections keep their session alive by touching.
+ * Touching also moves a session to the back of its owner's and address's eviction order.
  */
 import type { JsonRpcResponse, RequestId } from './jsonrpc.ts'
 import type { SessionState } from './session.ts'
 
+/** How many live sessions one owner, and one client address, may hold (counted across instances). */
+export interface SessionLimits {
+  perOwner: number
+  perAddress: number
+}
+
 export interface SessionStore {
-  /** Store a new session; resolved once any instance can find it. */
-  create(session: SessionState): Promise<void>
+  /**
+   * Store a new session; resolved once any instance can find it. With `limits`, make room first:
+   * while the session's owner holds `perOwner` live sessions or more (or its `clientAddress`
+   * holds `perAddress`), forget the one of that group touched least recently. Counting, choosing,
+   * forgetting and storing are one atomic step (one Lua script in Redis: a sorted set per owner
+   * and per address, scored by idle deadline), so concurrent creates never overshoot. Returns the
+   * ids it forgot, for the caller to end (their streams and running work); [] when none.
+   */
+  create(session: SessionState, limits?: SessionLimits): Promise<string[]>
   /**
    * A copy of the session (the caller may change it; only `update` stores changes), or undefined
    * when it never existed, ended or expired. `touch` also extends its idle deadline.
@@ -21,6 +35,12 @@ export interface SessionStore {
   touch(id: string): Promise<void>
   /** Forget the session and its subscriptions. Idempotent; returns whether it existed. */
   delete(id: string): Promise<boolean>
+  /**
+   * Forget every live session opened under this auth session (`SessionState.authSessionId`:
+   * logout or revocation of the token that opened them), atomically; returns their ids for the
+   * caller to end. Idempotent: a second call returns [].
+   */
+  deleteByAuthSession(authSessionId: string): Promise<string[]>
   addSubscription(id: string, uri: string): Promise<void>
   removeSubscription(id: string, uri: string): Promise<void>
   /** Live sessions subscribed to a resource URI (for `notifications/resources/updated`). */

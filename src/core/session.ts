@@ -16,6 +16,13 @@ export interface SessionState {
   logLevel?: LogLevel
   /** The principal that created the session; a session id is never authentication on its own. */
   ownerId: string
+  /**
+   * The auth session (bearer token's server-side record) that created it, when there is one: only
+   * requests under that same auth session may use it, and revoking it (logout) ends the session.
+   */
+  authSessionId?: string
+  /** The client address that created it (per-address session limits). */
+  clientAddress?: string
   transport: TransportKind
   createdAt: number
 }

@@ -43,7 +43,9 @@ export interface Streams {
   /**
    * Log (unless ephemeral) and deliver messages in order, atomically with respect to other
    * writers. Resolves with the last message's position, or undefined when the stream has ended
-   * (the write is dropped: a late writer never reopens a finished stream).
+   * (the write is dropped: a late writer never reopens a finished stream). A session's log is
+   * bounded in bytes (the implementation's setting; the newest event always stays): older events
+   * are trimmed in the same step, and a resumption from before them replays what is left.
    */
   write(ref: StreamRef, messages: readonly JsonRpcMessage[]): Promise<number | undefined>
   /** Finish a stream: its followers get `end` after every message written before. Idempotent. */

@@ -16,12 +16,12 @@ import { Elysia } from 'elysia'
 import QRCode from 'qrcode'
 import type { Auth } from '../auth/auth.ts'
 import { AuthError, tooManyRequests } from '../auth/errors.ts'
-import { parseEmail } from '../auth/login.ts'
+import { parseEmail } from '../auth/email.ts'
 import type { Principal } from '../core/types.ts'
 import { acceptedTypes, isJsonContentType, readBody, type HttpGuard } from '../transports/http-guard.ts'
 import { confirmationPage, signInFailedPage, signedInPage } from './callback-page.ts'
 import { NO_STORE, json } from '../lib/respond.ts'
-import { AUTH_BODY_LIMIT_BYTES, authErrorResponse, readJsonObject } from './rest.ts'
+import { AUTH_BODY_LIMIT_BYTES, AUTH_JSON_LIMITS, authErrorResponse, readJsonObject } from './rest.ts'
 import { ROUTE_DOCS } from './route-docs.ts'
 
 export interface AuthRoutesOptions {
@@ -53,7 +53,7 @@ export function authRoutes({ auth, guard }: AuthRoutesOptions) {
       if (err instanceof Response) return err
       if (!(err instanceof AuthError)) throw err
       if (err.status === 429)
-        auth.audit.record({ kind: 'rate_limited', outcome: 'denied', detail: `${new URL(request.url).pathname}: ${err.opts.detail ?? ''}`, clientAddress: address })
+        auth.audit.refusal({ kind: 'rate_limited', outcome: 'denied', detail: `${new URL(request.url).pathname}: ${err.opts.detail ?? ''}`, clientAddress: address })
       return authErrorResponse(err, auth.resourceMetadataFor(request), cors)
     }
   }
@@ -65,7 +65,7 @@ export function authRoutes({ auth, guard }: AuthRoutesOptions) {
   }
 
   const jsonBody = async (request: Request, allowEmpty = false) => {
-    const body = await readJsonObject(request, AUTH_BODY_LIMIT_BYTES, { allowEmpty })
+    const body = await readJsonObject(request, AUTH_JSON_LIMITS, { allowEmpty })
     if (body instanceof Response) throw body
     return body
   }
@@ -73,9 +73,8 @@ export function authRoutes({ auth, guard }: AuthRoutesOptions) {
   const login: Handler = async (request, cors) => {
     const body = await jsonBody(request)
     const email = parseEmail(body.email)
-    const retryAfterS = await auth.limiter.take('login', email, auth.limits.loginPerEmail)
+    const retryAfterS = await auth.requestSignIn(email, auth.addressOf(request))
     if (retryAfterS !== undefined) throw tooManyRequests(retryAfterS, 'sign-in emails for this address')
-    await auth.login.request(email, auth.addressOf(request))
     return json(
       200,
       { status: 'ok', message: 'If this address may sign in, a sign-in email is on its way: open its link, or paste its token into GET /auth/callback?token=…' },
@@ -136,10 +135,34 @@ export function authRoutes({ auth, guard }: AuthRoutesOptions) {
 
   const enrol: Handler = async (request, cors) => {
     const principal = await signedIn(request)
-    // Replacing a confirmed authenticator needs that authenticator first (a stolen session must not swap it).
-    if ((await auth.totp.isEnrolled(principal.id)) && (await auth.sessions.mfaVerifiedUntil(principal.authSessionId)) === undefined)
-      throw new AuthError(403, 'mfa_required', 'An authenticator is already enrolled: verify a code from it (POST /auth/verify-mfa) before enrolling a new one')
-    const { uri, secret } = await auth.totp.enrol({ id: principal.id, email: principal.email ?? principal.id })
+    const body = await jsonBody(request, true)
+    const address = auth.addressOf(request)
+    if (await auth.totp.isEnrolled(principal.id)) {
+      // Replacing a confirmed authenticator needs that authenticator first (a stolen session must not swap it).
+      if ((await auth.sessions.mfaVerifiedUntil(principal.authSessionId)) === undefined)
+        throw new AuthError(403, 'mfa_required', 'An authenticator is already enrolled: verify a code from it (POST /auth/verify-mfa) before enrolling a new one')
+    } else {
+      // The first one needs the mailbox again: a bearer token alone must not bind an authenticator.
+      const who = { userId: principal.id, email: principal.email ?? '', authSessionId: principal.authSessionId }
+      if (body.enrolment_code === undefined) {
+        await auth.enrolmentCodes.send(who)
+        auth.audit.record({ kind: 'totp_enrolment_code_sent', outcome: 'ok', userId: principal.id, email: principal.email, clientAddress: address })
+        return json(
+          202,
+          {
+            status: 'enrolment_code_sent',
+            message: `To enrol a first authenticator, prove you still read your mailbox: a code was emailed to your address (valid ${seconds(auth.enrolmentCodes.ttlMs) / 60} minutes)`,
+            next: 'POST /auth/totp/enroll with {"enrolment_code": "enr_…"} and this same token',
+          },
+          { ...cors, ...NO_STORE },
+        )
+      }
+      if (!(await auth.enrolmentCodes.redeem(body.enrolment_code, who))) {
+        auth.audit.record({ kind: 'totp_enrolment_code_failed', outcome: 'denied', userId: principal.id, email: principal.email, clientAddress: address })
+        throw new AuthError(401, 'invalid_code', 'The enrolment code is invalid, expired, used, or was sent for another sign-in: POST /auth/totp/enroll without a code to get a new one')
+      }
+    }
+    const { uri, secret } = await auth.totp.enrol({ id: principal.id, email: principal.email ?? principal.id }, principal.authSessionId)
     auth.audit.record({ kind: 'totp_enrolment_started', outcome: 'ok', userId: principal.id, email: principal.email, clientAddress: auth.addressOf(request) })
     const qr = await QRCode.toDataURL(uri, { errorCorrectionLevel: 'M', margin: 2, width: 240 })
     return json(200, { otpauth_uri: uri, secret, qr_code: qr, next: 'POST /auth/totp/confirm with {"totp_code": "<6 digits>"}' }, { ...cors, ...NO_STORE })
@@ -149,7 +172,7 @@ export function authRoutes({ auth, guard }: AuthRoutesOptions) {
     const principal = await signedIn(request)
     const body = await jsonBody(request)
     try {
-      await auth.totp.confirm(principal.id, body.totp_code)
+      await auth.totp.confirm(principal.id, principal.authSessionId, body.totp_code)
     } catch (err) {
       if (err instanceof AuthError)
         auth.audit.record({ kind: 'totp_confirm_failed', outcome: 'denied', userId: principal.id, email: principal.email, detail: err.opts.detail ?? err.code })

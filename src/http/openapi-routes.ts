@@ -18,7 +18,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Elysia } from 'elysia'
 import type { Registry } from '../core/registry.ts'
-import { restError } from '../lib/respond.ts'
+import { json, restError } from '../lib/respond.ts'
 import { API_COMPONENTS, ROUTE_DOCS } from './route-docs.ts'
 import { TIER_TAGS, toolOperations } from './tool-operations.ts'
 
@@ -117,7 +117,7 @@ export function openApiRoutes(o: OpenApiRoutesOptions) {
       // Local: runs for this plugin's routes only, so no other request pays for it.
       .onAfterHandle(({ path, response }) => {
         if (path !== SPEC_PATH || typeof response !== 'object' || response === null || response instanceof Response) return undefined
-        return withTools(response as Record<string, unknown>)
+        return json(200, withTools(response as Record<string, unknown>))
       })
       .use(
         openapi({

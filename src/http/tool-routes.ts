@@ -8,14 +8,14 @@
  * and 500 without internals.
  */
 import { Elysia } from 'elysia'
-import { ErrorCode } from '../core/errors.ts'
-import type { JsonRpcResponse } from '../core/jsonrpc.ts'
-import type { McpServer } from '../core/mcp-server.ts'
+import { ErrorCode, type McpError } from '../core/errors.ts'
+import type { McpServer, ToolOutcome } from '../core/mcp-server.ts'
 import type { ToolAccess } from '../core/ports.ts'
 import { TOOL_NAME, type RegisteredTool } from '../core/registry.ts'
 import type { Principal } from '../core/types.ts'
 import type { HttpGuard } from '../transports/http-guard.ts'
 import { authChallenge, json, restError } from '../lib/respond.ts'
+import type { JsonLimits } from '../transports/json-limits.ts'
 import { readJsonObject } from './rest.ts'
 import { ROUTE_DOCS } from './route-docs.ts'
 
@@ -27,7 +27,8 @@ export interface ToolRoutesOptions {
   authenticate: (request: Request) => Promise<Principal | Response>
   /** A 401 to send when a session ended between authentication and the call. */
   unauthenticated: (request: Request) => Response
-  maxBodyBytes: number
+  /** What a call's body may be (size, nesting, keys), checked before it is parsed. */
+  json: JsonLimits
   /** Whether calls need a bearer token (authentication on); for the OpenAPI document. */
   authRequired: boolean
 }
@@ -67,13 +68,10 @@ export function toolRoutes(o: ToolRoutesOptions) {
     const name = toolNameOf(request)
     const tool = name === undefined ? undefined : core.registry.getTool(name)
     if (!tool) return restError(404, 'unknown_tool', 'No such tool: GET /mcp/tools lists the tools you may call', {}, cors)
-    const args = await readJsonObject(request, o.maxBodyBytes, { allowEmpty: true })
+    const args = await readJsonObject(request, o.json, { allowEmpty: true })
     if (args instanceof Response) return args
-    const response = await core.handleRequest(
-      { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: tool.definition.name, arguments: args } },
-      { principal, transport: 'rest', send: () => {} },
-    )
-    return toHttp(response, tool, args, cors, () => o.unauthenticated(request))
+    const outcome = await core.callTool(tool, args, { principal, transport: 'rest', send: () => {} })
+    return toHttp(outcome, tool, cors, () => o.unauthenticated(request))
   }
 
   return new Elysia({ name: 'http:tools' })
@@ -84,43 +82,44 @@ export function toolRoutes(o: ToolRoutesOptions) {
     .options('/mcp/tool/*', ({ request }) => guard.preflight(request, 'POST'))
 }
 
-function toHttp(
-  response: JsonRpcResponse | undefined,
-  tool: RegisteredTool,
-  args: Record<string, unknown>,
-  cors: Record<string, string>,
-  unauthenticated: () => Response,
-): Response {
+/** The HTTP answer to a tool call's outcome: no text is parsed back, the core says what happened. */
+function toHttp(outcome: ToolOutcome, tool: RegisteredTool, cors: Record<string, string>, unauthenticated: () => Response): Response {
   const name = tool.definition.name
-  const failed = () => restError(500, 'tool_failed', `Tool ${name} failed; the error has been logged`, {}, cors)
-  if (!response) return failed()
-  if ('error' in response) {
-    const { code, message, data } = response.error
-    const d = (data ?? {}) as { reason?: string; required_tier?: string; retry_after_s?: number; scope?: string; resource_metadata?: string }
-    if (code === ErrorCode.Forbidden) {
-      if (d.reason === 'session_expired') return unauthenticated()
-      if (d.reason === 'insufficient_scope' && d.resource_metadata !== undefined)
-        return restError(403, 'insufficient_scope', message, { required_tier: d.required_tier, scope: d.scope }, {
-          ...cors,
-          'www-authenticate': authChallenge({ resourceMetadata: d.resource_metadata, scope: d.scope, error: 'insufficient_scope', description: message }),
-        })
-      // The server, not the caller, is at fault: retryable once the audit store recovers.
-      if (d.reason === 'audit_unavailable') return restError(503, 'audit_unavailable', message, { required_tier: d.required_tier }, { ...cors, 'retry-after': '5' })
-      return restError(403, d.reason ?? 'forbidden', message, { required_tier: d.required_tier }, cors)
+  switch (outcome.kind) {
+    case 'ok':
+      return json(200, { result: outcome.result }, cors)
+    case 'invalid_arguments': {
+      const { problems } = outcome
+      const message = `Invalid arguments for tool ${name}: ${problems.map((p) => p.message).join('; ')}`
+      return restError(422, 'invalid_arguments', message, { problems: problems.map((p) => p.message), fields: problems.map((p) => p.path) }, cors)
     }
-    if (code === ErrorCode.RateLimited)
-      return restError(429, 'rate_limited', message, { retry_after_s: d.retry_after_s }, { ...cors, 'retry-after': String(d.retry_after_s ?? 1) })
-    if (code === ErrorCode.InvalidParams) return restError(400, 'invalid_request', message, {}, cors)
-    return failed()
+    case 'denied':
+      return refusal(outcome.error, cors, unauthenticated)
+    case 'tool_error': {
+      const text = outcome.result.content.find((c) => c.type === 'text')
+      return restError(500, 'tool_failed', text?.type === 'text' ? text.text : `Tool ${name} failed`, {}, cors)
+    }
+    case 'failed':
+    case 'cancelled':
+      return restError(500, 'tool_failed', `Tool ${name} failed; the error has been logged`, {}, cors)
   }
-  const result = response.result as { isError?: boolean; content?: { type: string; text?: string }[] }
-  if (!result.isError) return json(200, { result }, cors)
-  // The core reports invalid arguments as an isError result; validation is pure, so ask again.
-  const problems = tool.validateInput(args)
-  if (problems) {
-    const fields = problems.map((p) => /"([^"]+)"/.exec(p)?.[1]).filter((f): f is string => f !== undefined)
-    return restError(422, 'invalid_arguments', `Invalid arguments for tool ${name}: ${problems.join('; ')}`, { problems, fields }, cors)
-  }
-  const text = result.content?.find((c) => c.type === 'text')?.text
-  return restError(500, 'tool_failed', text ?? `Tool ${name} failed`, {}, cors)
+}
+
+/** A call refused before it ran: 401 (session ended), 403 (tier, MFA), 429 (budget) or 503 (audit down). */
+function refusal(error: McpError, cors: Record<string, string>, unauthenticated: () => Response): Response {
+  const { code, message } = error
+  const d = (error.data ?? {}) as { reason?: string; required_tier?: string; retry_after_s?: number; scope?: string; resource_metadata?: string }
+  if (code === ErrorCode.RateLimited)
+    return restError(429, 'rate_limited', message, { retry_after_s: d.retry_after_s }, { ...cors, 'retry-after': String(d.retry_after_s ?? 1) })
+  if (d.reason === 'session_expired') return unauthenticated()
+  // An OAuth token without the scope: the challenge tells the client what to ask for (RFC 6750 §3.1).
+  if (d.reason === 'insufficient_scope' && d.resource_metadata !== undefined)
+    return restError(403, 'insufficient_scope', message, { required_tier: d.required_tier, scope: d.scope }, {
+      ...cors,
+      'www-authenticate': authChallenge({ resourceMetadata: d.resource_metadata, scope: d.scope, error: 'insufficient_scope', description: message }),
+    })
+  // The server, not the caller, is at fault: retryable once the audit store recovers.
+  if (d.reason === 'audit_unavailable') return restError(503, 'audit_unavailable', message, { required_tier: d.required_tier }, { ...cors, 'retry-after': '5' })
+  if (code === ErrorCode.Forbidden) return restError(403, d.reason ?? 'forbidden', message, { required_tier: d.required_tier }, cors)
+  return restError(400, 'invalid_request', message, {}, cors)
 }

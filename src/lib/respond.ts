@@ -8,13 +8,17 @@
 
 export type HeaderRecord = Readonly<Record<string, string>>
 
-const JSON_TYPE = 'application/json'
+/**
+ * The headers of every JSON answer. `nosniff`: some answers reflect client input (a method or
+ * field name), and no browser may take one for HTML or script.
+ */
+export const JSON_HEADERS: HeaderRecord = Object.freeze({ 'content-type': 'application/json', 'x-content-type-options': 'nosniff' })
 
 /** Token and error answers must never be stored by a cache (RFC 6749 §5.1, RFC 6750 §3). */
 export const NO_STORE: HeaderRecord = Object.freeze({ 'cache-control': 'no-store' })
 
 export function json(status: number, body: unknown, headers: HeaderRecord = {}): Response {
-  return new Response(JSON.stringify(body), { status, headers: { 'content-type': JSON_TYPE, ...headers } })
+  return new Response(JSON.stringify(body), { status, headers: { ...JSON_HEADERS, ...headers } })
 }
 
 /** A REST refusal: a stable snake_case code, a sentence saying what to do next, and any extra fields. */

@@ -1,7 +1,8 @@
 /**
  * @module mail/mailer
- * The seam for outgoing email, and the one message this server sends: the sign-in email, which
- * carries both the clickable link and the bare token for pasting into a command-line client.
+ * The seam for outgoing email, and the messages this server sends: the sign-in email, which
+ * carries both the clickable link and the bare token for pasting into a command-line client, and
+ * the code that lets an account enrol its first authenticator.
  */
 export interface MailMessage {
   to: string
@@ -28,6 +29,22 @@ export function loginMail(opts: { to: string; link: string; token: string; ttlMi
       opts.token,
       '',
       'If you did not ask to sign in, ignore this email: nothing happens without the link.',
+      '',
+    ].join('\n'),
+  }
+}
+
+export function enrolmentMail(opts: { to: string; code: string; ttlMinutes: number }): MailMessage {
+  return {
+    to: opts.to,
+    subject: 'Your mcprag authenticator enrolment code',
+    text: [
+      'Someone signed in as you (hopefully you) asked to enrol an authenticator app for mcprag.',
+      '',
+      `Send this code with the enrolment request (valid ${opts.ttlMinutes} minutes, usable once, only from the session that asked):`,
+      opts.code,
+      '',
+      'If you did not ask for it, ignore this email and sign out everywhere: someone holds a token of yours.',
       '',
     ].join('\n'),
   }

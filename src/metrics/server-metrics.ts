@@ -17,6 +17,8 @@ const METHODS = ['GET', 'POST', 'DELETE', 'PUT', 'PATCH', 'HEAD', 'OPTIONS'] as 
 /** Any other method shares one label value, so a client cannot mint new series. */
 const OTHER_METHOD = METHODS.length
 const TRANSPORTS: readonly TransportKind[] = ['streamable-http', 'sse', 'websocket', 'rest']
+/** The tool label of calls naming no registered tool (tool names cannot contain parentheses). */
+export const UNKNOWN_TOOL = '(unknown)'
 /** The route label of a request no route matched (a 404). */
 export const UNMATCHED_ROUTE = 'unmatched'
 
@@ -51,6 +53,7 @@ export class ServerMetrics implements ToolCallObserver {
   readonly #toolCalls: Counter
   readonly #toolDurations: Histogram
   readonly #authFailures: Counter
+  readonly #sessionsEvicted: Counter
   #inFlight = 0
   readonly #toolSeries = new Map<string, { duration: HistogramSeries; calls: Map<string, CounterSeries> }>()
 
@@ -67,6 +70,7 @@ export class ServerMetrics implements ToolCallObserver {
     this.#toolCalls = r.register(new Counter('mcprag_tool_calls', 'Tool calls by tool, outcome and transport', ['tool', 'outcome', 'transport']))
     this.#toolDurations = r.register(new Histogram('mcprag_tool_call_duration_seconds', 'Tool call latency by tool', ['tool'], LATENCY_BUCKETS_S))
     this.#authFailures = r.register(new Counter('mcprag_auth_failures', 'Refused credentials and auth abuse (audit kinds: token_rejected, login_failed, mfa_failed, rate_limited, …)', ['reason']))
+    this.#sessionsEvicted = r.register(new Counter('mcprag_sessions_evicted', 'Sessions ended to make room for a new one of the same user or client address (MCPRAG_MAX_SESSIONS_PER_USER, _PER_ADDRESS)'))
     const draining = r.register(new Gauge('mcprag_draining', '1 once shutdown began (readiness answers 503), else 0'))
     r.register(new Gauge('mcprag_build_info', 'Always 1; the version and this process\'s instance id (random per start) are labels', ['version', 'instance'])).with(opts.version, opts.instanceId).value = 1
 
@@ -118,14 +122,21 @@ export class ServerMetrics implements ToolCallObserver {
   }
 
   onToolCall(e: ToolCallEvent): void {
+    // A name no tool has is the client's choice: one shared label, never a series per name.
+    const tool = e.outcome === 'unknown_tool' ? UNKNOWN_TOOL : e.tool
     // Series looked up through nested maps: this runs on every tool call, `with()` joins strings.
-    let byTool = this.#toolSeries.get(e.tool)
-    if (!byTool) this.#toolSeries.set(e.tool, (byTool = { duration: this.#toolDurations.with(e.tool), calls: new Map() }))
+    let byTool = this.#toolSeries.get(tool)
+    if (!byTool) this.#toolSeries.set(tool, (byTool = { duration: this.#toolDurations.with(tool), calls: new Map() }))
     const key = `${e.outcome}/${e.transport}`
     let calls = byTool.calls.get(key)
-    if (!calls) byTool.calls.set(key, (calls = this.#toolCalls.with(e.tool, e.outcome, e.transport)))
+    if (!calls) byTool.calls.set(key, (calls = this.#toolCalls.with(tool, e.outcome, e.transport)))
     calls.value++
     observe(byTool.duration, e.latencyMs / 1000)
+  }
+
+  /** A new session pushed out `count` older ones (session limits). */
+  sessionsEvicted(count: number): void {
+    this.#sessionsEvicted.with().value += count
   }
 
   /** Feed every audit record here; refusals of auth events are counted by kind. */

@@ -151,9 +151,8 @@ export function authorizeRoutes(ctx: OAuthContext, grants: Grants, cookie: Brows
       if (!(err instanceof AuthError)) throw err
       return loginPage({ req: p.req, clientName: clientLabel(p.client), github: ctx.settings.github !== undefined, githubOrigin, redirectTarget: formTarget(p.pending.redirectUri), error: 'Enter an email address such as ada@example.com.' }, 400)
     }
-    const retryAfterS = await auth.limiter.take('login', email, auth.limits.loginPerEmail)
+    const retryAfterS = await auth.requestSignIn(email, auth.addressOf(request), (token) => `${ctx.resources.issuer}/oauth/email?req=${p.req}&token=${token}`)
     if (retryAfterS !== undefined) return errorPage(429, 'Too many sign-in emails', `Too many sign-in emails for this address: try again in ${retryAfterS} s.`)
-    await auth.login.request(email, auth.addressOf(request), (token) => `${ctx.resources.issuer}/oauth/email?req=${p.req}&token=${token}`)
     return emailSentPage()
   })
 

@@ -55,7 +55,7 @@ export async function openStores(config: Config, instanceId: string, stack: Asyn
   stack.defer(() => bus.close())
   const sessions = new MemorySessionStore({ ttlMs: config.sessionTtlMs })
   stack.defer(() => sessions.close())
-  const streams = new MemoryStreams({ retentionMs: logRetentionMs(config) })
+  const streams = new MemoryStreams({ retentionMs: logRetentionMs(config), maxBytes: config.streamLogMaxBytes })
   stack.defer(() => streams.close())
   // The OAuth tables live in the identity database (one file, one connection).
   const oauth = auth instanceof SqliteAuthStores ? sqliteOAuthStores(auth.db.db) : memoryOAuthStores()
@@ -74,7 +74,7 @@ async function openRedisStores(config: Config, redis: RedisConfig, instanceId: s
   const sessions = new RedisSessionStore(link, bus, { ttlMs: config.sessionTtlMs, cacheMs: config.sessionCacheMs })
   await sessions.start()
   stack.defer(() => sessions.close())
-  const streams = new RedisStreams(link, instances, { retentionMs: logRetentionMs(config) })
+  const streams = new RedisStreams(link, instances, { retentionMs: logRetentionMs(config), maxBytes: config.streamLogMaxBytes })
   stack.defer(() => streams.close())
   const auth = new RedisAuthStores(link, bus, { cacheMs: config.sessionCacheMs, auditMaxRecords: redis.auditMaxRecords })
   await auth.start()

@@ -5,7 +5,7 @@
  */
 import { ToolError } from '../core/errors.ts'
 import { defineTool } from '../core/registry.ts'
-import { normaliseEmail } from '../auth/login.ts'
+import { normaliseEmail } from '../auth/email.ts'
 import type { AuditQuery, AuditRecord } from '../auth/stores.ts'
 
 export interface AuditReader {

@@ -4,23 +4,32 @@
  * (DNS-rebinding protection), CORS for allowed browser origins, media types, and a body limit.
  * Rejections are JSON-RPC error bodies with the HTTP status the spec and SDK clients expect.
  */
-import { ErrorCode } from '../core/errors.ts'
+import { ErrorCode, clip } from '../core/errors.ts'
 import { SUPPORTED_PROTOCOL_VERSIONS, isSupportedVersion } from '../core/versions.ts'
 import { rpcError as rpcErrorResponse } from '../lib/respond.ts'
+import { parseLimitedJson, type JsonLimits } from './json-limits.ts'
 
 export interface GuardOptions {
   allowedHosts: string[]
   allowedOrigins: string[]
+  /** Told of every refusal (audit, aggregated per address: DNS-rebinding probes repeat). Must not throw. */
+  refused?: (request: Request, kind: 'host_denied' | 'origin_denied', detail: string) => void
 }
 
 /** A JSON-RPC error as an HTTP response (built where every JSON answer is: lib/respond.ts). */
 export { rpcError as rpcErrorResponse } from '../lib/respond.ts'
 
-function hostnameOf(hostHeader: string): string {
-  const h = hostHeader.trim().toLowerCase()
-  if (h.startsWith('[')) return h.slice(0, h.indexOf(']') + 1)
-  const colon = h.indexOf(':')
-  return colon === -1 ? h : h.slice(0, colon)
+/**
+ * `host[:port]` as RFC 9110 allows it: a bracketed IPv6 literal or dot-separated labels
+ * (underscores tolerated, as container names have them), then an optional port.
+ */
+const HOST_HEADER = /^(\[[0-9a-f:.]+\]|[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?)*\.?)(?::([0-9]{1,5}))?$/
+
+/** The host name of a Host header, or undefined when the header is not a valid `host[:port]`. */
+function hostnameOf(hostHeader: string): string | undefined {
+  const m = HOST_HEADER.exec(hostHeader.trim().toLowerCase())
+  if (!m || (m[2] !== undefined && Number(m[2]) > 65_535)) return undefined
+  return m[1]
 }
 
 function originAllowed(origin: string, patterns: string[]): boolean {
@@ -95,13 +104,17 @@ export class HttpGuard {
     const headers = request.headers
     if (!this.#anyHost) {
       const host = headers.get('host')
-      if (host === null || !this.#hostVerdicts.get(host, (h) => this.#opts.allowedHosts.includes(hostnameOf(h))))
-        return rpcErrorResponse(403, ErrorCode.ConnectionClosed, `Forbidden: Host "${host ?? ''}" is not allowed (MCPRAG_ALLOWED_HOSTS)`)
+      if (host === null || !this.#hostVerdicts.get(host, (h) => this.#allowedHost(hostnameOf(h)))) {
+        this.#opts.refused?.(request, 'host_denied', `Host "${clip(host ?? '')}"`)
+        return rpcErrorResponse(403, ErrorCode.ConnectionClosed, `Forbidden: Host "${clip(host ?? '')}" is not allowed (MCPRAG_ALLOWED_HOSTS)`)
+      }
     }
     const origin = headers.get('origin')
     if (origin === null) return NO_HEADERS
-    if (!this.#originAllowed(origin))
-      return rpcErrorResponse(403, ErrorCode.ConnectionClosed, `Forbidden: Origin "${origin}" is not allowed (MCPRAG_ALLOWED_ORIGINS)`)
+    if (!this.#originAllowed(origin)) {
+      this.#opts.refused?.(request, 'origin_denied', `Origin "${clip(origin)}"`)
+      return rpcErrorResponse(403, ErrorCode.ConnectionClosed, `Forbidden: Origin "${clip(origin)}" is not allowed (MCPRAG_ALLOWED_ORIGINS)`)
+    }
     return corsFor(origin)
   }
 
@@ -116,6 +129,10 @@ export class HttpGuard {
     const origin = request.headers.get('origin')
     if (origin === null || !this.#originAllowed(origin)) return {}
     return corsFor(origin)
+  }
+
+  #allowedHost(name: string | undefined): boolean {
+    return name !== undefined && this.#opts.allowedHosts.includes(name)
   }
 
   #originAllowed(origin: string): boolean {
@@ -139,9 +156,10 @@ export class HttpGuard {
   }
 }
 
+/** CORS headers for an origin already allowed (so it parses): granted to its normalised form only. */
 function corsFor(origin: string): Record<string, string> {
   return {
-    'access-control-allow-origin': origin,
+    'access-control-allow-origin': new URL(origin).origin,
     'access-control-expose-headers': 'mcp-session-id, mcp-protocol-version, www-authenticate',
     vary: 'Origin',
   }
@@ -213,18 +231,18 @@ export async function readBody(request: Pick<Request, 'headers' | 'body' | 'text
 }
 
 /**
- * A JSON-RPC POST's body (what `readBody` read, with its `limit`) parsed, or the refusal to send
- * instead: 413 past the limit, 400 (-32700) when it is not JSON, so both transports that take POSTs
- * refuse alike. Synchronous, so the hot path still awaits only the read; a parsed body is never a
- * Response, so callers tell the two apart with `instanceof` and no wrapper object is made.
+ * A JSON-RPC POST's body (what `readBody` read, within `limits.maxBytes`) parsed, or the refusal
+ * to send instead: 413 past the size or key limit, 400 (-32600) nested too deep, 400 (-32700)
+ * when it is not JSON, so both transports that take POSTs refuse alike. Synchronous, so the hot
+ * path still awaits only the read; a parsed body is never a Response, so callers tell the two
+ * apart with `instanceof` and no wrapper object is made.
  */
-export function parseJsonBody(body: { text: string } | { tooLarge: true }, limit: number, cors: Record<string, string>): unknown {
-  if ('tooLarge' in body) return rpcErrorResponse(413, ErrorCode.InvalidRequest, `Payload Too Large: the body exceeds ${limit} bytes`, cors)
-  try {
-    return JSON.parse(body.text)
-  } catch (err) {
-    return rpcErrorResponse(400, ErrorCode.ParseError, `Parse error: the body is not valid JSON (${(err as Error).message})`, cors)
-  }
+export function parseJsonBody(body: { text: string } | { tooLarge: true }, limits: JsonLimits, cors: Record<string, string>): unknown {
+  if ('tooLarge' in body) return rpcErrorResponse(413, ErrorCode.InvalidRequest, `Payload Too Large: the body exceeds ${limits.maxBytes} bytes`, cors)
+  const parsed = parseLimitedJson(body.text, limits)
+  if ('value' in parsed) return parsed.value
+  if ('shape' in parsed) return rpcErrorResponse(parsed.shape.kind === 'keys' ? 413 : 400, ErrorCode.InvalidRequest, `Invalid Request: ${parsed.shape.message}`, cors)
+  return rpcErrorResponse(400, ErrorCode.ParseError, `Parse error: the body is not valid JSON (${clip(parsed.syntax, 256)})`, cors)
 }
 
 /**
@@ -237,7 +255,7 @@ export function protocolVersionProblem(request: Request, cors: Readonly<Record<s
   return rpcErrorResponse(
     400,
     ErrorCode.ConnectionClosed,
-    `Bad Request: unsupported MCP-Protocol-Version "${version}" (supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`,
+    `Bad Request: unsupported MCP-Protocol-Version "${clip(version)}" (supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`,
     cors,
   )
 }

@@ -14,8 +14,10 @@ import type { Exchange } from '../core/mcp-server.ts'
 import type { SessionState } from '../core/session.ts'
 import { STANDALONE_STREAM, type Attachment, type StreamSink } from '../core/streams.ts'
 import type { Principal } from '../core/types.ts'
+import { JSON_HEADERS } from '../lib/respond.ts'
 import { isJsonContentType, parseJsonBody, protocolVersionProblem, readBody, rpcErrorResponse } from './http-guard.ts'
 import { SseStream, type SseStreamOwner } from './sse-stream.ts'
+import { StreamSlot, streamRefusalMessage } from './stream-limits.ts'
 import type { TransportDeps } from './transport-deps.ts'
 
 /** One place the transport is mounted: the stream's path and the path its endpoint event names. */
@@ -26,12 +28,14 @@ export interface LegacySseMount {
 
 export interface LegacySseOptions extends TransportDeps {
   mounts: LegacySseMount[]
-  maxBodyBytes: number
   /** `retry:` hint on the endpoint event: how soon an EventSource reconnects a dropped stream. */
   sseRetryMs: number
+  /**
+   * Bytes a stream may queue for a client that does not read; past them it is closed (and the
+   * session with it). Nothing delivered is kept: this transport cannot resume.
+   */
+  sseMaxBufferedBytes?: number
 }
-
-const JSON_HEADERS = { 'content-type': 'application/json' }
 
 export class LegacySseTransport {
   readonly #o: LegacySseOptions
@@ -78,10 +82,23 @@ export class LegacySseTransport {
     const principal = await this.#o.authenticate(request)
     if (principal instanceof Response) return principal
 
+    const clientAddress = this.#o.addressOf?.(request)
+    const slot = this.#o.streamLimits?.open(principal.id, clientAddress)
+    if (slot !== undefined && !(slot instanceof StreamSlot)) {
+      const message = streamRefusalMessage(slot)
+      this.#o.refused?.({ kind: 'stream_refused', principal, clientAddress, transport: 'sse', detail: message })
+      return rpcErrorResponse(429, ErrorCode.RateLimited, message, cors)
+    }
     // LS-07: an EventSource that lost its stream reconnects here and gets a new session, but the
     // SDK client does not initialize again. So the session is usable before `initialize`.
-    const session = await core.openSession({ principal, transport: 'sse' })
-    const stream = await this.#follow(session, principal, messagesPath)
+    let session: SessionState
+    try {
+      session = await core.openSession({ principal, transport: 'sse', clientAddress })
+    } catch (err) {
+      slot?.release()
+      throw err
+    }
+    const stream = await this.#follow(session, principal, messagesPath, slot)
     disableIdleTimeout()
     return stream.response(cors)
   }
@@ -90,7 +107,7 @@ export class LegacySseTransport {
    * Attach a new stream to the session's standalone stream. Apart from `open` so that nothing
    * long-lived is created in a scope that holds the Request (closures keep their whole scope).
    */
-  async #follow(session: SessionState, principal: Principal, messagesPath: string): Promise<SseStream> {
+  async #follow(session: SessionState, principal: Principal, messagesPath: string, slot: StreamSlot | undefined): Promise<SseStream> {
     const { streams, core } = this.#o
     const ref = { sessionId: session.id, streamId: STANDALONE_STREAM }
     // This transport cannot resume (a reconnect is a new session): delivered messages are not kept.
@@ -98,6 +115,7 @@ export class LegacySseTransport {
     core.outbox.hold(session.id)
     this.#streams.add(session.id)
     const follower = new LegacyStream(this, session.id)
+    follower.slot = slot
     const sse = follower.sse
     // Every POST authenticates again, but the stream would go on receiving: a revoked auth
     // session (logout) closes it.
@@ -124,6 +142,10 @@ export class LegacySseTransport {
     return this.#o.keepAliveMs
   }
 
+  get sseMaxBufferedBytes(): number | undefined {
+    return this.#o.sseMaxBufferedBytes
+  }
+
   /** The stream closed: the session ends with it, and so does everything it was waiting for. */
   async #end(sessionId: string): Promise<void> {
     const { core } = this.#o
@@ -148,7 +170,7 @@ export class LegacySseTransport {
     const found = await this.#session(request, principal, cors)
     if (found instanceof Response) return found
     const session = found
-    const parsed = parseJsonBody(await readBody(request, this.#o.maxBodyBytes), this.#o.maxBodyBytes, cors)
+    const parsed = parseJsonBody(await readBody(request, this.#o.json.maxBytes), this.#o.json, cors)
     if (parsed instanceof Response) return parsed
     if (Array.isArray(parsed))
       return rpcErrorResponse(400, ErrorCode.InvalidRequest, 'Invalid Request: POST one JSON-RPC message at a time; batches are not supported on this transport', cors)
@@ -213,13 +235,15 @@ class LegacyStream implements StreamSink, SseStreamOwner {
   readonly sse: SseStream
   attachment: Attachment | undefined
   untrack: (() => void) | undefined
+  /** Its place in the stream limits, given back when it closes. */
+  slot: StreamSlot | undefined
   readonly #transport: LegacySseTransport
   readonly #sessionId: string
 
   constructor(transport: LegacySseTransport, sessionId: string) {
     this.#transport = transport
     this.#sessionId = sessionId
-    this.sse = new SseStream({ keepAliveMs: transport.keepAliveMs, owner: this })
+    this.sse = new SseStream({ keepAliveMs: transport.keepAliveMs, maxBufferedBytes: transport.sseMaxBufferedBytes, owner: this })
   }
 
   event(_seq: number, message: JsonRpcMessage): void {
@@ -237,6 +261,7 @@ class LegacyStream implements StreamSink, SseStreamOwner {
   sseClosed(): void {
     this.attachment?.detach()
     this.untrack?.()
+    this.slot?.release()
     this.#transport.streamClosed(this.#sessionId)
   }
 }

@@ -12,7 +12,7 @@ import type { Exchange, McpServer } from '../core/mcp-server.ts'
 import type { SessionState } from '../core/session.ts'
 import type { StreamRef, Streams } from '../core/streams.ts'
 import type { Principal } from '../core/types.ts'
-import { authChallenge } from '../lib/respond.ts'
+import { JSON_HEADERS, authChallenge } from '../lib/respond.ts'
 import { NO_HEADERS } from './http-guard.ts'
 import { SlowReplies } from './slow-replies.ts'
 import { openSseReply, type SseReplyOptions } from './sse-reply.ts'
@@ -24,7 +24,6 @@ import { SseStream } from './sse-stream.ts'
  * while the handler is still working.
  */
 const SLOW_REPLY_MS = 5000
-const JSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({ 'content-type': 'application/json' })
 
 export interface PostRepliesOptions {
   core: McpServer
@@ -148,7 +147,7 @@ export class PostReplies {
     const stream = (): SseStream => {
       if (!sse) {
         this.#o.streamOpened()
-        sse = new SseStream({ keepAliveMs: this.#o.keepAliveMs, onClose })
+        sse = new SseStream({ keepAliveMs: this.#o.keepAliveMs, maxBufferedBytes: this.#o.reply.maxBufferedBytes, onClose })
         sse.comment('open')
         upgrade!()
       }

@@ -13,7 +13,10 @@ export interface RevocationWatcherOptions {
   bus: Bus
   /** Whether an auth session may still be used; absent when auth is off (nothing to sweep). */
   isActive?: (authSessionId: string) => Promise<boolean>
-  /** Also told of every revocation announced on the bus (auth drops what it read before it). */
+  /**
+   * Also told of every revocation it learns of, announced on the bus or found by the sweep (auth
+   * drops what it read before it; the core ends the MCP sessions opened under it).
+   */
   onRevoked?: (authSessionId: string) => void
   sweepMs?: number
 }
@@ -37,15 +40,13 @@ export class RevocationWatcher {
 
   async start(): Promise<void> {
     this.#unsubscribe = await this.#o.bus.subscribe(AUTH_REVOKED, ({ authSessionId: id }) => {
-      if (typeof id !== 'string') return
-      this.#o.onRevoked?.(id)
-      this.#closeAll(id)
+      if (typeof id === 'string') this.#revoked(id)
     })
     const isActive = this.#o.isActive
     if (isActive) {
       this.#sweep = setInterval(() => {
         for (const id of [...this.#open.keys()])
-          isActive(id).then((ok) => ok || this.#closeAll(id), (err) => console.error('[auth] session check failed:', err))
+          isActive(id).then((ok) => ok || this.#revoked(id), (err) => console.error('[auth] session check failed:', err))
       }, this.#o.sweepMs ?? 30_000)
       this.#sweep.unref?.()
     }
@@ -73,6 +74,11 @@ export class RevocationWatcher {
   /** Number of auth sessions with open connections here (tests). */
   get trackedSessions(): number {
     return this.#open.size
+  }
+
+  #revoked(authSessionId: string): void {
+    this.#o.onRevoked?.(authSessionId)
+    this.#closeAll(authSessionId)
   }
 
   #closeAll(authSessionId: string): void {

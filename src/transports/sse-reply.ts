@@ -11,10 +11,13 @@ import type { Principal } from '../core/types.ts'
 import { versionAtLeast } from '../core/versions.ts'
 import type { RevocationWatcher } from './revocation-watcher.ts'
 import { SseStream, type SseStreamOwner } from './sse-stream.ts'
+import type { StreamSlot } from './stream-limits.ts'
 
 export interface SseReplyOptions {
   streams: Streams
   keepAliveMs: number
+  /** Bytes a reply may queue for a client that does not read before it is closed. */
+  maxBufferedBytes?: number
   sseRetryMs: number
   revocations?: Pick<RevocationWatcher, 'track'>
   /** Runs on every keep-alive tick: an open stream keeps its session from idling out. */
@@ -35,6 +38,8 @@ export interface SseReplyRequest {
   /** The session's standalone (GET) stream, as opposed to a POST reply's. */
   standalone?: boolean
   onOpen?: (sse: SseStream) => void
+  /** Released when the reply closes (or never opens): its place in the stream limits. */
+  slot?: StreamSlot
 }
 
 /**
@@ -52,6 +57,7 @@ class SseReply implements StreamSink, SseStreamOwner {
   readonly #prime: boolean
   readonly sessionId: string
   readonly standalone: boolean
+  readonly #slot: StreamSlot | undefined
 
   constructor(o: SseReplyOptions, r: SseReplyRequest) {
     this.#o = o
@@ -61,7 +67,8 @@ class SseReply implements StreamSink, SseStreamOwner {
     this.#prime = r.prime && versionAtLeast(r.session.protocolVersion, '2025-11-25')
     this.sessionId = r.session.id
     this.standalone = r.standalone ?? false
-    this.sse = new SseStream({ keepAliveMs: o.keepAliveMs, owner: this })
+    this.#slot = r.slot
+    this.sse = new SseStream({ keepAliveMs: o.keepAliveMs, maxBufferedBytes: o.maxBufferedBytes, owner: this })
   }
 
   /** For the revocation watcher. */
@@ -91,6 +98,7 @@ class SseReply implements StreamSink, SseStreamOwner {
   sseClosed(): void {
     this.attachment?.detach()
     this.untrack?.()
+    this.#slot?.release()
     this.#o.closed?.(this)
   }
 }

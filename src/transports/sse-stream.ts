@@ -10,6 +10,8 @@ export const SSE_HEADERS = {
   connection: 'keep-alive',
   // Tells reverse proxies (nginx) not to buffer: every event must reach the client when written.
   'x-accel-buffering': 'no',
+  // Events reflect client input (method names); no browser may sniff the stream as anything else.
+  'x-content-type-options': 'nosniff',
 } as const
 
 /** Alternative to the callbacks: an object told of the stream's life (no closure per stream). */
@@ -20,6 +22,11 @@ export interface SseStreamOwner {
 
 export interface SseStreamOptions {
   keepAliveMs: number
+  /**
+   * Bytes (UTF-16 code units of the frames, about bytes for JSON) that may wait for a client that
+   * does not read; past them the stream closes. Default `DEFAULT_MAX_BUFFERED_BYTES`.
+   */
+  maxBufferedBytes?: number
   owner?: SseStreamOwner
   /** Runs once when the stream closes for any reason (client gone, server closed it). */
   onClose?: () => void
@@ -66,10 +73,11 @@ function tickerFor(ms: number): KeepAliveTicker {
 }
 
 /**
- * Frames still waiting for a client that does not read, past which its stream is closed: a
- * stalled client must not make the server buffer without bound.
+ * What may wait for a client that does not read, past which its stream is closed: a stalled
+ * client must not make the server buffer without bound. Counted in bytes, not frames: 256 frames
+ * of a reflected 4 MB method name were a gigabyte.
  */
-const MAX_BACKLOGGED_WRITES = 256
+export const DEFAULT_MAX_BUFFERED_BYTES = 4 * 1024 * 1024
 
 /**
  * The body's underlying source: a Bun "direct" stream (writes go straight to the socket, with no
@@ -82,11 +90,14 @@ class SseSource {
   #controller: ReadableStreamDirectController | undefined
   /** Frames written before Bun started pulling the body. */
   #early: string[] | undefined = []
+  /** Characters written and not yet flushed to the socket (early frames included). */
   #backlog = 0
+  readonly #maxBacklog: number
   #ended = false
 
-  constructor(stream: SseStream) {
+  constructor(stream: SseStream, maxBacklog: number) {
     this.#stream = stream
+    this.#maxBacklog = maxBacklog
   }
 
   /** Bun calls this once when it starts sending the body; returning keeps the stream open. */
@@ -94,6 +105,7 @@ class SseSource {
     this.#controller = c
     const early = this.#early ?? []
     this.#early = undefined
+    this.#backlog = 0
     for (const frame of early) this.#send(frame)
     if (this.#ended) c.close()
   }
@@ -106,7 +118,8 @@ class SseSource {
   write(frame: string): boolean {
     if (this.#early) {
       this.#early.push(frame)
-      return true
+      this.#backlog += frame.length
+      return this.#backlog <= this.#maxBacklog
     }
     return this.#send(frame)
   }
@@ -122,11 +135,14 @@ class SseSource {
     if (written === 0) return false
     const flushed = c.flush()
     if (typeof written === 'number' && typeof flushed === 'number') return true
-    // Backpressure: the frame is accepted, but the client is not keeping up.
-    if (++this.#backlog > MAX_BACKLOGGED_WRITES) return false
-    void Promise.resolve(flushed).then(() => {
-      this.#backlog = 0
-    })
+    // Backpressure: the frame is accepted, but the client is not keeping up. Bun then answers the
+    // write with a promise that settles once the socket has taken the frame (flush() still says
+    // 0): until then it counts against the budget.
+    const size = frame.length
+    this.#backlog += size
+    if (this.#backlog > this.#maxBacklog) return false
+    const settle = () => void (this.#backlog -= size)
+    void Promise.resolve(typeof written === 'number' ? flushed : written).then(settle, settle)
     return true
   }
 }
@@ -140,7 +156,7 @@ export class SseStream {
 
   constructor(opts: SseStreamOptions) {
     this.#opts = opts
-    this.#source = new SseSource(this)
+    this.#source = new SseSource(this, opts.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES)
     this.body = new ReadableStream(this.#source) as ReadableStream<Uint8Array>
     this.#ticker = tickerFor(opts.keepAliveMs)
     this.#ticker.add(this)

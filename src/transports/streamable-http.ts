@@ -29,12 +29,16 @@ import { ModernHttp } from './modern-http.ts'
 import { meteredRoute, type NativeRoute, type RequestMeter } from './native-route.ts'
 import { PostReplies, json } from './post-replies.ts'
 import { openSseReply, type SseReplyOptions } from './sse-reply.ts'
+import { StreamSlot, streamRefusalMessage } from './stream-limits.ts'
 import type { TransportDeps } from './transport-deps.ts'
 
 export interface StreamableHttpOptions extends TransportDeps {
   path: string
-  maxBodyBytes: number
   sseRetryMs: number
+  /** Bytes an SSE response may queue for a client that does not read; past them it is closed. */
+  sseMaxBufferedBytes?: number
+  /** Messages in one JSON-RPC batch (2025-03-26 sessions), at most. */
+  maxBatchItems: number
   /**
    * Serve without sessions, like the SDK's `sessionIdGenerator: undefined`: initialize issues no
    * Mcp-Session-Id, every POST stands alone, GET and DELETE are 405, and tools cannot ask the
@@ -64,6 +68,7 @@ export class StreamableHttpTransport {
     this.#reply = {
       streams: opts.streams,
       keepAliveMs: opts.keepAliveMs,
+      maxBufferedBytes: opts.sseMaxBufferedBytes,
       sseRetryMs: opts.sseRetryMs,
       revocations: opts.revocations,
       touch: (id) => void opts.core.touch(id).catch(() => {}),
@@ -147,9 +152,13 @@ export class StreamableHttpTransport {
     let principal = this.#o.authenticate(request)
     if (principal instanceof Promise) principal = await principal
     if (principal instanceof Response) return principal
-    const parsed = parseJsonBody(await readBody(request, this.#o.maxBodyBytes), this.#o.maxBodyBytes, cors)
+    const parsed = parseJsonBody(await readBody(request, this.#o.json.maxBytes), this.#o.json, cors)
     if (parsed instanceof Response) return parsed
     const isBatch = Array.isArray(parsed)
+    if (isBatch && parsed.length > this.#o.maxBatchItems) {
+      this.#o.refused?.({ kind: 'batch_refused', principal, clientAddress: this.#o.addressOf?.(request), transport: 'streamable-http', detail: `a batch of ${parsed.length} messages` })
+      return rpcErrorResponse(400, ErrorCode.InvalidRequest, `Invalid Request: a batch of ${parsed.length} messages; send at most ${this.#o.maxBatchItems} per batch (MCPRAG_MAX_BATCH_ITEMS)`, cors)
+    }
     const items = isBatch ? (parsed as unknown[]).map(classify) : [classify(parsed)]
     if (items.length === 0) return rpcErrorResponse(400, ErrorCode.InvalidRequest, 'Invalid Request: an empty batch', cors)
     for (const item of items) if (item.kind === 'invalid') return json(400, failure(item.id, item.error), cors)
@@ -170,7 +179,7 @@ export class StreamableHttpTransport {
       if (isBatch) return rpcErrorResponse(400, ErrorCode.InvalidRequest, 'Invalid Request: initialize must be sent alone, not in a batch', cors)
       if (request.headers.has(SESSION_HEADER) && !this.#o.stateless)
         return rpcErrorResponse(400, ErrorCode.InvalidRequest, 'Invalid Request: initialize starts a new session; send it without Mcp-Session-Id', cors)
-      return this.#initialize(initialize.message, principal, cors)
+      return this.#initialize(initialize.message, principal, this.#o.addressOf?.(request), cors)
     }
 
     let session: SessionState | undefined
@@ -184,6 +193,10 @@ export class StreamableHttpTransport {
       session = found
       if (isBatch && !allowsBatches(session.protocolVersion))
         return rpcErrorResponse(400, ErrorCode.InvalidRequest, `Invalid Request: JSON-RPC batches are only part of protocol 2025-03-26; this session speaks ${session.protocolVersion}`, cors)
+      if (isBatch && items.length > 1) {
+        const overBudget = await this.#chargeBatch(request, principal, items.length - 1, cors)
+        if (overBudget) return overBudget
+      }
     }
 
     const { core } = this.#o
@@ -203,9 +216,20 @@ export class StreamableHttpTransport {
       : this.#replies.stateless(requests[0]!, principal, cors, disableIdleTimeout)
   }
 
-  async #initialize(request: JsonRpcRequest, principal: Principal, cors: Readonly<Record<string, string>>): Promise<Response> {
+  /** Every message of a batch counts against the request budget, like a request of its own. */
+  async #chargeBatch(request: Request, principal: Principal, extra: number, cors: Readonly<Record<string, string>>): Promise<Response | undefined> {
+    const { requestBudget, addressOf } = this.#o
+    if (!requestBudget || !addressOf) return undefined
+    const clientAddress = addressOf(request)
+    const retryAfterS = await requestBudget(clientAddress, extra)
+    if (retryAfterS === undefined) return undefined
+    this.#o.refused?.({ kind: 'rate_limited', principal, clientAddress, transport: 'streamable-http', detail: `a batch of ${extra + 1} messages is past the request budget` })
+    return rpcErrorResponse(429, ErrorCode.RateLimited, `Too many requests from this address (each message of a batch counts): try again in ${retryAfterS} s`, { ...cors, 'retry-after': String(retryAfterS) })
+  }
+
+  async #initialize(request: JsonRpcRequest, principal: Principal, clientAddress: string | undefined, cors: Readonly<Record<string, string>>): Promise<Response> {
     const createSession = !this.#o.stateless
-    const { response, session } = await this.#o.core.initialize(request, { principal, transport: 'streamable-http', createSession })
+    const { response, session } = await this.#o.core.initialize(request, { principal, transport: 'streamable-http', clientAddress, createSession })
     if (!session) return json(200, response, cors)
     return json(200, response, { ...cors, [SESSION_HEADER]: session.id })
   }
@@ -244,9 +268,18 @@ export class StreamableHttpTransport {
       streamId = at.streamId
       afterSeq = at.seq
     }
+    const clientAddress = this.#o.addressOf?.(request)
+    // The standalone stream's key is the session id itself: no string is made for the common case.
+    const slot = this.#o.streamLimits?.open(principal.id, clientAddress, streamId === STANDALONE_STREAM ? session.id : `${session.id}/${streamId}`)
+    if (slot !== undefined && !(slot instanceof StreamSlot)) {
+      const message = streamRefusalMessage(slot)
+      this.#o.refused?.({ kind: 'stream_refused', principal, clientAddress, transport: 'streamable-http', detail: message })
+      return rpcErrorResponse(429, ErrorCode.RateLimited, message, cors)
+    }
     // A second GET for a stream takes it over (the first connection closes), on any instance
     // alike: a client reconnecting through a proxy must not wait for its dead connection to time out.
-    const stream = await this.#follow(streamId, session, principal, afterSeq, cors)
+    // The reply gives its place back when it closes, or at once when it never opens.
+    const stream = await this.#follow(streamId, session, principal, afterSeq, cors, slot)
     if (!stream) return unknownEvent(cors)
     disableIdleTimeout()
     return stream
@@ -262,6 +295,7 @@ export class StreamableHttpTransport {
     principal: Principal,
     afterSeq: number | 'live',
     cors: Readonly<Record<string, string>>,
+    slot: StreamSlot | undefined,
   ): Promise<Response | undefined> {
     const standalone = streamId === STANDALONE_STREAM
     if (standalone) {
@@ -278,6 +312,7 @@ export class StreamableHttpTransport {
       // A resumed stream continues after the client's last id; only a fresh one is primed.
       prime: afterSeq === 'live',
       standalone,
+      slot,
     })
   }
 

@@ -6,9 +6,28 @@
  */
 import type { McpServer } from '../core/mcp-server.ts'
 import type { Streams } from '../core/streams.ts'
+import type { Principal } from '../core/types.ts'
 import type { Authenticate } from './authenticate.ts'
 import type { HttpGuard } from './http-guard.ts'
+import type { JsonLimits } from './json-limits.ts'
 import type { RevocationWatcher } from './revocation-watcher.ts'
+import type { StreamLimits } from './stream-limits.ts'
+
+/**
+ * Spend `count` more of a client address's request budget (the authentication of each HTTP request
+ * or upgrade spent one): the seconds to wait when it is exhausted, else undefined.
+ */
+export type RequestBudget = (clientAddress: string, count: number) => Promise<number | undefined>
+
+/** Something a transport refused that is worth an audit record and a metric. */
+export interface Refusal {
+  /** `rate_limited` (a budget), `stream_refused` (a connection limit), `batch_refused` (too many items). */
+  kind: 'rate_limited' | 'stream_refused' | 'batch_refused'
+  principal?: Principal
+  clientAddress?: string
+  transport: string
+  detail: string
+}
 
 /** The collaborators every transport shares; each transport's options add its own settings. */
 export interface TransportDeps {
@@ -24,6 +43,19 @@ export interface TransportDeps {
    * proxies do not cut it), and a session's open stream or socket refreshes its idle deadline.
    */
   keepAliveMs: number
+  /** What a JSON body or WebSocket frame may be (size, nesting, keys), checked before it is parsed. */
+  json: JsonLimits
+  /** The client address behind a request (per-address limits); absent: addresses are not counted. */
+  addressOf?: (request: Request) => string
   /** Closes the streams and sockets of an auth session when it is revoked (logout). */
   revocations?: Pick<RevocationWatcher, 'track'>
+  /** Open streams and sockets per user and per address on this instance; absent: not limited. */
+  streamLimits?: StreamLimits
+  /**
+   * Each message of a batch, and each WebSocket message, spends the client address's request
+   * budget like a request; absent (authentication off): no budget.
+   */
+  requestBudget?: RequestBudget
+  /** Told of every refusal (audit, metrics). Must not throw. */
+  refused?: (refusal: Refusal) => void
 }

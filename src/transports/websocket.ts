@@ -11,20 +11,20 @@
  * cost more memory than the session itself (BENCHMARKS.md, idle memory per connection).
  */
 import type { ServerWebSocket } from 'bun'
-import { ErrorCode } from '../core/errors.ts'
+import { ErrorCode, clip, rateLimited } from '../core/errors.ts'
 import { classify, failure, success, type JsonRpcMessage, type JsonRpcRequest } from '../core/jsonrpc.ts'
 import type { Exchange } from '../core/mcp-server.ts'
 import type { SessionState } from '../core/session.ts'
 import { STANDALONE_STREAM, type Attachment } from '../core/streams.ts'
 import type { Principal } from '../core/types.ts'
 import { rpcErrorResponse } from './http-guard.ts'
+import { parseLimitedJson } from './json-limits.ts'
+import { StreamSlot, streamRefusalMessage } from './stream-limits.ts'
 import type { BunServerHandle, RequestMeter } from './native-route.ts'
 import type { TransportDeps } from './transport-deps.ts'
 
 export interface WebSocketOptions extends TransportDeps {
   path: string
-  /** Largest accepted frame; a larger one closes the socket with 1009. */
-  maxMessageBytes: number
   /** Bytes a socket may queue for a client that does not read; past it the socket is closed. */
   maxBufferedBytes: number
   /** Seconds without traffic before Bun pings the client; a client that does not pong is dropped. */
@@ -42,8 +42,10 @@ export const SUBPROTOCOL = 'mcp'
 /** Close codes (RFC 6455 §7.4.1). 1009 (too big) is sent by Bun itself. */
 const CLOSE_NORMAL = 1000
 const CLOSE_UNSUPPORTED_DATA = 1003
-/** Policy violation; used by convention for authentication failures (mcp-spec.md WS-S6). */
+/** Policy violation; used by convention for authentication failures (mcp-spec.md WS-S6) and floods. */
 const CLOSE_POLICY = 1008
+/** Messages refused in a row for the request budget before the socket is closed: it is not listening. */
+const REFUSALS_BEFORE_CLOSE = 100
 const CLOSE_INTERNAL_ERROR = 1011
 
 /** What the transport needs of a Bun `ServerWebSocket`; its `data` is the connection. */
@@ -58,6 +60,8 @@ interface Connection {
   /** Set when the socket opens. */
   socket?: Socket
   principal: Principal
+  /** The client address of the upgrade request. */
+  address?: string
   session?: SessionState
   exchange?: Exchange
   /** Set while `initialize` runs, so a second one cannot create a second session. */
@@ -65,6 +69,12 @@ interface Connection {
   closed: boolean
   attachment?: Attachment
   untrack?: () => void
+  /** Its place in the stream limits, given back when the socket closes. */
+  slot?: StreamSlot
+  /** Messages waiting for the request budget's answer, in order (authentication on). */
+  inbox?: Promise<void>
+  /** Messages refused in a row for the request budget. */
+  refusals: number
 }
 
 export class WebSocketTransport {
@@ -100,7 +110,8 @@ export class WebSocketTransport {
    */
   serverOptions() {
     return {
-      maxPayloadLength: this.#o.maxMessageBytes,
+      // A frame larger than a body may be closes the socket with 1009.
+      maxPayloadLength: this.#o.json.maxBytes,
       backpressureLimit: this.#o.maxBufferedBytes,
       // A client that stops reading would otherwise make the server queue without bound.
       closeOnBackpressureLimit: true,
@@ -135,8 +146,16 @@ export class WebSocketTransport {
     if (principal instanceof Response) return principal
     // Browsers fail a handshake that offered a subprotocol and got none back.
     const headers = offeredProtocols(request).includes(SUBPROTOCOL) ? { 'sec-websocket-protocol': SUBPROTOCOL } : undefined
-    const conn: Connection = { principal, initializing: false, closed: false }
+    const address = this.#o.addressOf?.(request)
+    const slot = this.#o.streamLimits?.open(principal.id, address)
+    if (slot !== undefined && !(slot instanceof StreamSlot)) {
+      const message = streamRefusalMessage(slot)
+      this.#o.refused?.({ kind: 'stream_refused', principal, clientAddress: address, transport: 'websocket', detail: message })
+      return rpcErrorResponse(429, ErrorCode.RateLimited, message)
+    }
+    const conn: Connection = { principal, address, slot, initializing: false, closed: false, refusals: 0 }
     if (server.upgrade(request, { headers, data: conn })) return undefined
+    slot?.release()
     return rpcErrorResponse(400, ErrorCode.ConnectionClosed, 'Bad Request: the WebSocket handshake failed')
   }
 
@@ -171,9 +190,44 @@ export class WebSocketTransport {
       socket.close(CLOSE_UNSUPPORTED_DATA, 'Binary frames are not supported: send each JSON-RPC message as one text frame')
       return
     }
-    const decoded = decode(data)
-    if ('error' in decoded) {
-      this.#send(conn, failure(null, { code: ErrorCode.ParseError, message: `Parse error: the frame is not valid JSON (${decoded.error})` }))
+    const budget = this.#o.requestBudget
+    if (!budget || conn.address === undefined) return this.#handle(conn, data)
+    // Every message spends the address's request budget, like an HTTP request. The budget answers
+    // asynchronously: a chain per connection keeps the messages in the order they came.
+    const address = conn.address
+    conn.inbox = (conn.inbox ?? Promise.resolve()).then(async () => {
+      const retryAfterS = await budget(address, 1)
+      if (conn.closed) return
+      if (retryAfterS === undefined) {
+        conn.refusals = 0
+        this.#handle(conn, data)
+      } else this.#throttle(conn, data, retryAfterS)
+    }).catch((err) => console.error('[ws] handling a client message failed:', err))
+  }
+
+  /** A message past the budget: requests are answered -32029; a client that keeps going is closed (1008). */
+  #throttle(conn: Connection, data: string, retryAfterS: number): void {
+    if (conn.refusals++ === 0)
+      this.#o.refused?.({ kind: 'rate_limited', principal: conn.principal, clientAddress: conn.address, transport: 'websocket', detail: 'websocket messages past the request budget' })
+    if (conn.refusals > REFUSALS_BEFORE_CLOSE) {
+      conn.closed = true
+      conn.socket?.close(CLOSE_POLICY, `Too many requests from this address: reconnect in ${retryAfterS} s`)
+      return
+    }
+    const decoded = parseLimitedJson(data, this.#o.json)
+    const item = 'value' in decoded && !Array.isArray(decoded.value) ? classify(decoded.value) : undefined
+    if (item?.kind === 'request')
+      this.#send(conn, failure(item.message.id, rateLimited(`Too many requests from this address: try again in ${retryAfterS} s`, retryAfterS).toJson()))
+  }
+
+  #handle(conn: Connection, data: string): void {
+    const decoded = parseLimitedJson(data, this.#o.json)
+    if ('syntax' in decoded) {
+      this.#send(conn, failure(null, { code: ErrorCode.ParseError, message: `Parse error: the frame is not valid JSON (${clip(decoded.syntax, 256)})` }))
+      return
+    }
+    if ('shape' in decoded) {
+      this.#send(conn, failure(null, { code: ErrorCode.InvalidRequest, message: `Invalid Request: ${decoded.shape.message}` }))
       return
     }
     if (Array.isArray(decoded.value)) {
@@ -219,7 +273,7 @@ export class WebSocketTransport {
     const { core, streams } = this.#o
     conn.initializing = true
     try {
-      const { response, session } = await core.initialize(request, { principal: conn.principal, transport: 'websocket', createSession: true })
+      const { response, session } = await core.initialize(request, { principal: conn.principal, transport: 'websocket', clientAddress: conn.address, createSession: true })
       if (session) {
         if (conn.closed) {
           // The socket went away while the session was being created.
@@ -259,6 +313,7 @@ export class WebSocketTransport {
 
   async #close(socket: Socket): Promise<void> {
     const conn = socket.data
+    conn.slot?.release()
     if (!this.#connections.delete(conn)) return
     conn.closed = true
     conn.untrack?.()
@@ -284,12 +339,4 @@ export class WebSocketTransport {
 
 function offeredProtocols(request: Request): string[] {
   return (request.headers.get('sec-websocket-protocol') ?? '').split(',').map((p) => p.trim())
-}
-
-function decode(data: string): { value: unknown } | { error: string } {
-  try {
-    return { value: JSON.parse(data) }
-  } catch (err) {
-    return { error: (err as Error).message }
-  }
 }

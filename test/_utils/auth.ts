@@ -8,7 +8,7 @@ import type { Tier } from '../../src/core/types.ts'
 import { totpFor } from '../../src/auth/totp.ts'
 import { post } from './http.ts'
 import { startAuthServer, type TestServer } from './server.ts'
-import { parseLoginMail, startSmtp, type TestSmtp } from './smtp.ts'
+import { parseEnrolmentMail, parseLoginMail, startSmtp, type TestSmtp } from './smtp.ts'
 
 export interface Harness {
   server: TestServer
@@ -78,11 +78,23 @@ export async function awayFromStepBoundary(): Promise<void> {
 export const codeAt = (totp: TOTP, offsetSteps = 0) => totp.generate({ timestamp: Date.now() + offsetSteps * 30_000 })
 
 /**
+ * POST /auth/totp/enroll as the whole client does it: a first enrolment is answered 202 and a code
+ * is emailed, which the second POST carries. Returns the final response (200 with the secret).
+ */
+export async function startEnrolment(h: Harness, login: Login): Promise<Response> {
+  const before = h.smtp.to(login.email).length
+  const first = await restPost(`${h.url}/auth/totp/enroll`, {}, bearer(login.token))
+  if (first.status !== 202) return first
+  const code = parseEnrolmentMail(await h.smtp.waitFor(login.email, before + 1))
+  return restPost(`${h.url}/auth/totp/enroll`, { enrolment_code: code }, bearer(login.token))
+}
+
+/**
  * Enrol an authenticator and confirm it with the previous step's code (so the current step's code
  * is still unused for one verification). Confirming marks the calling session MFA-verified.
  */
 export async function enrolTotp(h: Harness, login: Login): Promise<TOTP> {
-  const res = await restPost(`${h.url}/auth/totp/enroll`, {}, bearer(login.token))
+  const res = await startEnrolment(h, login)
   if (res.status !== 200) throw new Error(`enroll failed: ${res.status} ${await res.text()}`)
   const { secret } = (await res.json()) as { secret: string }
   const totp = totpFor(secret)

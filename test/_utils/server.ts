@@ -2,7 +2,8 @@
  * Start a real server on a free loopback port for a test file, with conformance fixtures on and
  * authentication off (`MCPRAG_AUTH=off`). Pass `{ MCPRAG_AUTH: 'on' }` (or use `startAuthServer`)
  * for a server with authentication: it gets its own temporary data directory and keys, generous
- * rate limits unless the test sets its own, and no audit lines on stdout.
+ * rate limits unless the test sets its own, and no audit lines on stdout. Per-user and per-address
+ * caps are generous too unless the test sets them.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -55,11 +56,20 @@ export async function startTestServer(env: Record<string, string> = {}, opts: { 
         MCPRAG_TOTP_KEY: crypto.randomUUID() + crypto.randomUUID(),
         MCPRAG_RATE_AUTH_ADDRESS: '10000/15m',
         MCPRAG_RATE_LOGIN_EMAIL: '100/15m',
+        MCPRAG_RATE_LOGIN_MAILBOX: '1000/1h',
         MCPRAG_RATE_REQUESTS_ADDRESS: '100000/1m',
         MCPRAG_RATE_REGISTER_ADDRESS: '10000/1h',
       }
     : {}
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', MCPRAG_FIXTURES: 'conformance', MCPRAG_AUTH: 'off', MCPRAG_AUDIT_STDOUT: 'off', ...authDefaults, ...env })
+  // Tests share one principal (or a few) and one address: the per-user and per-address caps are
+  // tested where a test sets them, and out of the way elsewhere.
+  const capDefaults: Record<string, string> = {
+    MCPRAG_MAX_SESSIONS_PER_USER: '100000',
+    MCPRAG_MAX_SESSIONS_PER_ADDRESS: '100000',
+    MCPRAG_MAX_STREAMS_PER_USER: '100000',
+    MCPRAG_MAX_STREAMS_PER_ADDRESS: '100000',
+  }
+  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', MCPRAG_FIXTURES: 'conformance', MCPRAG_AUTH: 'off', MCPRAG_AUDIT_STDOUT: 'off', ...capDefaults, ...authDefaults, ...env })
   const server = await startServer(config)
   const stop = server.stop
   return Object.assign(server, {

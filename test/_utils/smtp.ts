@@ -61,3 +61,11 @@ export function parseLoginMail(mail: ReceivedMail): { token: string; link: strin
   if (!link || !token) throw new Error(`not a sign-in email:\n${body}`)
   return { token, link }
 }
+
+/** The code from an authenticator enrolment email. */
+export function parseEnrolmentMail(mail: ReceivedMail): string {
+  const body = mail.raw.replace(/=\r?\n/g, '').replace(/=3D/g, '=')
+  const code = /\n(enr_[A-Za-z0-9_-]{43})\r?\n/.exec(body)?.[1]
+  if (!code) throw new Error(`not an enrolment email:\n${body}`)
+  return code
+}

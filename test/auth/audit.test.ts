@@ -85,7 +85,8 @@ const call = (i: number, outcome: ToolCallEvent['outcome'] = 'ok'): ToolCallEven
   latencyMs: 0.5,
 })
 
-test('the request path only queues; one batch is one store write and one stdout write', async () => {
+/** A memory audit store that remembers the size of every batch appended to it. */
+function countingStore() {
   const store = new MemoryAuthStores().audit
   const batches: number[] = []
   const append = store.append.bind(store)
@@ -93,6 +94,11 @@ test('the request path only queues; one batch is one store write and one stdout 
     batches.push(records.length)
     return append(records)
   }
+  return { store, batches }
+}
+
+test('the request path only queues; one batch is one store write and one stdout write', async () => {
+  const { store, batches } = countingStore()
   const writes: string[][] = []
   const counted: string[] = []
   const log = new AuditLog({ store, now: Date.now, writeLines: (l) => writes.push(l), tierOf: () => 'public', onRecord: (r) => counted.push(`${r.kind}:${r.outcome}`), flushMs: 60_000 })
@@ -193,4 +199,18 @@ test('writable() says whether records can be stored, recovering once the store d
   store.append = append
   log.onToolCall(event)
   expect(await log.writable()).toBe(true)
+})
+
+test('costly records (digests of large arguments) are written in slices, all of them, in order, before flush resolves', async () => {
+  const { store, batches } = countingStore()
+  // A zero-length slice builds one record per slice, whatever the machine's speed.
+  const log = new AuditLog({ store, now: Date.now, tierOf: () => 'public', flushMs: 60_000, buildSliceMs: 0 })
+  const wide = Object.fromEntries(Array.from({ length: 4000 }, (_, i) => [`k${i}`, i]))
+  for (let i = 0; i < 60; i++) log.onToolCall({ ...call(i), arguments: { ...wide, i } })
+  await log.flush()
+  const stored = await store.query({ limit: 100 })
+  expect(stored).toHaveLength(60)
+  expect(stored.map((r) => r.argsDigest)).toEqual(Array.from({ length: 60 }, (_, i) => argumentsDigest({ ...wide, i })).reverse())
+  // One slice each, with a turn of the event loop in between.
+  expect(batches).toEqual(Array.from({ length: 60 }, () => 1))
 })

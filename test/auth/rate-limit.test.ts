@@ -19,6 +19,7 @@ test('memory counters count within a window and restart after it, per key', () =
   expect(c.hit('other', 100, 1050)).toEqual({ count: 1, resetAt: 1150 })
   expect(c.hit('k', 100, 1100)).toEqual({ count: 1, resetAt: 1200 })
   expect(c.hit('k', 100, 1199)).toEqual({ count: 2, resetAt: 1200 })
+  expect(c.hit('k', 100, 1199, 10)).toEqual({ count: 12, resetAt: 1200 })
 })
 
 test('memory counters forget ended windows, so memory follows the keys live in one window', () => {
@@ -44,18 +45,21 @@ test('the limiter answers the seconds to wait once over the limit', async () => 
   expect(await limiter.take('tools', 'u1', limit)).toBe(1)
   now += 500
   expect(await limiter.take('tools', 'u1', limit)).toBeUndefined()
+  // A batch counts each of its messages.
+  expect(await limiter.take('requests', 'a', { max: 10, windowMs: 1000 }, 10)).toBeUndefined()
+  expect(await limiter.take('requests', 'a', { max: 10, windowMs: 1000 }, 1)).toBe(1)
 })
 
 const limit = (max: number) => ({ max, windowMs: 60_000 })
-const settings = testAuthSettings({ loginPerEmail: limit(5), authPerAddress: limit(100), toolCallsPerUser: limit(3), requestsPerAddress: limit(4) })
+const settings = testAuthSettings({ loginPerEmail: limit(5), loginPerMailbox: limit(30), authPerAddress: limit(100), toolCallsPerUser: limit(3), requestsPerAddress: limit(4) })
 
 test('requests and tool calls are counted in memory, not in the store; sign-in budgets in the store', async () => {
   const stores = new MemoryAuthStores()
   const hits: string[] = []
   const hit = stores.counters.hit.bind(stores.counters)
-  stores.counters.hit = (key, windowMs, now) => {
+  stores.counters.hit = (key, windowMs, now, weight) => {
     hits.push(key)
-    return hit(key, windowMs, now)
+    return hit(key, windowMs, now, weight)
   }
   const audit = new AuditLog({ store: stores.audit, now: Date.now, tierOf: () => 'public' })
   const auth = createAuth({ settings, stores, mailer: new ConsoleMailer(), audit, publicUrl: () => 'http://127.0.0.1:1', addressOf: () => '192.0.2.1', publishRevoked: () => {} })

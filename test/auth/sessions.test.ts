@@ -17,7 +17,7 @@ import { RevocationWatcher } from '../../src/transports/revocation-watcher.ts'
 import { testAuthSettings } from '../_utils/auth-settings.ts'
 
 const limit = { max: 1e9, windowMs: 60_000 }
-const settings = testAuthSettings({ loginPerEmail: limit, authPerAddress: limit, toolCallsPerUser: limit, requestsPerAddress: limit })
+const settings = testAuthSettings({ loginPerEmail: limit, loginPerMailbox: limit, authPerAddress: limit, toolCallsPerUser: limit, requestsPerAddress: limit })
 const userTool = { tier: 'user', definition: { name: 'user_tool' } } as unknown as RegisteredTool
 const adminTool = { tier: 'admin', definition: { name: 'admin_tool' } } as unknown as RegisteredTool
 

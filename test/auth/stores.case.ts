@@ -93,6 +93,7 @@ export function runAuthStoresContract(name: string, make: () => AuthStores | Pro
       const now = Date.now()
       await login.put('h1', 'a@x.io', now + 60_000)
       expect(await tickets.consume('h1', now)).toBeUndefined()
+      expect(await stores.oneTimeTokens('totp_enrolment').consume('h1', now)).toBeUndefined()
       expect(await login.consume('h1', now)).toBe('a@x.io')
       expect(await login.consume('h1', now)).toBeUndefined()
       await tickets.put('t2', 's1', now + 60_000)
@@ -113,12 +114,15 @@ export function runAuthStoresContract(name: string, make: () => AuthStores | Pro
       expect(results.filter((r) => r === 'r@x.io')).toHaveLength(1)
     })
 
-    test('TOTP enrolment is unconfirmed until confirmed; steps can be claimed only forward', async () => {
+    test('a TOTP enrolment is pending until the auth session that started it confirms it; steps can be claimed only forward', async () => {
       const t = stores.totp
-      await t.put('u1', 'box1')
-      expect(await t.get('u1')).toEqual({ userId: 'u1', secretBox: 'box1', confirmed: false, failures: 0 })
-      await t.confirm('u1')
-      expect((await t.get('u1'))!.confirmed).toBe(true)
+      await t.startEnrolment('u1', 'box1', 's1')
+      expect(await t.get('u1')).toEqual({ userId: 'u1', pending: { secretBox: 'box1', authSessionId: 's1' }, failures: 0 })
+      expect(await t.confirmEnrolment('u1', 's2', 7)).toBe(false)
+      expect(await t.confirmEnrolment('nobody', 's1', 7)).toBe(false)
+      expect(await t.confirmEnrolment('u1', 's1', 7)).toBe(true)
+      expect(await t.confirmEnrolment('u1', 's1', 8)).toBe(false)
+      expect(await t.get('u1')).toEqual({ userId: 'u1', secretBox: 'box1', lastStep: 7, failures: 0 })
       expect(await t.claimStep('u1', 10)).toBe(true)
       expect(await t.claimStep('u1', 10)).toBe(false)
       expect(await t.claimStep('u1', 9)).toBe(false)
@@ -127,16 +131,29 @@ export function runAuthStoresContract(name: string, make: () => AuthStores | Pro
       expect(await t.claimStep('nobody', 1)).toBe(false)
       const claims = await Promise.all(Array.from({ length: 20 }, () => t.claimStep('u1', 12)))
       expect(claims.filter(Boolean)).toHaveLength(1)
-      // Re-enrolling starts over.
-      await t.put('u1', 'box2')
-      expect(await t.get('u1')).toEqual({ userId: 'u1', secretBox: 'box2', confirmed: false, failures: 0 })
       await t.delete('u1')
       expect(await t.get('u1')).toBeUndefined()
     })
 
+    test('re-enrolling keeps the confirmed authenticator, the failure count and the lock until the new one is confirmed', async () => {
+      const t = stores.totp
+      await t.startEnrolment('u1', 'old', 's1')
+      await t.confirmEnrolment('u1', 's1', 5)
+      await t.recordFailure('u1', 1000, 2, 500)
+      await t.recordFailure('u1', 1001, 2, 500)
+      await t.startEnrolment('u1', 'new', 's2')
+      await t.startEnrolment('u1', 'newer', 's3')
+      expect(await t.get('u1')).toEqual({ userId: 'u1', secretBox: 'old', pending: { secretBox: 'newer', authSessionId: 's3' }, lastStep: 5, failures: 2, lockedUntil: 1501 })
+      // Only the session of the latest start may confirm; of concurrent confirmations one wins.
+      expect(await t.confirmEnrolment('u1', 's2', 9)).toBe(false)
+      const wins = await Promise.all(Array.from({ length: 10 }, () => t.confirmEnrolment('u1', 's3', 9)))
+      expect(wins.filter(Boolean)).toHaveLength(1)
+      expect(await t.get('u1')).toEqual({ userId: 'u1', secretBox: 'newer', lastStep: 9, failures: 2, lockedUntil: 1501 })
+    })
+
     test('TOTP failures lock at the limit, the lock runs out, and a success resets the count', async () => {
       const t = stores.totp
-      await t.put('u1', 'box')
+      await t.startEnrolment('u1', 'box', 's1')
       expect(await t.recordFailure('u1', 1000, 3, 500)).toEqual({ failures: 1 })
       expect(await t.recordFailure('u1', 1001, 3, 500)).toEqual({ failures: 2 })
       expect(await t.recordFailure('u1', 1002, 3, 500)).toEqual({ failures: 3, lockedUntil: 1502 })
@@ -151,12 +168,16 @@ export function runAuthStoresContract(name: string, make: () => AuthStores | Pro
 
     test('counters count within a window and restart after it, exactly under concurrency', async () => {
       const c = stores.counters
-      expect(await c.hit('k', 100, 1000)).toEqual({ count: 1, resetAt: 1100 })
-      expect(await c.hit('k', 100, 1050)).toEqual({ count: 2, resetAt: 1100 })
-      expect(await c.hit('other', 100, 1050)).toEqual({ count: 1, resetAt: 1150 })
-      expect(await c.hit('k', 100, 1100)).toEqual({ count: 1, resetAt: 1200 })
-      const hits = await Promise.all(Array.from({ length: 30 }, () => c.hit('c', 1000, 5000)))
+      expect(await c.hit('k', 100, 1000, 1)).toEqual({ count: 1, resetAt: 1100 })
+      expect(await c.hit('k', 100, 1050, 1)).toEqual({ count: 2, resetAt: 1100 })
+      expect(await c.hit('other', 100, 1050, 1)).toEqual({ count: 1, resetAt: 1150 })
+      expect(await c.hit('k', 100, 1100, 1)).toEqual({ count: 1, resetAt: 1200 })
+      const hits = await Promise.all(Array.from({ length: 30 }, () => c.hit('c', 1000, 5000, 1)))
       expect(hits.map((h) => h.count).sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1))
+      // A weighted hit (a batch of messages) counts as many; a new window starts at its weight.
+      expect(await c.hit('w', 100, 1000, 5)).toEqual({ count: 5, resetAt: 1100 })
+      expect(await c.hit('w', 100, 1010, 3)).toEqual({ count: 8, resetAt: 1100 })
+      expect(await c.hit('w', 100, 1100, 2)).toEqual({ count: 2, resetAt: 1200 })
     })
 
     test('audit records come back newest first, filtered and limited', async () => {
@@ -179,6 +200,19 @@ export function runAuthStoresContract(name: string, make: () => AuthStores | Pro
       expect((await a.query({ limit: 1 })).map((r) => r.at)).toEqual([3])
     })
 
+    test('audit retention deletes the records older than a time, oldest first, in bounded batches', async () => {
+      const a = stores.audit
+      await a.append(Array.from({ length: 5 }, (_, i) => ({ at: 100 + i, kind: 'k', outcome: 'o' })))
+      await a.append([{ at: 1000, kind: 'k', outcome: 'new' }])
+      expect(await a.purgeBefore(103, 2)).toBe(2)
+      expect((await a.query({ limit: 10 })).map((r) => r.at)).toEqual([1000, 104, 103, 102])
+      expect(await a.purgeBefore(103, 10)).toBe(1)
+      expect(await a.purgeBefore(103, 10)).toBe(0)
+      expect((await a.query({ limit: 10 })).map((r) => r.at)).toEqual([1000, 104, 103])
+      await a.append([{ at: 2000, kind: 'k', outcome: 'newer' }])
+      expect((await a.query({ limit: 10 })).map((r) => r.at)).toEqual([2000, 1000, 104, 103])
+    })
+
     test('purging drops expired tokens, sessions and counters only, in bounded batches', async () => {
       // Real clock times: a store may also let records expire by themselves (TTLs).
       const now = Date.now()
@@ -190,7 +224,7 @@ export function runAuthStoresContract(name: string, make: () => AuthStores | Pro
       await tickets.put('new-ticket', 'new', now + 60_000)
       await stores.authSessions.create({ id: 'old', userId: 'u', createdAt: now - 5000, expiresAt: now - 1000 })
       await stores.authSessions.create({ id: 'new', userId: 'u', createdAt: now - 5000, expiresAt: now + 60_000 })
-      await stores.counters.hit('old', 10, now - 1000)
+      await stores.counters.hit('old', 10, now - 1000, 1)
       // A store whose records expire by themselves may report 0; otherwise batches are bounded.
       let purged = 0
       for (let i = 0; i < 10; i++) {
@@ -206,7 +240,7 @@ export function runAuthStoresContract(name: string, make: () => AuthStores | Pro
       expect(await tickets.consume('new-ticket', now)).toBe('new')
       // Gone, not just expired: even a clock before its expiry finds nothing.
       expect(await tickets.consume('old-ticket', now - 5000)).toBeUndefined()
-      expect(await stores.counters.hit('old', 10, now)).toEqual({ count: 1, resetAt: now + 10 })
+      expect(await stores.counters.hit('old', 10, now, 1)).toEqual({ count: 1, resetAt: now + 10 })
     })
 
     test('ping resolves while the store is usable (readiness)', async () => {

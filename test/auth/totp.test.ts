@@ -67,7 +67,7 @@ describe('TotpService', () => {
     const store = new MemoryAuthStores().totp
     const box = new SecretBox('k'.repeat(40))
     const service = new TotpService(store, box, { issuer: 'mcprag', maxFailures: opts.maxFailures ?? 5, lockMs: 60_000, now: () => now })
-    const { uri, secret } = await service.enrol({ id: 'u1', email: 'ada@example.com' })
+    const { uri, secret } = await service.enrol({ id: 'u1', email: 'ada@example.com' }, 's1')
     const totp = totpFor(secret)
     const at = (offsetSteps = 0) => totp.generate({ timestamp: now + offsetSteps * 30_000 })
     return { store, box, service, uri, secret, at }
@@ -88,26 +88,49 @@ describe('TotpService', () => {
     expect(uri).toContain(`secret=${secret}`)
     expect(Buffer.from(Secret.fromBase32(secret).bytes).length).toBe(20)
     const state = (await store.get('u1'))!
-    expect(state.confirmed).toBe(false)
-    expect(state.secretBox).not.toContain(secret)
-    expect(box.open(state.secretBox, 'u1')).toBe(secret)
+    expect(state.secretBox).toBeUndefined()
+    const pending = state.pending!.secretBox
+    expect(pending).not.toContain(secret)
+    expect(box.open(pending, 'u1')).toBe(secret)
     // Bound to the user: the same box does not open for another user, nor under another key.
-    expect(box.open(state.secretBox, 'u2')).toBeUndefined()
-    expect(new SecretBox('x'.repeat(40)).open(state.secretBox, 'u1')).toBeUndefined()
+    expect(box.open(pending, 'u2')).toBeUndefined()
+    expect(new SecretBox('x'.repeat(40)).open(pending, 'u1')).toBeUndefined()
   })
 
   test('verification needs a confirmed enrolment, which needs a correct first code', async () => {
     const { service, at } = await setup()
     expect(await refusal(service.verify('u1', at()))).toMatchObject({ status: 400, code: 'not_enrolled' })
-    expect(await refusal(service.confirm('u1', '000000'.replace(/./g, (d, i) => String((Number(at()[i]) + 1) % 10))))).toMatchObject({ status: 401, code: 'invalid_code' })
-    await service.confirm('u1', at(-1))
+    expect(await refusal(service.confirm('u1', 's1', '000000'.replace(/./g, (d, i) => String((Number(at()[i]) + 1) % 10))))).toMatchObject({ status: 401, code: 'invalid_code' })
+    // Only the auth session that started the enrolment may confirm it.
+    expect(await refusal(service.confirm('u1', 's2', at(-1)))).toMatchObject({ status: 400, code: 'not_enrolled' })
+    expect(await service.isEnrolled('u1')).toBe(false)
+    await service.confirm('u1', 's1', at(-1))
     expect(await service.isEnrolled('u1')).toBe(true)
-    expect(await refusal(service.confirm('u1', at()))).toMatchObject({ status: 409, code: 'already_enrolled' })
+    expect(await refusal(service.confirm('u1', 's1', at()))).toMatchObject({ status: 400, code: 'not_enrolled' })
+  })
+
+  test('re-enrolling keeps the confirmed authenticator working until the new one is confirmed (issue 13, M3)', async () => {
+    const { service, at, store, box } = await setup({ maxFailures: 3 })
+    await service.confirm('u1', 's1', at(-1))
+    const wrong = String((Number(at()) + 1) % 1_000_000).padStart(6, '0')
+    expect(await refusal(service.verify('u1', wrong))).toMatchObject({ status: 401 })
+    const { secret: next } = await service.enrol({ id: 'u1', email: 'ada@example.com' }, 's1')
+    // Starting over reset nothing: the failure counts on, and the old authenticator still verifies.
+    expect((await store.get('u1'))!.failures).toBe(1)
+    await service.verify('u1', at())
+    // Another session (a stolen one) cannot confirm the owner's pending enrolment…
+    const nextTotp = totpFor(next)
+    expect(await refusal(service.confirm('u1', 's2', nextTotp.generate({ timestamp: now })))).toMatchObject({ status: 400, code: 'not_enrolled' })
+    // …nor start its own and confirm that while it is locked out.
+    await service.enrol({ id: 'u1', email: 'ada@example.com' }, 's2')
+    for (let i = 0; i < 3; i++) await refusal(service.confirm('u1', 's2', wrong))
+    expect(await refusal(service.confirm('u1', 's2', wrong))).toMatchObject({ status: 429, code: 'mfa_locked' })
+    expect(box.open((await store.get('u1'))!.secretBox!, 'u1')).not.toBe(next)
   })
 
   test('a used code is refused (same step, and any older step), the next step is not accepted early', async () => {
     const { service, at } = await setup()
-    await service.confirm('u1', at(-1))
+    await service.confirm('u1', 's1', at(-1))
     await service.verify('u1', at())
     expect(await refusal(service.verify('u1', at()))).toMatchObject({ status: 401, code: 'invalid_code', detail: 'replayed' })
     expect(await refusal(service.verify('u1', at(-1)))).toMatchObject({ status: 401, detail: 'replayed' })
@@ -118,7 +141,7 @@ describe('TotpService', () => {
 
   test('malformed codes are 400 and never throw anything else (T-E12)', async () => {
     const { service, at } = await setup()
-    await service.confirm('u1', at(-1))
+    await service.confirm('u1', 's1', at(-1))
     for (const bad of ['12345é', 123456, '١٢٣٤٥٦', ' 123456', '123456 ', '1234567', '12345', '', null, undefined, ['123456'], { code: '123456' }, '12345\n', '１２３４５６'])
       expect({ bad, r: await refusal(service.verify('u1', bad)) }).toMatchObject({ bad, r: { status: 400, code: 'invalid_request' } })
     // Malformed input does not count towards the lockout.
@@ -127,7 +150,7 @@ describe('TotpService', () => {
 
   test('the fifth wrong code locks MFA; during the lock even the right code is 429; the lock runs out', async () => {
     const { service, at, store } = await setup({ maxFailures: 5 })
-    await service.confirm('u1', at(-1))
+    await service.confirm('u1', 's1', at(-1))
     const wrong = String((Number(at()) + 1) % 1_000_000).padStart(6, '0')
     for (let i = 1; i <= 4; i++) expect(await refusal(service.verify('u1', wrong))).toMatchObject({ status: 401 })
     expect(await refusal(service.verify('u1', wrong))).toMatchObject({ status: 429, code: 'mfa_locked', retryAfterS: 60 })

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { bearer, codeAt, restPost, type Harness, type Login } from '../_utils/auth.ts'
 import { Cluster, type Instance } from '../_utils/cluster.ts'
 import { SseReader } from '../_utils/http.ts'
-import { parseLoginMail, startSmtp, type TestSmtp } from '../_utils/smtp.ts'
+import { parseEnrolmentMail, parseLoginMail, startSmtp, type TestSmtp } from '../_utils/smtp.ts'
 import { until } from '../_utils/wait.ts'
 import { AgentProvider } from '../_utils/oauth-client.ts'
 import { McpSocket } from '../_utils/ws.ts'
@@ -87,16 +87,22 @@ describe.skipIf(!canRunCluster)('identity across instances', () => {
     expect(again.status).toBe(401)
   })
 
-  test('a TOTP code accepted on one instance is a replay on another', async () => {
+  test('an enrolment code emailed by one instance works once on another; a TOTP code accepted on one instance is a replay on another', async () => {
     expect((await cli('user', 'create', 'totp@example.com')).code).toBe(0)
     const { login } = await signIn('totp@example.com', '198.51.100.3', c, a)
-    const enrol = await restPost(`${a.url}/auth/totp/enroll`, {}, { ...bearer(login.token), ...from('198.51.100.3') })
+    const headers = { ...bearer(login.token), ...from('198.51.100.3') }
+    const before = smtp.to('totp@example.com').length
+    expect((await restPost(`${c.url}/auth/totp/enroll`, {}, headers)).status).toBe(202)
+    const code = parseEnrolmentMail(await smtp.waitFor('totp@example.com', before + 1))
+    const enrol = await restPost(`${a.url}/auth/totp/enroll`, { enrolment_code: code }, headers)
+    expect(enrol.status).toBe(200)
+    expect((await restPost(`${b.url}/auth/totp/enroll`, { enrolment_code: code }, headers)).status).toBe(401)
     const totp = totpFor(((await enrol.json()) as { secret: string }).secret)
     const into = Date.now() % 30_000
     if (into > 26_000) await Bun.sleep(30_000 - into + 50)
-    expect((await restPost(`${b.url}/auth/totp/confirm`, { totp_code: codeAt(totp, -1) }, { ...bearer(login.token), ...from('198.51.100.3') })).status).toBe(200)
-    const code = codeAt(totp)
-    const verify = (i: Instance) => restPost(`${i.url}/auth/verify-mfa`, { user_id: login.user_id, totp_code: code }, { ...bearer(login.token), ...from('198.51.100.3') })
+    expect((await restPost(`${b.url}/auth/totp/confirm`, { totp_code: codeAt(totp, -1) }, headers)).status).toBe(200)
+    const now = codeAt(totp)
+    const verify = (i: Instance) => restPost(`${i.url}/auth/verify-mfa`, { user_id: login.user_id, totp_code: now }, headers)
     expect((await verify(c)).status).toBe(200)
     const replayed = await verify(a)
     expect(replayed.status).toBe(401)

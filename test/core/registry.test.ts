@@ -42,7 +42,7 @@ test('a tool without inputSchema gets an empty closed object schema and validate
   const t = r.getTool('t')!
   expect(t.descriptor).toEqual({ name: 't', inputSchema: { type: 'object', additionalProperties: false } })
   expect(t.validateInput({})).toBeUndefined()
-  expect(t.validateInput({ x: 1 })).toEqual(['unknown field "x" is not allowed'])
+  expect(t.validateInput({ x: 1 })).toEqual([{ path: 'x', message: 'unknown field "x" is not allowed' }])
 })
 
 test('the tools/list descriptor leaves out fields that were not given', () => {

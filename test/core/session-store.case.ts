@@ -95,6 +95,74 @@ export function runSessionStoreContract(name: string, make: () => Promise<Sessio
       expect(await pair.a.takeReply(s.id, 'inst.2')).toBeUndefined()
     })
 
+    test('create with limits makes room in the owner\'s sessions: the least recently touched goes, on every instance', async () => {
+      const owner = `o-${id()}`
+      const limits = { perOwner: 3, perAddress: 100 }
+      const ids = [id(), id(), id()]
+      // Apart in time: a store may order equal idle deadlines any way it likes.
+      for (const sid of ids) {
+        expect(await pair.a.create(session(sid, { ownerId: owner }), limits)).toEqual([])
+        await sleep(3)
+      }
+      // The oldest is touched: the second becomes the least recently used.
+      await pair.b.touch(ids[0]!)
+      const other = session(id(), { ownerId: `other-${id()}` })
+      expect(await pair.b.create(other, limits)).toEqual([])
+      const fourth = id()
+      expect(await pair.b.create(session(fourth, { ownerId: owner }), limits)).toEqual([ids[1]!])
+      await until(async () => (await pair.a.get(ids[1]!)) === undefined, 100, 'the eviction on the other instance')
+      for (const kept of [ids[0]!, ids[2]!, fourth, other.id]) expect(await pair.a.get(kept)).toBeDefined()
+      // Limits bind only the creates that pass them.
+      expect(await pair.a.create(session(id(), { ownerId: owner }))).toEqual([])
+    })
+
+    test('create with limits counts a client address across owners; sessions without an address count for none', async () => {
+      const address = `2001:db8:${Math.floor(Math.random() * 1e4)}::/64`
+      const limits = { perOwner: 100, perAddress: 2 }
+      const a1 = session(id(), { ownerId: `u1-${id()}`, clientAddress: address })
+      const a2 = session(id(), { ownerId: `u2-${id()}`, clientAddress: address })
+      await pair.a.create(a1, limits)
+      await sleep(3)
+      await pair.a.create(a2, limits)
+      expect(await pair.b.create(session(id(), { ownerId: `u3-${id()}` }), limits)).toEqual([])
+      expect(await pair.b.create(session(id(), { ownerId: `u3-${id()}`, clientAddress: address }), limits)).toEqual([a1.id])
+    })
+
+    test('expired and deleted sessions do not count toward a limit', async () => {
+      const owner = `o-${id()}`
+      const limits = { perOwner: 2, perAddress: 100 }
+      const gone = session(id(), { ownerId: owner })
+      const idle = session(id(), { ownerId: owner })
+      await pair.a.create(gone, limits)
+      await pair.a.create(idle, limits)
+      await pair.a.delete(gone.id)
+      expect(await pair.b.create(session(id(), { ownerId: owner }), limits)).toEqual([])
+      await sleep(pair.ttlMs * 1.5)
+      expect(await pair.b.create(session(id(), { ownerId: owner }), limits)).toEqual([])
+      expect(await pair.b.create(session(id(), { ownerId: owner }), limits)).toEqual([])
+    })
+
+    test('of concurrent creates past a limit none overshoots it', async () => {
+      const owner = `o-${id()}`
+      const limits = { perOwner: 3, perAddress: 100 }
+      const ids = Array.from({ length: 10 }, () => id())
+      const evicted = (await Promise.all(ids.map((sid, i) => (i % 2 ? pair.a : pair.b).create(session(sid, { ownerId: owner }), limits)))).flat()
+      expect(evicted).toHaveLength(7)
+      const live = (await Promise.all(ids.map((sid) => pair.a.get(sid)))).filter(Boolean)
+      expect(live).toHaveLength(3)
+    })
+
+    test('deleting by auth session forgets exactly the sessions it opened, once', async () => {
+      const auth = `as-${id()}`
+      const mine = [session(id(), { authSessionId: auth }), session(id(), { authSessionId: auth, transport: 'websocket' })]
+      const others = [session(id(), { authSessionId: `as-${id()}` }), session(id())]
+      for (const s of [...mine, ...others]) await pair.a.create(s)
+      expect((await pair.b.deleteByAuthSession(auth)).sort()).toEqual(mine.map((s) => s.id).sort())
+      expect(await pair.a.deleteByAuthSession(auth)).toEqual([])
+      await until(async () => (await pair.a.get(mine[0]!.id)) === undefined, 100, 'the delete on the other instance')
+      for (const s of others) expect(await pair.a.get(s.id)).toBeDefined()
+    })
+
     test('a session idles out after its TTL; touching (or get with touch) keeps it alive', async () => {
       const touched = session(id())
       const readTouching = session(id())

@@ -11,6 +11,8 @@ import { until } from '../_utils/wait.ts'
 export interface StreamsPair {
   a: Streams
   b: Streams
+  /** The byte bound of a session's log the pair was made with. */
+  logMaxBytes: number
   close(): Promise<void>
 }
 
@@ -49,6 +51,27 @@ export function runStreamsContract(name: string, make: () => Promise<StreamsPair
     })
     afterEach(() => pair.close())
     const ref = (streamId: string) => ({ sessionId, streamId })
+
+    test("a session's log is bounded in bytes: the oldest go, the newest always stays, delivery is whole", async () => {
+      const { a, b, logMaxBytes } = pair
+      const big = (n: number): JsonRpcMessage => ({ jsonrpc: '2.0', method: 'notifications/message', params: { level: 'info', data: n, pad: 'x'.repeat(Math.ceil(logMaxBytes / 4)) } })
+      const live = recorder()
+      await b.attach(ref(STANDALONE_STREAM), 'live', live)
+      for (let n = 1; n <= 10; n++) await a.write(ref(STANDALONE_STREAM), [big(n)])
+      await until(() => live.events.length === 10, 2000, 'every live event')
+      const replay = recorder()
+      await b.attach(ref(STANDALONE_STREAM), 0, replay)
+      const kept = ns(replay)
+      expect(kept.length).toBeGreaterThanOrEqual(1)
+      expect(kept.length).toBeLessThanOrEqual(4)
+      expect(kept.at(-1)).toBe(10)
+      // One event larger than the whole bound is still kept, alone.
+      const huge: JsonRpcMessage = { jsonrpc: '2.0', method: 'notifications/message', params: { level: 'info', data: 11, pad: 'x'.repeat(logMaxBytes * 2) } }
+      await a.write(ref(STANDALONE_STREAM), [huge])
+      const after = recorder()
+      await a.attach(ref(STANDALONE_STREAM), 0, after)
+      expect(ns(after)).toEqual([11])
+    })
 
     test('a write is delivered live to the follower, on another instance too, and replayed after a position', async () => {
       const { a, b } = pair

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { bearer, ensureUser, requestLogin, restPost, signIn, startHarness, type Harness, type Login } from '../_utils/auth.ts'
 import { decodeJwt } from '../_utils/jwt.ts'
+import { parseLoginMail } from '../_utils/smtp.ts'
 
 let h: Harness
 beforeAll(async () => {
@@ -63,11 +64,30 @@ describe('POST /auth/login', () => {
   test('invalid addresses are 400 naming the field, header injection included; other bodies are refused', async () => {
     for (const email of ['not-an-email', 'a@b.c\r\nBcc: x@y.z', 'a b@example.com', `${'a'.repeat(250)}@x.io`, 42, null])
       expect({ email, status: (await restPost(`${h.url}/auth/login`, { email })).status }).toEqual({ email, status: 400 })
+    // Controls, invisible and bidi characters, separators (issue 13, L5): refused, never delivered elsewhere.
+    for (const c of ['\u0000', '\u007f', '\u0085', '\u009b', '\u001b', '\u2028', '\u2029', '\u200b', '\u202e', '\u2066', '\u00ad', '\u00a0', '\ufeff']) {
+      const email = `ada${c}x@example.com`
+      expect({ c: c.charCodeAt(0).toString(16), status: (await restPost(`${h.url}/auth/login`, { email })).status }).toEqual({ c: c.charCodeAt(0).toString(16), status: 400 })
+    }
     const bad = await restPost(`${h.url}/auth/login`, { email: 'a@b.c\r\nBcc: x@y.z' })
     expect(((await bad.json()) as { message: string }).message).toContain('"email"')
     expect((await fetch(`${h.url}/auth/login`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{"email":"ada@example.com"}' })).status).toBe(415)
     expect((await restPost(`${h.url}/auth/login`, '{"email":')).status).toBe(400)
     expect((await restPost(`${h.url}/auth/login`, { email: 'ada@example.com', pad: 'x'.repeat(5000) })).status).toBe(413)
+  })
+
+  test('an address is normalised once (trimmed, NFC, lower-cased): composed and decomposed forms are one user (issue 13, L5)', async () => {
+    await ensureUser(h, 'åsa@example.com', 'user')
+    const signInAs = async (typed: string): Promise<Login> => {
+      const before = h.smtp.to('åsa@example.com').length
+      expect((await restPost(`${h.url}/auth/login`, { email: typed })).status).toBe(200)
+      const { token } = parseLoginMail(await h.smtp.waitFor('åsa@example.com', before + 1))
+      return (await (await callbackJson(token)).json()) as Login
+    }
+    const decomposed = await signInAs(' A\u030Asa@Example.com')
+    expect(decomposed.email).toBe('åsa@example.com')
+    const composed = await signInAs('\u00C5SA@example.com')
+    expect(composed.user_id).toBe(decomposed.user_id)
   })
 
   test('invite mode: an unknown address is not signed up; an admin address from MCPRAG_ADMIN_EMAILS is, as admin', async () => {
@@ -105,7 +125,8 @@ describe('GET /auth/callback', () => {
     const html = await browser.text()
     expect(html).toContain('<form method="post" action="/auth/callback">')
     expect(html).not.toContain('eyJ')
-    for (const accept of [undefined, '*/*', 'application/json', 'application/json, text/html']) {
+    // Link checkers open emailed links too; axios sends `application/json, text/plain, */*` (issue 13, L1).
+    for (const accept of [undefined, '*/*', 'application/json', 'application/json, text/html', 'application/json, text/plain, */*']) {
       const res = await fetch(link, { headers: accept ? { accept } : {} })
       expect({ accept, type: res.headers.get('content-type') }).toEqual({ accept, type: 'text/html; charset=utf-8' })
     }

@@ -5,7 +5,9 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { awayFromStepBoundary, bearer, codeAt, enrolTotp, mcpCall, mcpSession, restPost, signIn, startHarness, verifyMfa, type Harness } from '../_utils/auth.ts'
+import { awayFromStepBoundary, bearer, codeAt, enrolTotp, mcpCall, mcpSession, restPost, signIn, startEnrolment, startHarness, verifyMfa, type Harness } from '../_utils/auth.ts'
+import { totpFor } from '../../src/auth/totp.ts'
+import { parseEnrolmentMail } from '../_utils/smtp.ts'
 
 let h: Harness
 beforeAll(async () => {
@@ -18,7 +20,7 @@ const callAdminTool = (token: string) => restPost(`${h.url}/mcp/tool/audit_query
 describe('enrolment', () => {
   test('enroll returns an otpauth URI, the secret and a PNG QR code; confirm with a first code enrols and verifies the session', async () => {
     const login = await signIn(h, 'enrol@example.com', 'admin')
-    const res = await restPost(`${h.url}/auth/totp/enroll`, {}, bearer(login.token))
+    const res = await startEnrolment(h, login)
     expect(res.status).toBe(200)
     expect(res.headers.get('cache-control')).toBe('no-store')
     const body = (await res.json()) as { otpauth_uri: string; secret: string; qr_code: string }
@@ -32,7 +34,6 @@ describe('enrolment', () => {
     // Not confirmed yet: verification is refused, admin tools too.
     expect((await verifyMfa(h, login, '123456')).status).toBe(400)
     expect((await callAdminTool(login.token)).status).toBe(403)
-    const { totpFor } = await import('../../src/auth/totp.ts')
     const totp = totpFor(body.secret)
     await awayFromStepBoundary()
     const confirm = await restPost(`${h.url}/auth/totp/confirm`, { totp_code: codeAt(totp) }, bearer(login.token))
@@ -53,6 +54,71 @@ describe('enrolment', () => {
     expect(await refused.json()).toMatchObject({ error: 'mfa_required' })
     // The session that just verified may.
     expect((await restPost(`${h.url}/auth/totp/enroll`, {}, bearer(login.token))).status).toBe(200)
+  })
+
+  test('a first enrolment proves the mailbox again: a code is emailed, bound to the session that asked (issue 13, I1)', async () => {
+    const owner = await signIn(h, 'first@example.com', 'admin')
+    const stolen = await signIn(h, 'first@example.com')
+    const before = h.smtp.to('first@example.com').length
+    const asked = await restPost(`${h.url}/auth/totp/enroll`, {}, bearer(owner.token))
+    expect(asked.status).toBe(202)
+    const answer = (await asked.json()) as Record<string, unknown>
+    expect(answer).toMatchObject({ status: 'enrolment_code_sent', next: expect.stringContaining('enrolment_code') })
+    expect(answer.secret).toBeUndefined()
+    const code = parseEnrolmentMail(await h.smtp.waitFor('first@example.com', before + 1))
+    // A bearer token alone gets no secret; the owner's code does not work for another session.
+    const noCode = await restPost(`${h.url}/auth/totp/enroll`, {}, bearer(stolen.token))
+    expect(noCode.status).toBe(202)
+    const wrongSession = await restPost(`${h.url}/auth/totp/enroll`, { enrolment_code: code }, bearer(stolen.token))
+    expect(wrongSession.status).toBe(401)
+    expect(await wrongSession.json()).toMatchObject({ error: 'invalid_code' })
+    for (const bad of ['enr_' + 'A'.repeat(43), 'nope', 42])
+      expect((await restPost(`${h.url}/auth/totp/enroll`, { enrolment_code: bad }, bearer(stolen.token))).status).toBe(401)
+    // The code was spent by the attempt above: the owner asks again, and the new code works once.
+    expect((await restPost(`${h.url}/auth/totp/enroll`, {}, bearer(owner.token))).status).toBe(202)
+    const second = parseEnrolmentMail(await h.smtp.waitFor('first@example.com', before + 3))
+    const ok = await restPost(`${h.url}/auth/totp/enroll`, { enrolment_code: second }, bearer(owner.token))
+    expect(ok.status).toBe(200)
+    expect(((await ok.json()) as { secret: string }).secret).toMatch(/^[A-Z2-7]{32}$/)
+    expect((await restPost(`${h.url}/auth/totp/enroll`, { enrolment_code: second }, bearer(owner.token))).status).toBe(401)
+    expect((await callAdminTool(stolen.token)).status).toBe(403)
+  })
+
+  test("a re-enrolment the owner leaves pending is no way in for a stolen session (issue 13, M3)", async () => {
+    const owner = await signIn(h, 'takeover@example.com', 'admin')
+    const stolen = await signIn(h, 'takeover@example.com')
+    const old = await enrolTotp(h, owner) // spends the previous step; the owner's session is verified
+    expect((await restPost(`${h.url}/auth/totp/enroll`, {}, bearer(stolen.token))).status).toBe(403)
+    // The owner starts replacing the authenticator and walks away.
+    const started = await restPost(`${h.url}/auth/totp/enroll`, {}, bearer(owner.token))
+    expect(started.status).toBe(200)
+    const pending = totpFor(((await started.json()) as { secret: string }).secret)
+    // The stolen session still cannot enrol its own, nor confirm the owner's, nor call admin tools.
+    const refused = await restPost(`${h.url}/auth/totp/enroll`, {}, bearer(stolen.token))
+    expect(refused.status).toBe(403)
+    expect(await refused.json()).toMatchObject({ error: 'mfa_required' })
+    await awayFromStepBoundary()
+    const confirmed = await restPost(`${h.url}/auth/totp/confirm`, { totp_code: codeAt(pending) }, bearer(stolen.token))
+    expect(confirmed.status).toBe(400)
+    expect(await confirmed.json()).toMatchObject({ error: 'not_enrolled' })
+    expect((await callAdminTool(stolen.token)).status).toBe(403)
+    // The owner's authenticator keeps working meanwhile, on any of the owner's sessions.
+    const third = await signIn(h, 'takeover@example.com')
+    expect((await verifyMfa(h, third, codeAt(old))).status).toBe(200)
+  })
+
+  test('starting an enrolment resets no failure count and no lock (issue 13, M3)', async () => {
+    const owner = await signIn(h, 'counted@example.com', 'admin')
+    const old = await enrolTotp(h, owner)
+    const guesser = await signIn(h, 'counted@example.com')
+    await awayFromStepBoundary()
+    const wrong = String((Number(codeAt(old)) + 1) % 1_000_000).padStart(6, '0')
+    for (let i = 0; i < 3; i++) expect((await verifyMfa(h, guesser, wrong)).status).toBe(401)
+    expect((await restPost(`${h.url}/auth/totp/enroll`, {}, bearer(owner.token))).status).toBe(200)
+    expect((await verifyMfa(h, guesser, wrong)).status).toBe(401)
+    const locked = await verifyMfa(h, guesser, wrong)
+    expect(locked.status).toBe(429)
+    expect(await locked.json()).toMatchObject({ error: 'mfa_locked' })
   })
 
   test('enrolment routes need a bearer token', async () => {

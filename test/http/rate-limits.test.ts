@@ -41,6 +41,55 @@ describe('sign-in', () => {
   })
 })
 
+describe('sign-in budgets cannot lock a user out (issue 13, M4)', () => {
+  let h: Harness
+  beforeAll(async () => {
+    h = await startHarness({ MCPRAG_TRUSTED_PROXIES: '1', MCPRAG_RATE_LOGIN_EMAIL: '5/15m', MCPRAG_RATE_LOGIN_MAILBOX: '8/1h', MCPRAG_ADMIN_EMAILS: 'admin@example.com' })
+  })
+  afterAll(() => h.stop())
+  const login = (from: string) => restPost(`${h.url}/auth/login`, { email: 'admin@example.com' }, { 'x-forwarded-for': from })
+
+  test("five anonymous requests exhaust the requester's budget, not the user's", async () => {
+    const attacker = []
+    for (let i = 0; i < 6; i++) attacker.push((await login('198.51.100.66')).status)
+    expect(attacker).toEqual([200, 200, 200, 200, 200, 429])
+    const real = await login('203.0.113.7')
+    expect(real.status).toBe(200)
+    await h.smtp.waitFor('admin@example.com', 6)
+  })
+
+  test('past the mailbox budget the answer is the same and no email goes out (no mail bombing from many addresses)', async () => {
+    // Six emails went out above; the mailbox takes eight an hour, whoever asks.
+    const statuses = []
+    for (const from of ['192.0.2.1', '192.0.2.2', '192.0.2.3', '192.0.2.4']) statuses.push((await login(from)).status)
+    expect(statuses).toEqual([200, 200, 200, 200])
+    await h.smtp.waitFor('admin@example.com', 8)
+    await Bun.sleep(200)
+    expect(h.smtp.to('admin@example.com')).toHaveLength(8)
+    const [record] = await h.server.auth!.audit.query({ limit: 1, kind: 'login_requested' })
+    expect(record).toMatchObject({ outcome: 'suppressed', email: 'admin@example.com', clientAddress: '192.0.2.4' })
+  })
+})
+
+describe('IPv6 clients are their /64 (issue 13, L7)', () => {
+  let h: Harness
+  beforeAll(async () => {
+    h = await startHarness({ MCPRAG_TRUSTED_PROXIES: '1', MCPRAG_RATE_REQUESTS_ADDRESS: '3/1m' })
+  })
+  afterAll(() => h.stop())
+
+  test('rotating addresses inside one /64 shares one request budget; another /64 has its own', async () => {
+    const user = await signIn(h, 'v6@example.com', 'user')
+    const from = (xff: string) => fetch(`${h.url}/mcp/tools`, { headers: { ...bearer(user.token), 'x-forwarded-for': xff } }).then((r) => r.status)
+    const rotating = []
+    for (const xff of ['2001:db8:1:2::1', '2001:db8:1:2::2', '2001:db8:1:2:ffff:ffff:ffff:fffe', '2001:db8:1:2:abcd::9']) rotating.push(await from(xff))
+    expect(rotating).toEqual([200, 200, 200, 429])
+    expect(await from('2001:db8:1:3::1')).toBe(200)
+    const [record] = await h.server.auth!.audit.query({ limit: 1, kind: 'rate_limited' })
+    expect(record).toMatchObject({ clientAddress: '2001:db8:1:2::/64' })
+  })
+})
+
 describe('tool calls and requests', () => {
   let h: Harness
   beforeAll(async () => {

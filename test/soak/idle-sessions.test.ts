@@ -45,6 +45,11 @@ class SoakServer {
       // Silence for the whole hold: no keep-alive comment and no WebSocket ping before it ends.
       MCPRAG_KEEPALIVE_MS: '120000',
       MCPRAG_WS_IDLE_TIMEOUT_S: '300',
+      // 3000 sessions and streams of one anonymous user on one address: the caps are not under test.
+      MCPRAG_MAX_SESSIONS_PER_USER: '100000',
+      MCPRAG_MAX_SESSIONS_PER_ADDRESS: '100000',
+      MCPRAG_MAX_STREAMS_PER_USER: '100000',
+      MCPRAG_MAX_STREAMS_PER_ADDRESS: '100000',
     },
   })
   readonly #lines: string[] = []

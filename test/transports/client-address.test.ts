@@ -32,10 +32,17 @@ test('the peer is asked for only when an address is wanted, once per request', (
   expect(server.lookups).toBe(2)
 })
 
-test('IPv6 peers are kept as they are; a peer Bun no longer knows is "unknown"', () => {
+test('an IPv6 client is its /64 (issue 13, L7), or the configured prefix; a peer Bun no longer knows is "unknown"', () => {
   const v6 = new ClientAddresses(0)
-  v6.attach(peers('2001:db8::1'))
-  expect(v6.of(request())).toBe('2001:db8::1')
+  v6.attach(peers('2001:db8:0:7:a:b:c:d'))
+  expect(v6.of(request())).toBe('2001:db8:0:7::/64')
+  const whole = new ClientAddresses(0, 128)
+  whole.attach(peers('2001:DB8:0:7:0:0:0:1'))
+  expect(whole.of(request())).toBe('2001:db8:0:7::1')
+  const forwarded = new ClientAddresses(1, 56)
+  forwarded.attach(peers('10.0.0.2'))
+  expect(forwarded.of(request({ 'x-forwarded-for': '2001:db8:0:7ff:1::2' }))).toBe('2001:db8:0:700::/56')
+  expect(forwarded.of(request({ 'x-forwarded-for': '198.51.100.4' }))).toBe('198.51.100.4')
   const gone = new ClientAddresses(0)
   gone.attach(peers(null))
   expect(gone.of(request())).toBe('unknown')

@@ -14,7 +14,8 @@ import { modernRequest } from '../_utils/modern.ts'
 import { startTestServer } from '../_utils/server.ts'
 import { until } from '../_utils/wait.ts'
 
-const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'
+/** A session id: 256 random bits, base64url. */
+const SESSION_ID = '[A-Za-z0-9_-]{43}'
 const initialize = (id: number) => ({
   jsonrpc: '2.0',
   id,
@@ -27,7 +28,7 @@ let server: Awaited<ReturnType<typeof startTestServer>>
 const logCount = () => (server.stores.streams as MemoryStreams).sessionCount
 beforeAll(async () => {
   // Small limits so the tests can cross them: 1 KiB bodies, keep-alive every 100 ms.
-  server = await startTestServer({ MCPRAG_MAX_BODY_BYTES: '1024', MCPRAG_KEEPALIVE_MS: '100' })
+  server = await startTestServer({ MCPRAG_MAX_BODY_BYTES: '1024', MCPRAG_KEEPALIVE_MS: '100', MCPRAG_ALLOWED_ORIGINS: 'http://localhost:*' })
   registerContractTools(server.registry)
 })
 afterAll(() => server.stop())
@@ -40,13 +41,13 @@ describe('the stream', () => {
     expect(response.headers.get('cache-control')).toContain('no-cache')
     const reader = response.body!.getReader()
     const text = new TextDecoder().decode((await reader.read()).value)
-    expect(text).toMatch(new RegExp(`^event: endpoint\nretry: \\d+\ndata: /messages\\?sessionId=${UUID}\n\n`))
+    expect(text).toMatch(new RegExp(`^event: endpoint\nretry: \\d+\ndata: /messages\\?sessionId=${SESSION_ID}\n\n`))
     await reader.cancel()
   })
 
   test('GET /mcp/sse names /mcp/messages?sessionId=…', async () => {
     const { sse, endpoint } = await openLegacyStream(`${server.url}/mcp/sse`)
-    expect(endpoint).toMatch(new RegExp(`^${server.url}/mcp/messages\\?sessionId=${UUID}$`))
+    expect(endpoint).toMatch(new RegExp(`^${server.url}/mcp/messages\\?sessionId=${SESSION_ID}$`))
     await sse.close()
   })
 
@@ -124,6 +125,22 @@ describe('messages', () => {
     })
     const id = streamable.headers.get('mcp-session-id')!
     expect((await postMessage(`${server.url}/messages?sessionId=${id}`, { jsonrpc: '2.0', id: 2, method: 'ping' })).status).toBe(404)
+  })
+
+  test('a legacy session id means nothing on /mcp: POST, GET and DELETE are 404 and the stream stays open (issue 13, L2)', async () => {
+    const { sse, endpoint } = await openLegacyStream(`${server.url}/sse`)
+    const id = new URL(endpoint).searchParams.get('sessionId')!
+    const headers = { 'mcp-session-id': id, 'mcp-protocol-version': '2025-11-25' }
+    const posted = await fetch(`${server.url}/mcp`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }) })
+    const got = await fetch(`${server.url}/mcp`, { headers: { ...headers, accept: 'text/event-stream' } })
+    const deleted = await fetch(`${server.url}/mcp`, { method: 'DELETE', headers })
+    expect([posted.status, got.status, deleted.status]).toEqual([404, 404, 404])
+    expect(await posted.json()).toMatchObject({ error: { code: -32001 } })
+    await Bun.sleep(50)
+    expect(sse.ended).toBe(false)
+    expect((await postMessage(endpoint, { jsonrpc: '2.0', id: 'still', method: 'ping' })).status).toBe(202)
+    expect(await sse.reply('still')).toMatchObject({ result: {} })
+    await sse.close()
   })
 
   test('bad bodies: invalid JSON 400/-32700, batch and non-JSON-RPC 400/-32600, wrong type 415, too large 413', async () => {
@@ -235,7 +252,7 @@ describe('LS-07: the SDK client after its stream drops', () => {
       second = await whoami().catch(() => first)
       return second !== first
     }, 5000, 'a call on the new session')
-    expect(second).toMatch(new RegExp(UUID))
+    expect(second).toMatch(new RegExp(SESSION_ID))
     const echo = await client.callTool({ name: 'echo', arguments: { text: 'after the drop' } })
     expect(echo.content).toEqual([{ type: 'text', text: 'after the drop' }])
     await client.close()

@@ -15,7 +15,7 @@ let session: RawSession
 const okBodies: string[] = []
 
 beforeAll(async () => {
-  server = await startTestServer({ MCPRAG_MAX_BODY_BYTES: String(MAX_BODY) })
+  server = await startTestServer({ MCPRAG_MAX_BODY_BYTES: String(MAX_BODY), MCPRAG_ALLOWED_ORIGINS: 'http://localhost:*' })
   url = server.mcpUrl
   session = await openSession(url)
 })

@@ -21,7 +21,7 @@ const INIT = {
 let server: Awaited<ReturnType<typeof startTestServer>>
 let wsUrl: string
 beforeAll(async () => {
-  server = await startTestServer({ MCPRAG_MAX_BODY_BYTES: '4096', MCPRAG_WS_MAX_BUFFERED_BYTES: '65536', MCPRAG_WS_IDLE_TIMEOUT_S: '8' })
+  server = await startTestServer({ MCPRAG_MAX_BODY_BYTES: '4096', MCPRAG_WS_MAX_BUFFERED_BYTES: '65536', MCPRAG_WS_IDLE_TIMEOUT_S: '8', MCPRAG_ALLOWED_ORIGINS: 'http://localhost:*' })
   registerContractTools(server.registry)
   wsUrl = `${server.url.replace('http', 'ws')}/mcp/ws`
 })

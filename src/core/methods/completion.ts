@@ -2,7 +2,7 @@
  * @module core/methods/completion
  * `completion/complete` for prompt arguments and resource-template variables.
  */
-import { invalidParams } from '../errors.ts'
+import { clip, invalidParams } from '../errors.ts'
 import type { Completer } from '../registry.ts'
 import type { Method } from './method.ts'
 
@@ -21,12 +21,12 @@ export const complete: Method = async (params, call, deps) => {
   if (ref.type === 'ref/prompt') {
     if (typeof ref.name !== 'string') throw invalidParams('completion/complete: ref/prompt needs "name"')
     const prompt = deps.registry.getPrompt(ref.name)
-    if (!prompt) throw invalidParams(`Unknown prompt: ${ref.name}`)
+    if (!prompt) throw invalidParams(`Unknown prompt: ${clip(ref.name)}`)
     completer = prompt.arguments?.find((a) => a.name === argument.name)?.complete
   } else if (ref.type === 'ref/resource') {
     if (typeof ref.uri !== 'string') throw invalidParams('completion/complete: ref/resource needs "uri"')
     const template = deps.registry.findTemplate(ref.uri)
-    if (!template && !deps.registry.getResource(ref.uri)) throw invalidParams(`Unknown resource template: ${ref.uri}`)
+    if (!template && !deps.registry.getResource(ref.uri)) throw invalidParams(`Unknown resource template: ${clip(ref.uri)}`)
     completer = template?.definition.complete?.[argument.name]
   } else {
     throw invalidParams('completion/complete: "ref.type" must be "ref/prompt" or "ref/resource"')

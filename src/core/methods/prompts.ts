@@ -2,7 +2,7 @@
  * @module core/methods/prompts
  * `prompts/list` and `prompts/get`. Unknown prompts and missing required arguments are `-32602`.
  */
-import { invalidParams } from '../errors.ts'
+import { clip, invalidParams } from '../errors.ts'
 import type { Params } from '../jsonrpc.ts'
 import { promptDescriptor } from '../registry.ts'
 import { requireString, type Method } from './method.ts'
@@ -17,13 +17,13 @@ export const listPrompts: Method = async (params, _call, deps) => {
 export const getPrompt: Method = async (params, call, deps) => {
   const name = requireString(params, 'name', 'prompts/get')
   const prompt = deps.registry.getPrompt(name)
-  if (!prompt) throw invalidParams(`Unknown prompt: ${name}`, { name })
+  if (!prompt) throw invalidParams(`Unknown prompt: ${clip(name)}`, { name: clip(name) })
   const raw = params.arguments ?? {}
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     throw invalidParams('prompts/get: "arguments" must be an object of strings')
   const args: Record<string, string> = {}
   for (const [k, v] of Object.entries(raw)) {
-    if (typeof v !== 'string') throw invalidParams(`prompts/get: argument "${k}" must be a string`)
+    if (typeof v !== 'string') throw invalidParams(`prompts/get: argument "${clip(k)}" must be a string`)
     args[k] = v
   }
   const missing = (prompt.arguments ?? []).filter((a) => a.required && args[a.name] === undefined).map((a) => a.name)

@@ -4,13 +4,13 @@
  * `resources/unsubscribe`. An unknown URI is `-32002` with the URI in `data` (2025 era; 2026-07-28
  * requests get -32602 with the same `data`, see `modern-requests.ts`).
  */
-import { ErrorCode, McpError, invalidParams } from '../errors.ts'
+import { ErrorCode, McpError, clip, invalidParams } from '../errors.ts'
 import type { Params } from '../jsonrpc.ts'
 import { resourceDescriptor, templateDescriptor } from '../registry.ts'
 import type { ResourceContents } from '../types.ts'
 import { requireString, type Method, type MethodDeps } from './method.ts'
 
-const notFound = (uri: string) => new McpError(ErrorCode.ResourceNotFound, `Resource not found: ${uri}`, { uri })
+const notFound = (uri: string) => new McpError(ErrorCode.ResourceNotFound, `Resource not found: ${clip(uri)}`, { uri: clip(uri) })
 
 export const listResources: Method = async (params, call, deps) => {
   const listed: Record<string, unknown>[] = deps.registry.resources().map(resourceDescriptor)

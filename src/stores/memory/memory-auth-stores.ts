@@ -110,16 +110,25 @@ class MemoryTotp implements TotpStore {
 
   async get(userId: string): Promise<TotpState | undefined> {
     const t = this.#byUser.get(userId)
-    return t && { ...t }
+    if (!t) return undefined
+    const copy: TotpState = { ...t, pending: t.pending && { ...t.pending } }
+    if (copy.pending === undefined) delete copy.pending
+    return copy
   }
 
-  async put(userId: string, secretBox: string): Promise<void> {
-    this.#byUser.set(userId, { userId, secretBox, confirmed: false, failures: 0 })
-  }
-
-  async confirm(userId: string): Promise<void> {
+  async startEnrolment(userId: string, secretBox: string, authSessionId: string): Promise<void> {
     const t = this.#byUser.get(userId)
-    if (t) t.confirmed = true
+    if (t) t.pending = { secretBox, authSessionId }
+    else this.#byUser.set(userId, { userId, pending: { secretBox, authSessionId }, failures: 0 })
+  }
+
+  async confirmEnrolment(userId: string, authSessionId: string, step: number): Promise<boolean> {
+    const t = this.#byUser.get(userId)
+    if (!t?.pending || t.pending.authSessionId !== authSessionId) return false
+    t.secretBox = t.pending.secretBox
+    t.pending = undefined
+    t.lastStep = step
+    return true
   }
 
   async delete(userId: string): Promise<void> {
@@ -157,14 +166,14 @@ class MemoryTotp implements TotpStore {
 class MemoryCounterStore implements CounterStore {
   readonly byKey = new Map<string, CounterHit>()
 
-  async hit(key: string, windowMs: number, now: number): Promise<CounterHit> {
+  async hit(key: string, windowMs: number, now: number, weight: number): Promise<CounterHit> {
     const c = this.byKey.get(key)
     if (!c || c.resetAt <= now) {
-      const fresh = { count: 1, resetAt: now + windowMs }
+      const fresh = { count: weight, resetAt: now + windowMs }
       this.byKey.set(key, fresh)
       return { ...fresh }
     }
-    c.count += 1
+    c.count += weight
     return { ...c }
   }
 }
@@ -188,6 +197,8 @@ class MemoryAudit implements AuditStore {
   /** The newest `MAX_AUDIT` records, as a ring: `#lastId` records were ever appended. */
   readonly #ring: AuditRecord[] = []
   #lastId = 0
+  /** Records with a smaller id were purged (or overwritten). */
+  #firstId = 1
 
   async append(records: readonly AuditRecord[]): Promise<void> {
     // O(1) per record: once full, the oldest slot is overwritten.
@@ -199,7 +210,7 @@ class MemoryAudit implements AuditStore {
 
   async query(q: AuditQuery): Promise<AuditRecord[]> {
     const out: AuditRecord[] = []
-    const oldest = Math.max(1, this.#lastId - MAX_AUDIT + 1)
+    const oldest = this.#oldest()
     for (let id = this.#lastId; id >= oldest && out.length < q.limit; id--) {
       const r = this.#ring[(id - 1) % MAX_AUDIT]!
       if (q.since !== undefined && r.at < q.since) continue
@@ -212,6 +223,17 @@ class MemoryAudit implements AuditStore {
       out.push({ ...r })
     }
     return out
+  }
+
+  async purgeBefore(before: number, limit: number): Promise<number> {
+    let n = 0
+    for (let id = this.#oldest(); id <= this.#lastId && n < limit && this.#ring[(id - 1) % MAX_AUDIT]!.at < before; id++) n++
+    this.#firstId = this.#oldest() + n
+    return n
+  }
+
+  #oldest(): number {
+    return Math.max(this.#firstId, this.#lastId - MAX_AUDIT + 1, 1)
   }
 }
 

@@ -1,10 +1,12 @@
 /**
  * @module stores/memory/memory-session-store
- * Single-instance session store: two maps and one sweep timer. It hands out copies, as a network
- * store must, so nothing outside changes a stored session except through `update`.
+ * Single-instance session store: the sessions, three indexes (by owner, client address and auth
+ * session) and one sweep timer. It hands out copies, as a network store must, so nothing outside
+ * changes a stored session except through `update`. Every method runs to completion without
+ * awaiting, so each is atomic within the process.
  */
 import type { JsonRpcResponse, RequestId } from '../../core/jsonrpc.ts'
-import type { SessionStore } from '../../core/session-store.ts'
+import type { SessionLimits, SessionStore } from '../../core/session-store.ts'
 import type { SessionState } from '../../core/session.ts'
 
 interface Entry {
@@ -16,9 +18,40 @@ interface Entry {
   replies?: Map<RequestId, { response: JsonRpcResponse; expiresAt: number }>
 }
 
+/** Key → ids of the sessions that share it (an owner, an address, an auth session). */
+class Index {
+  readonly #sets = new Map<string, Set<string>>()
+
+  add(key: string | undefined, id: string): void {
+    if (key === undefined) return
+    let set = this.#sets.get(key)
+    if (!set) this.#sets.set(key, (set = new Set()))
+    set.add(id)
+  }
+
+  remove(key: string | undefined, id: string): void {
+    if (key === undefined) return
+    const set = this.#sets.get(key)
+    set?.delete(id)
+    if (set?.size === 0) this.#sets.delete(key)
+  }
+
+  ids(key: string | undefined): string[] {
+    return key === undefined ? [] : [...(this.#sets.get(key) ?? [])]
+  }
+
+  /** How many ids share `key` (expired ones included until they are forgotten). */
+  size(key: string | undefined): number {
+    return key === undefined ? 0 : (this.#sets.get(key)?.size ?? 0)
+  }
+}
+
 export class MemorySessionStore implements SessionStore {
   readonly #entries = new Map<string, Entry>()
   readonly #byUri = new Map<string, Set<string>>()
+  readonly #byOwner = new Index()
+  readonly #byAddress = new Index()
+  readonly #byAuthSession = new Index()
   readonly #ttlMs: number
   readonly #now: () => number
   readonly #sweep: ReturnType<typeof setInterval>
@@ -30,8 +63,17 @@ export class MemorySessionStore implements SessionStore {
     this.#sweep.unref?.()
   }
 
-  async create(session: SessionState): Promise<void> {
+  async create(session: SessionState, limits?: SessionLimits): Promise<string[]> {
+    const evicted: string[] = []
+    if (limits) {
+      this.#makeRoom(this.#byOwner, session.ownerId, limits.perOwner, evicted)
+      this.#makeRoom(this.#byAddress, session.clientAddress, limits.perAddress, evicted)
+    }
     this.#entries.set(session.id, { session: { ...session }, expiresAt: this.#now() + this.#ttlMs })
+    this.#byOwner.add(session.ownerId, session.id)
+    this.#byAddress.add(session.clientAddress, session.id)
+    this.#byAuthSession.add(session.authSessionId, session.id)
+    return evicted
   }
 
   async get(id: string, opts?: { touch?: boolean }): Promise<SessionState | undefined> {
@@ -52,11 +94,13 @@ export class MemorySessionStore implements SessionStore {
   }
 
   async delete(id: string): Promise<boolean> {
-    const e = this.#entries.get(id)
-    if (!e) return false
-    for (const uri of e.subscriptions ?? []) this.#unindex(id, uri)
-    this.#entries.delete(id)
-    return true
+    return this.#forget(id)
+  }
+
+  async deleteByAuthSession(authSessionId: string): Promise<string[]> {
+    const ids = this.#byAuthSession.ids(authSessionId).filter((id) => this.#live(id))
+    for (const id of ids) this.#forget(id)
+    return ids
   }
 
   async addSubscription(id: string, uri: string): Promise<void> {
@@ -99,6 +143,30 @@ export class MemorySessionStore implements SessionStore {
     return this.#entries.size
   }
 
+  /** Forget the least recently touched sessions of `key` until fewer than `max` are live. */
+  #makeRoom(index: Index, key: string | undefined, max: number, evicted: string[]): void {
+    // The common case costs one lookup: the group is below its limit, expired members included.
+    if (index.size(key) < max) return
+    const live = index.ids(key).map((id) => ({ id, e: this.#live(id) })).filter((x): x is { id: string; e: Entry } => x.e !== undefined)
+    if (live.length < max) return
+    live.sort((a, b) => a.e.expiresAt - b.e.expiresAt)
+    for (const { id } of live.slice(0, live.length - max + 1)) {
+      this.#forget(id)
+      evicted.push(id)
+    }
+  }
+
+  #forget(id: string): boolean {
+    const e = this.#entries.get(id)
+    if (!e) return false
+    for (const uri of e.subscriptions ?? []) this.#unindex(id, uri)
+    this.#byOwner.remove(e.session.ownerId, id)
+    this.#byAddress.remove(e.session.clientAddress, id)
+    this.#byAuthSession.remove(e.session.authSessionId, id)
+    this.#entries.delete(id)
+    return true
+  }
+
   #unindex(id: string, uri: string): void {
     const set = this.#byUri.get(uri)
     set?.delete(id)
@@ -108,7 +176,7 @@ export class MemorySessionStore implements SessionStore {
   #live(id: string): Entry | undefined {
     const e = this.#entries.get(id)
     if (e && e.expiresAt <= this.#now()) {
-      void this.delete(id)
+      this.#forget(id)
       return undefined
     }
     return e
@@ -116,6 +184,6 @@ export class MemorySessionStore implements SessionStore {
 
   #expire(): void {
     const now = this.#now()
-    for (const [id, e] of this.#entries) if (e.expiresAt <= now) void this.delete(id)
+    for (const [id, e] of this.#entries) if (e.expiresAt <= now) this.#forget(id)
   }
 }

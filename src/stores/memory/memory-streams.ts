@@ -1,9 +1,10 @@
 /**
  * @module stores/memory/memory-streams
- * Single-instance streams. Each session has one log of its recent events (the newest
- * `maxEvents`, any stream) and positions that increase across its streams; a write is logged and
- * delivered to the stream's follower in the same synchronous step, so nothing is reordered or
- * lost. A session's log outlives its last write or attach by `retentionMs`, then is swept.
+ * Single-instance streams. Each session has one log of its recent events (the newest, any
+ * stream, at most `maxEvents` and `maxBytes` of them, always the newest one) and positions that
+ * increase across its streams; a write is logged and delivered to the stream's follower in the
+ * same synchronous step, so nothing is reordered or lost. A session's log outlives its last write
+ * or attach by `retentionMs`, then is swept. Ephemeral streams (legacy SSE, WebSocket) log nothing.
  */
 import type { JsonRpcMessage } from '../../core/jsonrpc.ts'
 import { STANDALONE_STREAM, type Attachment, type StreamOptions, type StreamRef, type StreamSink, type Streams } from '../../core/streams.ts'
@@ -12,6 +13,8 @@ interface Logged {
   seq: number
   streamId: string
   message: JsonRpcMessage
+  /** Its size as JSON (characters), counted against `maxBytes`. */
+  size: number
 }
 
 interface StreamRecord {
@@ -27,6 +30,8 @@ const RECORDS_BEFORE_CLEANUP = 64
 class SessionStreams {
   seq = 0
   readonly events: Logged[] = []
+  /** The sizes of `events`, summed. */
+  bytes = 0
   readonly records = new Map<string, StreamRecord>()
   readonly followers = new Map<string, Follower>()
   expiresAt = 0
@@ -69,6 +74,8 @@ export interface MemoryStreamsOptions {
   retentionMs: number
   /** Events kept per session (oldest trimmed first). */
   maxEvents?: number
+  /** Bytes of events (as JSON) kept per session, oldest trimmed first; the newest event always stays. */
+  maxBytes?: number
   now?: () => number
 }
 
@@ -76,12 +83,14 @@ export class MemoryStreams implements Streams {
   readonly #sessions = new Map<string, SessionStreams>()
   readonly #retentionMs: number
   readonly #maxEvents: number
+  readonly #maxBytes: number
   readonly #now: () => number
   readonly #sweep: ReturnType<typeof setInterval>
 
   constructor(opts: MemoryStreamsOptions) {
     this.#retentionMs = opts.retentionMs
     this.#maxEvents = opts.maxEvents ?? 1000
+    this.#maxBytes = opts.maxBytes ?? 1024 * 1024
     this.#now = opts.now ?? Date.now
     this.#sweep = setInterval(() => this.#expire(), Math.min(60_000, opts.retentionMs))
     this.#sweep.unref?.()
@@ -99,11 +108,15 @@ export class MemoryStreams implements Streams {
     const follower = s.followers.get(ref.streamId)
     for (const message of messages) {
       const seq = ++s.seq
-      if (!record?.ephemeral) s.events.push({ seq, streamId: ref.streamId, message })
+      if (!record?.ephemeral) {
+        const size = JSON.stringify(message).length
+        s.events.push({ seq, streamId: ref.streamId, message, size })
+        s.bytes += size
+      }
       follower?.sink.event(seq, message)
     }
     if (record) record.lastSeq = s.seq
-    if (s.events.length > this.#maxEvents) s.events.splice(0, s.events.length - this.#maxEvents)
+    this.#trim(s)
     return s.seq
   }
 
@@ -150,6 +163,24 @@ export class MemoryStreams implements Streams {
   /** Sessions with a log (tests prove clean-up with it). */
   get sessionCount(): number {
     return this.#sessions.size
+  }
+
+  /** Bytes of events held in every session's log (tests prove the bounds with it). */
+  get loggedBytes(): number {
+    let n = 0
+    for (const s of this.#sessions.values()) n += s.bytes
+    return n
+  }
+
+  /** Drop the oldest events past `maxEvents` or `maxBytes`, keeping the newest one. */
+  #trim(s: SessionStreams): void {
+    let drop = Math.max(0, s.events.length - this.#maxEvents)
+    let bytes = s.bytes
+    for (let i = 0; i < drop; i++) bytes -= s.events[i]!.size
+    while (bytes > this.#maxBytes && drop < s.events.length - 1) bytes -= s.events[drop++]!.size
+    if (drop === 0) return
+    s.events.splice(0, drop)
+    s.bytes = bytes
   }
 
   /** The session's log, made on first use; every use keeps it `retentionMs` longer. */

@@ -31,14 +31,14 @@ export class RedisApproxCounters implements Counters {
     this.#timer.unref?.()
   }
 
-  hit(key: string, windowMs: number, now: number): CounterHit {
+  hit(key: string, windowMs: number, now: number, weight = 1): CounterHit {
     let e = this.#entries.get(key)
     if (e === undefined || e.resetAt <= now) {
       // A window that ended here may still run in Redis a moment longer: the next flush says so.
       e = { windowMs, resetAt: now + windowMs, shared: 0, pending: e && e.resetAt <= now ? 0 : (e?.pending ?? 0) }
       this.#entries.set(key, e)
     }
-    e.pending++
+    e.pending += weight
     return { count: e.shared + e.pending, resetAt: e.resetAt }
   }
 

@@ -212,8 +212,19 @@ failures = failures + 1
 redis.call('HSET', KEYS[1], 'failures', failures)
 if failures >= tonumber(ARGV[2]) then locked = now + tonumber(ARGV[3]); redis.call('HSET', KEYS[1], 'locked', locked) end
 return {failures, locked and tonumber(locked) or -1}`,
-  /** KEYS: totp. ARGV: box. */
-  put: `redis.call('DEL', KEYS[1]); redis.call('HSET', KEYS[1], 'box', ARGV[1], 'confirmed', '0', 'failures', '0') return 1`,
+  /**
+   * KEYS: totp. ARGV: box, auth session. The confirmed secret, step, failures and lock stay. Hashes
+   * written before pending enrolments were kept apart have a `confirmed` flag: an unconfirmed
+   * secret there is dropped (that user starts again), a confirmed one stays as `box`.
+   */
+  start: `if redis.call('HGET', KEYS[1], 'confirmed') == '0' then redis.call('HDEL', KEYS[1], 'box') end
+redis.call('HDEL', KEYS[1], 'confirmed')
+redis.call('HSET', KEYS[1], 'pbox', ARGV[1], 'psess', ARGV[2])
+redis.call('HSETNX', KEYS[1], 'failures', '0') return 1`,
+  /** KEYS: totp. ARGV: auth session, step. Only that session's pending enrolment is confirmed. */
+  confirm: `if not redis.call('HGET', KEYS[1], 'pbox') or redis.call('HGET', KEYS[1], 'psess') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'box', redis.call('HGET', KEYS[1], 'pbox'), 'step', ARGV[2])
+redis.call('HDEL', KEYS[1], 'pbox', 'psess', 'confirmed') return 1`,
 }
 
 class RedisTotp implements TotpStore {
@@ -221,19 +232,22 @@ class RedisTotp implements TotpStore {
 
   async get(userId: string): Promise<TotpState | undefined> {
     const h = pairs(await this.link.call<string[]>(['HGETALL', this.link.keys.totp(userId)]))
-    if (!h.has('box')) return undefined
-    const t: TotpState = { userId, secretBox: h.get('box')!, confirmed: h.get('confirmed') === '1', failures: Number(h.get('failures') ?? 0) }
+    if (h.size === 0) return undefined
+    const t: TotpState = { userId, failures: Number(h.get('failures') ?? 0) }
+    // A `confirmed` flag of '0' marks an unconfirmed secret of an older hash (see `start`).
+    if (h.has('box') && h.get('confirmed') !== '0') t.secretBox = h.get('box')!
+    if (h.has('pbox')) t.pending = { secretBox: h.get('pbox')!, authSessionId: h.get('psess') ?? '' }
     if (h.has('step')) t.lastStep = Number(h.get('step'))
     if (h.has('locked')) t.lockedUntil = Number(h.get('locked'))
     return t
   }
 
-  async put(userId: string, secretBox: string): Promise<void> {
-    await this.link.script(TOTP_SCRIPTS.put, [this.link.keys.totp(userId)], [secretBox])
+  async startEnrolment(userId: string, secretBox: string, authSessionId: string): Promise<void> {
+    await this.link.script(TOTP_SCRIPTS.start, [this.link.keys.totp(userId)], [secretBox, authSessionId])
   }
 
-  async confirm(userId: string): Promise<void> {
-    await this.link.script(`if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'confirmed', '1') end return 1`, [this.link.keys.totp(userId)], [])
+  async confirmEnrolment(userId: string, authSessionId: string, step: number): Promise<boolean> {
+    return Number(await this.link.script(TOTP_SCRIPTS.confirm, [this.link.keys.totp(userId)], [authSessionId, step])) === 1
   }
 
   async delete(userId: string): Promise<void> {
@@ -271,8 +285,8 @@ return {count, reset}`
 export class RedisCounters implements CounterStore {
   constructor(private readonly link: RedisLink) {}
 
-  async hit(key: string, windowMs: number, now: number): Promise<CounterHit> {
-    return this.add(key, 1, windowMs, now)
+  async hit(key: string, windowMs: number, now: number, weight: number): Promise<CounterHit> {
+    return this.add(key, weight, windowMs, now)
   }
 
   /** Count `n` hits at once (approximate counters flush their local counts this way). */
@@ -312,6 +326,34 @@ const APPEND = `local last = redis.call('INCRBY', KEYS[2], ARGV[2])
 redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'i', last - tonumber(ARGV[2]) + 1, 'r', ARGV[3])
 return last`
 
+/**
+ * KEYS: log, purge mark. ARGV: before (epoch ms), limit. Retention, oldest first: records whose
+ * `at` is before `before`, at most `limit`, stopping at the first newer one. An entry holds a
+ * batch, so the mark (the lowest record id still kept) hides a batch's purged head until the
+ * whole entry can go. Returns how many records went.
+ */
+const PURGE = `local mark = tonumber(redis.call('GET', KEYS[2]) or '0')
+local before, limit = tonumber(ARGV[1]), tonumber(ARGV[2])
+local removed = 0
+while removed < limit do
+  local entries = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 16)
+  if #entries == 0 then break end
+  local stop = false
+  for _, e in ipairs(entries) do
+    local first = tonumber(e[2][2])
+    local batch = cjson.decode(e[2][4])
+    local i = math.max(mark - first, 0)
+    while i < #batch and removed < limit and batch[i + 1].at < before do i = i + 1; removed = removed + 1 end
+    if first + i > mark then mark = first + i end
+    if i < #batch then stop = true break end
+    redis.call('XDEL', KEYS[1], e[1])
+    if removed >= limit then stop = true break end
+  end
+  if stop then break end
+end
+if mark > 0 then redis.call('SET', KEYS[2], mark) end
+return removed`
+
 class RedisAudit implements AuditStore {
   constructor(
     private readonly link: RedisLink,
@@ -321,11 +363,13 @@ class RedisAudit implements AuditStore {
   async append(records: readonly AuditRecord[]): Promise<void> {
     if (records.length === 0) return
     const k = this.link.keys
-    await this.link.script(APPEND, [k.audit(), `${k.audit()}:id`], [this.maxBatches, records.length, JSON.stringify(records.map(pick))])
+    await this.link.script(APPEND, [k.audit(), k.auditIds()], [this.maxBatches, records.length, JSON.stringify(records.map(pick))])
   }
 
   async query(q: AuditQuery): Promise<AuditRecord[]> {
     const out: AuditRecord[] = []
+    // Records below the purge mark are gone (the rest of their batch is still in the log).
+    const mark = Number((await this.link.call(['GET', this.link.keys.auditPurgeMark()])) ?? 0)
     let end = '+'
     for (let scanned = 0; scanned < AUDIT_SCAN_MAX && out.length < q.limit; ) {
       const page = await this.link.call<[string, string[]][]>(['XREVRANGE', this.link.keys.audit(), end, '-', 'COUNT', '100'])
@@ -337,6 +381,7 @@ class RedisAudit implements AuditStore {
         // Newest first: the batch's records in reverse.
         for (let i = batch.length - 1; i >= 0; i--) {
           const r = { ...batch[i]!, id: first + i }
+          if (r.id < mark) return out
           if (q.since !== undefined && r.at < q.since) return out
           if (matches(r, q)) out.push(r)
           if (out.length >= q.limit) return out
@@ -346,6 +391,11 @@ class RedisAudit implements AuditStore {
       end = `(${page.at(-1)![0]}`
     }
     return out
+  }
+
+  async purgeBefore(before: number, limit: number): Promise<number> {
+    const k = this.link.keys
+    return Number(await this.link.script(PURGE, [k.audit(), k.auditPurgeMark()], [Math.floor(before), limit]))
   }
 }
 

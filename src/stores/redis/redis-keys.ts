@@ -37,6 +37,14 @@ export class RedisKeys {
   streamChannel(sessionId: string): string {
     return `${this.prefix}{${sessionId}}:ch`
   }
+  /**
+   * The live sessions of one owner (`o`), client address (`a`) or auth session (`s`): a sorted set
+   * scored by idle deadline, so its first member is the least recently touched. The session
+   * scripts build these names themselves from the prefix (`<prefix>sg:<kind>:<value>`): keep both.
+   */
+  sessionGroup(kind: 'o' | 'a' | 's', value: string): string {
+    return `${this.prefix}sg:${kind}:${value}`
+  }
   /** A bus topic's channel. */
   topic(name: string): string {
     return `${this.prefix}bus:${name}`
@@ -73,6 +81,14 @@ export class RedisKeys {
   }
   audit(): string {
     return `${this.prefix}audit`
+  }
+  /** The last audit record id handed out (records are numbered across batches). */
+  auditIds(): string {
+    return `${this.prefix}audit:id`
+  }
+  /** The lowest audit record id retention has kept (a batch's purged head stays in the log). */
+  auditPurgeMark(): string {
+    return `${this.prefix}audit:purged`
   }
 
   /** An OAuth record of one kind (client, code, consent, handle, GitHub link). */

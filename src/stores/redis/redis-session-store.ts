@@ -1,7 +1,9 @@
 /**
  * @module stores/redis/redis-session-store
  * MCP sessions in Redis: a hash per session (`{sid}:meta`) and a set of its subscriptions, both
- * expiring `ttlMs` after the last touch, plus one reverse set per resource URI.
+ * expiring `ttlMs` after the last touch, plus one reverse set per resource URI and one sorted set
+ * per owner, client address and auth session (scored by idle deadline: the session limits evict
+ * the least recently touched, and logout finds every session of a token in one step).
  *
  * The request path reads through a local cache, so a `tools/call` on a session this instance has
  * seen costs no round trip: an entry stands until `cacheMs` old (a backstop) or until an
@@ -12,7 +14,7 @@
 import { topic, type Bus, type Unsubscribe } from '../../core/bus.ts'
 import { StoreUnavailable } from '../../core/errors.ts'
 import type { JsonRpcResponse, RequestId } from '../../core/jsonrpc.ts'
-import type { SessionStore } from '../../core/session-store.ts'
+import type { SessionLimits, SessionStore } from '../../core/session-store.ts'
 import type { SessionState } from '../../core/session.ts'
 import type { LogLevel, TransportKind } from '../../core/types.ts'
 import type { RedisLink } from './redis-link.ts'
@@ -33,20 +35,91 @@ interface Cached {
   touchedAt: number
 }
 
+/**
+ * Helpers every session script starts with. ARGV[1] is the key prefix: evicting or touching a
+ * session reaches its groups (`RedisKeys.sessionGroup`) and its keys by name, so these scripts
+ * span slots and need one Redis primary (standalone or Sentinel; scale.md §4). Deadlines come from
+ * Redis' own clock, the one its key expiry runs on.
+ */
+const PRELUDE = `local P = ARGV[1]
+local function meta(id) return P .. '{' .. id .. '}:meta' end
+local function subs(id) return P .. '{' .. id .. '}:subs' end
+local function groups_of(id)
+  local f = redis.call('HMGET', meta(id), 'o', 'a', 'as')
+  local g = {}
+  if f[1] then g[#g + 1] = P .. 'sg:o:' .. f[1] end
+  if f[2] then g[#g + 1] = P .. 'sg:a:' .. f[2] end
+  if f[3] then g[#g + 1] = P .. 'sg:s:' .. f[3] end
+  return g
+end
+local function now_ms() local t = redis.call('TIME') return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) end
+local function forget(id)
+  for _, g in ipairs(groups_of(id)) do redis.call('ZREM', g, id) end
+  local n = redis.call('DEL', meta(id))
+  redis.call('DEL', subs(id))
+  return n
+end
+local function touch(id, ttl)
+  if redis.call('PEXPIRE', meta(id), ttl) == 0 then return 0 end
+  redis.call('PEXPIRE', subs(id), ttl)
+  local deadline = now_ms() + ttl
+  for _, g in ipairs(groups_of(id)) do redis.call('ZADD', g, 'XX', deadline, id); redis.call('PEXPIRE', g, ttl) end
+  return 1
+end
+`
+
 const SCRIPTS = {
-  /** KEYS: meta. ARGV: ttl, field, value, … */
-  create: `redis.call('HSET', KEYS[1], unpack(ARGV, 2)); redis.call('PEXPIRE', KEYS[1], ARGV[1]); return 1`,
-  /** KEYS: meta, subs. ARGV: ttl, touch (0/1). */
-  get: `local h = redis.call('HGETALL', KEYS[1])
-if #h > 0 and ARGV[2] == '1' then redis.call('PEXPIRE', KEYS[1], ARGV[1]); redis.call('PEXPIRE', KEYS[2], ARGV[1]) end
+  /**
+   * KEYS: meta. ARGV: prefix, id, ttl, perOwner, perAddress (0: no limit), then field, value, …
+   * Makes room in the owner's and the address's group (least recently touched first), stores the
+   * session and joins its groups; returns the evicted ids.
+   */
+  create: `${PRELUDE}
+local id, ttl = ARGV[2], tonumber(ARGV[3])
+local now = now_ms()
+local evicted = {}
+redis.call('HSET', KEYS[1], unpack(ARGV, 6))
+local f = redis.call('HMGET', KEYS[1], 'o', 'a', 'as')
+local function make_room(group, max)
+  if max <= 0 then return end
+  redis.call('ZREMRANGEBYSCORE', group, '-inf', now)
+  while redis.call('ZCARD', group) >= max do
+    local oldest = redis.call('ZRANGE', group, 0, 0)[1]
+    if forget(oldest) == 1 then evicted[#evicted + 1] = oldest else redis.call('ZREM', group, oldest) end
+  end
+end
+if f[1] then make_room(P .. 'sg:o:' .. f[1], tonumber(ARGV[4])) end
+if f[2] then make_room(P .. 'sg:a:' .. f[2], tonumber(ARGV[5])) end
+redis.call('PEXPIRE', KEYS[1], ttl)
+for _, g in ipairs(groups_of(id)) do
+  redis.call('ZREMRANGEBYSCORE', g, '-inf', now)
+  redis.call('ZADD', g, now + ttl, id)
+  redis.call('PEXPIRE', g, ttl)
+end
+return evicted`,
+  /** KEYS: meta, subs. ARGV: prefix, id, ttl, touch (0/1). */
+  get: `${PRELUDE}
+local h = redis.call('HGETALL', KEYS[1])
+if #h > 0 and ARGV[4] == '1' then touch(ARGV[2], tonumber(ARGV[3])) end
 return h`,
-  /** KEYS: meta, subs. ARGV: ttl. */
-  touch: `if redis.call('PEXPIRE', KEYS[1], ARGV[1]) == 1 then redis.call('PEXPIRE', KEYS[2], ARGV[1]) end return 1`,
+  /** KEYS: meta, subs. ARGV: prefix, id, ttl. */
+  touch: `${PRELUDE}
+return touch(ARGV[2], tonumber(ARGV[3]))`,
   /** KEYS: meta. ARGV: field, value, … Only an existing session is patched (an ended one stays ended). */
   update: `if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end redis.call('HSET', KEYS[1], unpack(ARGV)) return 1`,
-  /** KEYS: meta, subs. Returns whether the session existed, then the URIs it was subscribed to. */
-  delete: `local n = redis.call('DEL', KEYS[1]); local subs = redis.call('SMEMBERS', KEYS[2]); redis.call('DEL', KEYS[2])
-table.insert(subs, 1, n) return subs`,
+  /** KEYS: meta, subs. ARGV: prefix, id. Returns whether the session existed, then the URIs it was subscribed to. */
+  delete: `${PRELUDE}
+local uris = redis.call('SMEMBERS', KEYS[2])
+local n = forget(ARGV[2])
+table.insert(uris, 1, n) return uris`,
+  /** KEYS: the auth session's group. ARGV: prefix. Forgets its live sessions; returns their ids. */
+  deleteGroup: `${PRELUDE}
+local ended = {}
+for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  if forget(id) == 1 then ended[#ended + 1] = id end
+end
+redis.call('DEL', KEYS[1])
+return ended`,
   /** KEYS: meta, subs. ARGV: uri, ttl. Only a live session subscribes. */
   subscribe: `if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('SADD', KEYS[2], ARGV[1]); redis.call('PEXPIRE', KEYS[2], ARGV[2]) return 1`,
@@ -60,6 +133,8 @@ function toFields(s: Partial<SessionState>): string[] {
   if (s.initialized !== undefined) f.push('in', s.initialized ? '1' : '0')
   if (s.logLevel !== undefined) f.push('ll', s.logLevel)
   if (s.ownerId !== undefined) f.push('o', s.ownerId)
+  if (s.clientAddress !== undefined) f.push('a', s.clientAddress)
+  if (s.authSessionId !== undefined) f.push('as', s.authSessionId)
   if (s.transport !== undefined) f.push('t', s.transport)
   if (s.createdAt !== undefined) f.push('c', String(s.createdAt))
   return f
@@ -80,6 +155,10 @@ function fromFields(id: string, h: string[]): SessionState {
   }
   const level = m.get('ll')
   if (level !== undefined) s.logLevel = level as LogLevel
+  const address = m.get('a')
+  if (address !== undefined) s.clientAddress = address
+  const authSession = m.get('as')
+  if (authSession !== undefined) s.authSessionId = authSession
   return s
 }
 
@@ -123,11 +202,22 @@ export class RedisSessionStore implements SessionStore {
     }
   }
 
-  async create(session: SessionState): Promise<void> {
+  async create(session: SessionState, limits?: SessionLimits): Promise<string[]> {
     const k = this.#link.keys
-    await this.#link.script(SCRIPTS.create, [k.meta(session.id)], [this.#o.ttlMs, ...toFields(session)])
-    const now = this.#now()
-    this.#remember(session.id, copy(session), now)
+    const evicted = await this.#link.script<string[]>(SCRIPTS.create, [k.meta(session.id)], [
+      k.prefix,
+      session.id,
+      this.#o.ttlMs,
+      limits?.perOwner ?? 0,
+      limits?.perAddress ?? 0,
+      ...toFields(session),
+    ])
+    this.#remember(session.id, copy(session), this.#now())
+    for (const id of evicted) {
+      this.#cache.delete(id)
+      await this.#changed(id)
+    }
+    return evicted.map(String)
   }
 
   async get(id: string, opts?: { touch?: boolean }): Promise<SessionState | undefined> {
@@ -140,7 +230,7 @@ export class RedisSessionStore implements SessionStore {
     const k = this.#link.keys
     let h: string[]
     try {
-      h = await this.#link.script<string[]>(SCRIPTS.get, [k.meta(id), k.subscriptions(id)], [this.#o.ttlMs, opts?.touch ? '1' : '0'])
+      h = await this.#link.script<string[]>(SCRIPTS.get, [k.meta(id), k.subscriptions(id)], [k.prefix, id, this.#o.ttlMs, opts?.touch ? '1' : '0'])
     } catch (err) {
       // Redis is away: a session seen here keeps being served (nothing can change it meanwhile).
       if (err instanceof StoreUnavailable && hit && now - hit.cachedAt < STALE_IF_ERROR_MS) return copy(hit.session)
@@ -174,12 +264,22 @@ export class RedisSessionStore implements SessionStore {
 
   async delete(id: string): Promise<boolean> {
     const k = this.#link.keys
-    const [existed, ...uris] = await this.#link.script<(string | number)[]>(SCRIPTS.delete, [k.meta(id), k.subscriptions(id)], [])
+    const [existed, ...uris] = await this.#link.script<(string | number)[]>(SCRIPTS.delete, [k.meta(id), k.subscriptions(id)], [k.prefix, id])
     this.#cache.delete(id)
     // The reverse sets live in other slots: cleaned one command each (a miss only costs a lazy check later).
     await Promise.all(uris.map((uri) => this.#link.call(['SREM', k.subscribers(String(uri)), id])))
     await this.#changed(id)
     return Number(existed) === 1
+  }
+
+  async deleteByAuthSession(authSessionId: string): Promise<string[]> {
+    const k = this.#link.keys
+    const ids = (await this.#link.script<string[]>(SCRIPTS.deleteGroup, [k.sessionGroup('s', authSessionId)], [k.prefix])).map(String)
+    for (const id of ids) {
+      this.#cache.delete(id)
+      await this.#changed(id)
+    }
+    return ids
   }
 
   async addSubscription(id: string, uri: string): Promise<void> {
@@ -241,7 +341,7 @@ export class RedisSessionStore implements SessionStore {
 
   async #sendTouch(id: string): Promise<void> {
     const k = this.#link.keys
-    await this.#link.script(SCRIPTS.touch, [k.meta(id), k.subscriptions(id)], [this.#o.ttlMs])
+    await this.#link.script(SCRIPTS.touch, [k.meta(id), k.subscriptions(id)], [k.prefix, id, this.#o.ttlMs])
   }
 
   async #changed(id: string): Promise<void> {

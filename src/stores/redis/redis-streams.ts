@@ -1,8 +1,9 @@
 /**
  * @module stores/redis/redis-streams
- * Streams over Redis. Each session has one Redis Stream (`{sid}:ev`, ids `0-<seq>`, trimmed to
- * about `maxEvents`), one hash of stream records plus its position counter (`{sid}:st`), and one
- * channel (`{sid}:ch`); all expire `retentionMs` after the last write or attach.
+ * Streams over Redis. Each session has one Redis Stream (`{sid}:ev`, ids `0-<seq>`, the newest
+ * `maxEvents` and `maxBytes` of them, always the newest one), one hash of stream records plus its
+ * position counter `#` and logged byte count `#b` (`{sid}:st`), and one channel (`{sid}:ch`); all
+ * expire `retentionMs` after the last write or attach.
  *
  * Log first, notify second, fill gaps always: a write is one Lua script (count, log, publish),
  * and Redis runs scripts one at a time, so frames reach the channel in log order whoever writes
@@ -22,12 +23,27 @@ import { STANDALONE_STREAM, type Attachment, type StreamOptions, type StreamRef,
 import type { RedisInstances } from './redis-instances.ts'
 import type { RedisLink } from './redis-link.ts'
 
-/** Appends ARGV[from..] as messages of stream ARGV[1] (unless ephemeral) and publishes each. */
-const APPEND = `local function append(ev, st, ch, stream, maxlen, eph, from)
+/**
+ * Appends ARGV[from..] as messages of stream ARGV[1] (unless ephemeral) and publishes each. The
+ * log is trimmed exactly, oldest first, to `maxlen` events and `maxbytes` bytes of messages but
+ * never below one event (`#b` counts the bytes; approximate MAXLEN trimming would lose the count).
+ */
+const APPEND = `local function append(ev, st, ch, stream, maxlen, maxbytes, eph, from)
   local seq = 0
+  maxlen, maxbytes = tonumber(maxlen), tonumber(maxbytes)
   for i = from, #ARGV do
     seq = redis.call('HINCRBY', st, '#', 1)
-    if not eph then redis.call('XADD', ev, 'MAXLEN', '~', maxlen, '0-' .. seq, 's', stream, 'm', ARGV[i]) end
+    if not eph then
+      redis.call('XADD', ev, '0-' .. seq, 's', stream, 'm', ARGV[i])
+      local bytes = redis.call('HINCRBY', st, '#b', #ARGV[i])
+      local len = redis.call('XLEN', ev)
+      while len > 1 and (len > maxlen or bytes > maxbytes) do
+        local oldest = redis.call('XRANGE', ev, '-', '+', 'COUNT', 1)[1]
+        redis.call('XDEL', ev, oldest[1])
+        bytes = redis.call('HINCRBY', st, '#b', -#oldest[2][4])
+        len = len - 1
+      end
+    end
     redis.call('PUBLISH', ch, 'd ' .. seq .. ' ' .. stream .. ' ' .. ARGV[i])
   end
   return seq
@@ -35,7 +51,7 @@ end
 `
 
 const SCRIPTS = {
-  /** KEYS: ev, st, ch. ARGV: stream, maxlen, ttl, message… Returns the last position, or nil when ended. */
+  /** KEYS: ev, st, ch. ARGV: stream, maxlen, maxbytes, ttl, message… Returns the last position, or nil when ended. */
   write: `${APPEND}
 local rec = redis.call('HGET', KEYS[2], ARGV[1])
 local eph = false
@@ -44,9 +60,9 @@ if rec then
   if r.e == 1 then return false end
   eph = r.x == 1
 end
-local seq = append(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], eph, 4)
-redis.call('PEXPIRE', KEYS[2], ARGV[3])
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
+local seq = append(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], eph, 5)
+redis.call('PEXPIRE', KEYS[2], ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
 return seq`,
   /** KEYS: st. ARGV: stream, record, ttl. */
   open: `redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]); redis.call('PEXPIRE', KEYS[1], ARGV[3]) return 1`,
@@ -83,18 +99,18 @@ for _, e in ipairs(redis.call('XRANGE', KEYS[1], '(0-' .. ARGV[2], hi)) do
   if e[2][2] == ARGV[1] then table.insert(out, string.sub(e[1], 3)); table.insert(out, e[2][4]) end
 end
 return out`,
-  /** KEYS: ev, st, ch. ARGV: stream, dead writer, maxlen, ttl, error message… Ends an orphan once. */
+  /** KEYS: ev, st, ch. ARGV: stream, dead writer, maxlen, maxbytes, ttl, error message… Ends an orphan once. */
   orphan: `${APPEND}
 local rec = redis.call('HGET', KEYS[2], ARGV[1])
 if not rec then return 0 end
 local r = cjson.decode(rec)
 if r.e == 1 or r.o ~= ARGV[2] then return 0 end
-append(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[3], false, 5)
+append(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[3], ARGV[4], false, 6)
 r.e = 1
 redis.call('HSET', KEYS[2], ARGV[1], cjson.encode(r))
 redis.call('PUBLISH', KEYS[3], 'e ' .. ARGV[1])
-redis.call('PEXPIRE', KEYS[2], ARGV[4])
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
+redis.call('PEXPIRE', KEYS[2], ARGV[5])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
 return 1`,
   /** KEYS: ev, st, ch. */
   drop: `redis.call('DEL', KEYS[1], KEYS[2]); redis.call('PUBLISH', KEYS[3], 'x') return 1`,
@@ -137,7 +153,10 @@ interface SessionFollowers {
 export interface RedisStreamsOptions {
   /** How long a session's log and records outlive the last write or attach. */
   retentionMs: number
+  /** Events kept per session (oldest trimmed first). */
   maxEvents?: number
+  /** Bytes of messages (as JSON) kept per session, oldest trimmed first; the newest event always stays. */
+  maxBytes?: number
 }
 
 export class RedisStreams implements Streams {
@@ -145,6 +164,7 @@ export class RedisStreams implements Streams {
   readonly #instances: RedisInstances
   readonly #retentionMs: number
   readonly #maxEvents: number
+  readonly #maxBytes: number
   readonly #sessions = new Map<string, SessionFollowers>()
   /** Sessions whose channel listener is being set up (several attaches may wait on one). */
   readonly #listening = new Map<string, Promise<SessionFollowers>>()
@@ -156,6 +176,7 @@ export class RedisStreams implements Streams {
     this.#instances = instances
     this.#retentionMs = opts.retentionMs
     this.#maxEvents = opts.maxEvents ?? 1000
+    this.#maxBytes = opts.maxBytes ?? 1024 * 1024
     // Frames published while the subscriber was away are lost: every follower re-reads its stream.
     this.#unreconnect = link.onReconnect(() => {
       for (const s of this.#sessions.values()) for (const f of s.followers.values()) f.resync()
@@ -174,7 +195,7 @@ export class RedisStreams implements Streams {
 
   async write(ref: StreamRef, messages: readonly JsonRpcMessage[]): Promise<number | undefined> {
     if (messages.length === 0) return undefined
-    const seq = await this.#link.script(SCRIPTS.write, this.#keys(ref.sessionId), [ref.streamId, this.#maxEvents, this.#retentionMs, ...messages.map((m) => JSON.stringify(m))])
+    const seq = await this.#link.script(SCRIPTS.write, this.#keys(ref.sessionId), [ref.streamId, this.#maxEvents, this.#maxBytes, this.#retentionMs, ...messages.map((m) => JSON.stringify(m))])
     return seq === null ? undefined : Number(seq)
   }
 
@@ -282,7 +303,7 @@ export class RedisStreams implements Streams {
         error: { code: ErrorCode.InternalError, message: 'The server instance handling this request stopped before it answered: send the request again' },
       }),
     )
-    await this.#link.script(SCRIPTS.orphan, this.#keys(ref.sessionId), [ref.streamId, record.o!, this.#maxEvents, this.#retentionMs, ...errors])
+    await this.#link.script(SCRIPTS.orphan, this.#keys(ref.sessionId), [ref.streamId, record.o!, this.#maxEvents, this.#maxBytes, this.#retentionMs, ...errors])
   }
 }
 

@@ -44,7 +44,7 @@ CREATE TABLE IF NOT EXISTS one_time_tokens (
   kind TEXT NOT NULL, hash TEXT NOT NULL, value TEXT NOT NULL, expires_at INTEGER NOT NULL,
   PRIMARY KEY (kind, hash));
 CREATE TABLE IF NOT EXISTS totp (
-  user_id TEXT PRIMARY KEY, secret_box TEXT NOT NULL, confirmed INTEGER NOT NULL DEFAULT 0,
+  user_id TEXT PRIMARY KEY, secret_box TEXT, pending_box TEXT, pending_session TEXT,
   last_step INTEGER, failures INTEGER NOT NULL DEFAULT 0, locked_until INTEGER);
 CREATE TABLE IF NOT EXISTS counters (key TEXT PRIMARY KEY, count INTEGER NOT NULL, reset_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS audit (
@@ -52,6 +52,21 @@ CREATE TABLE IF NOT EXISTS audit (
   user_id TEXT, email TEXT, tier TEXT, tool TEXT, tool_tier TEXT, transport TEXT, args_digest TEXT,
   latency_ms REAL, detail TEXT, client_address TEXT);
 CREATE INDEX IF NOT EXISTS audit_at ON audit(at);
+`
+
+/**
+ * Databases made before pending enrolments were kept apart had one secret per user and a
+ * `confirmed` flag: the confirmed secrets move over, and unconfirmed ones are dropped (those
+ * users start their enrolment again; their failure count and lock are kept).
+ */
+const MIGRATE_TOTP = `
+CREATE TABLE totp_v2 (
+  user_id TEXT PRIMARY KEY, secret_box TEXT, pending_box TEXT, pending_session TEXT,
+  last_step INTEGER, failures INTEGER NOT NULL DEFAULT 0, locked_until INTEGER);
+INSERT INTO totp_v2 (user_id, secret_box, last_step, failures, locked_until)
+  SELECT user_id, CASE WHEN confirmed = 1 THEN secret_box END, last_step, failures, locked_until FROM totp;
+DROP TABLE totp;
+ALTER TABLE totp_v2 RENAME TO totp;
 `
 
 type SessionWithUser = { session: AuthSession; user?: User }
@@ -217,18 +232,30 @@ class SqliteTotp implements TotpStore {
   async get(userId: string): Promise<TotpState | undefined> {
     const r = this.sql.get('SELECT * FROM totp WHERE user_id = ?', userId)
     if (!r) return undefined
-    const t: TotpState = { userId, secretBox: String(r.secret_box), confirmed: r.confirmed === 1, failures: Number(r.failures) }
+    const t: TotpState = { userId, failures: Number(r.failures) }
+    if (r.secret_box !== null) t.secretBox = String(r.secret_box)
+    if (r.pending_box !== null) t.pending = { secretBox: String(r.pending_box), authSessionId: String(r.pending_session) }
     if (r.last_step !== null) t.lastStep = Number(r.last_step)
     if (r.locked_until !== null) t.lockedUntil = Number(r.locked_until)
     return t
   }
 
-  async put(userId: string, secretBox: string): Promise<void> {
-    this.sql.run('INSERT OR REPLACE INTO totp (user_id, secret_box, confirmed, failures) VALUES (?, ?, 0, 0)', userId, secretBox)
+  async startEnrolment(userId: string, secretBox: string, authSessionId: string): Promise<void> {
+    this.sql.run(
+      `INSERT INTO totp (user_id, pending_box, pending_session) VALUES (?1, ?2, ?3)
+       ON CONFLICT(user_id) DO UPDATE SET pending_box = ?2, pending_session = ?3`,
+      userId, secretBox, authSessionId,
+    )
   }
 
-  async confirm(userId: string): Promise<void> {
-    this.sql.run('UPDATE totp SET confirmed = 1 WHERE user_id = ?', userId)
+  async confirmEnrolment(userId: string, authSessionId: string, step: number): Promise<boolean> {
+    return (
+      this.sql.run(
+        `UPDATE totp SET secret_box = pending_box, pending_box = NULL, pending_session = NULL, last_step = ?3
+         WHERE user_id = ?1 AND pending_box IS NOT NULL AND pending_session = ?2`,
+        userId, authSessionId, step,
+      ) === 1
+    )
   }
 
   async delete(userId: string): Promise<void> {
@@ -263,14 +290,14 @@ class SqliteTotp implements TotpStore {
 class SqliteCounters implements CounterStore {
   constructor(private readonly sql: SqliteDb) {}
 
-  async hit(key: string, windowMs: number, now: number): Promise<CounterHit> {
+  async hit(key: string, windowMs: number, now: number, weight: number): Promise<CounterHit> {
     const r = this.sql.get(
-      `INSERT INTO counters (key, count, reset_at) VALUES (?1, 1, ?2 + ?3)
+      `INSERT INTO counters (key, count, reset_at) VALUES (?1, ?4, ?2 + ?3)
        ON CONFLICT(key) DO UPDATE SET
-         count = CASE WHEN reset_at <= ?2 THEN 1 ELSE count + 1 END,
+         count = CASE WHEN reset_at <= ?2 THEN ?4 ELSE count + ?4 END,
          reset_at = CASE WHEN reset_at <= ?2 THEN ?2 + ?3 ELSE reset_at END
        RETURNING count, reset_at`,
-      key, now, windowMs,
+      key, now, windowMs, weight,
     )!
     return { count: Number(r.count), resetAt: Number(r.reset_at) }
   }
@@ -359,6 +386,11 @@ class SqliteAudit implements AuditStore {
     const sql = `SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`
     return this.sql.all(sql, ...params, q.limit).map(toAudit)
   }
+
+  async purgeBefore(before: number, limit: number): Promise<number> {
+    // Through the `at` index, oldest first; rowid subquery: builds without DELETE … LIMIT are the norm.
+    return this.sql.run('DELETE FROM audit WHERE rowid IN (SELECT rowid FROM audit WHERE at < ? ORDER BY at LIMIT ?)', before, limit)
+  }
 }
 
 export class SqliteAuthStores implements AuthStores {
@@ -375,6 +407,7 @@ export class SqliteAuthStores implements AuthStores {
   constructor(path: string) {
     this.#sql = new SqliteDb(path)
     this.#sql.db.exec(SCHEMA)
+    if (this.#sql.all('PRAGMA table_info(totp)').some((c) => c.name === 'confirmed')) this.#sql.db.transaction(() => this.#sql.db.exec(MIGRATE_TOTP))()
     this.users = new SqliteUsers(this.#sql, this.#kept)
     this.authSessions = new SqliteAuthSessions(this.#sql, this.#kept)
     this.totp = new SqliteTotp(this.#sql)

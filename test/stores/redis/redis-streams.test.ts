@@ -11,11 +11,13 @@ describe.skipIf(!hasRedis)('Redis', () => {
     const ia = new RedisInstances(la, 'inst-a')
     const ib = new RedisInstances(lb, 'inst-b')
     await Promise.all([ia.start(), ib.start()])
-    const a = new RedisStreams(la, ia, { retentionMs: 60_000 })
-    const b = new RedisStreams(lb, ib, { retentionMs: 60_000 })
+    const logMaxBytes = 64 * 1024
+    const a = new RedisStreams(la, ia, { retentionMs: 60_000, maxBytes: logMaxBytes })
+    const b = new RedisStreams(lb, ib, { retentionMs: 60_000, maxBytes: logMaxBytes })
     return {
       a,
       b,
+      logMaxBytes,
       close: async () => {
         await a.close()
         await b.close()

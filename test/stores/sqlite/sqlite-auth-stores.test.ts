@@ -76,3 +76,29 @@ test('a session read on every request is kept only while no connection changed t
     rmSync(dir, { recursive: true, force: true })
   }
 })
+
+test('a database from before pending enrolments keeps its confirmed authenticators and drops unconfirmed ones', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mcprag-store-'))
+  try {
+    const path = join(dir, 'mcprag.db')
+    const { Database } = await import('bun:sqlite')
+    const old = new Database(path, { create: true })
+    old.exec(`CREATE TABLE totp (
+      user_id TEXT PRIMARY KEY, secret_box TEXT NOT NULL, confirmed INTEGER NOT NULL DEFAULT 0,
+      last_step INTEGER, failures INTEGER NOT NULL DEFAULT 0, locked_until INTEGER);
+      INSERT INTO totp VALUES ('kept', 'box-kept', 1, 42, 2, 999), ('started', 'box-started', 0, NULL, 1, NULL);`)
+    old.close()
+    const store = new SqliteAuthStores(path)
+    expect(await store.totp.get('kept')).toEqual({ userId: 'kept', secretBox: 'box-kept', lastStep: 42, failures: 2, lockedUntil: 999 })
+    expect(await store.totp.get('started')).toEqual({ userId: 'started', failures: 1 })
+    await store.totp.startEnrolment('started', 'box-new', 's1')
+    expect(await store.totp.confirmEnrolment('started', 's1', 7)).toBe(true)
+    await store.close()
+    // Opening it again changes nothing.
+    const again = new SqliteAuthStores(path)
+    expect(await again.totp.get('started')).toEqual({ userId: 'started', secretBox: 'box-new', lastStep: 7, failures: 1 })
+    await again.close()
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
