@@ -11,7 +11,7 @@ import type { AuthSettings } from './auth/auth.ts'
 import { emailProblem, normaliseEmail } from './auth/email.ts'
 import type { Limit } from './auth/rate-limit.ts'
 import type { GithubSettings, OAuthSettings } from './oauth/context.ts'
-import { parseIndexRoots, type RepoConfig } from './rag/repo-config.ts'
+import { parseIndexRoots, type IndexConfig } from './rag/repo-config.ts'
 import type { JsonLimits } from './transports/json-limits.ts'
 
 /** Authentication settings; absent from `Config` when `MCPRAG_AUTH=off`. */
@@ -106,17 +106,6 @@ export interface Config {
   shutdownGraceMs: number
   /** The code index (`MCPRAG_INDEX_*`); `repos` is empty when nothing is to be indexed. */
   index: IndexConfig
-}
-
-export interface IndexConfig {
-  repos: RepoConfig[]
-  /** A full walk of every repository this often (0: only at boot, on `reindex` and on watched changes). */
-  pollMs: number
-  /** Watch the repositories for changes (a change is searchable within a second). */
-  watch: boolean
-  maxFileBytes: number
-  /** Parser threads. */
-  workers: number
 }
 
 export class ConfigError extends Error {

@@ -19,6 +19,18 @@ export interface RepoConfig {
   tier: Tier
 }
 
+/** The code index's settings (read and checked by `config.ts`). */
+export interface IndexConfig {
+  repos: RepoConfig[]
+  /** A full walk of every repository this often (0: only at boot, on `reindex` and on watched changes). */
+  pollMs: number
+  /** Watch the repositories for changes (a change is searchable within a second). */
+  watch: boolean
+  maxFileBytes: number
+  /** Parser threads. */
+  workers: number
+}
+
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/
 const TIERS: Tier[] = ['public', 'user', 'admin']
 

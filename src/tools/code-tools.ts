@@ -1,24 +1,24 @@
 /**
- * @module rag/code-index-service
+ * @module tools/code-tools
  * Builds the code index from the configuration and registers everything that serves it: the
  * tools (`search_code`, `analyze_context`, `generate_code`, admin `index_status` and `reindex`),
  * the `generate_code` prompt and the `mcprag://{repo}/{+path}` resources. The composition root
  * calls `startCodeIndex` once and `close` at shutdown.
  */
 import { mkdirSync, realpathSync } from 'node:fs'
-import type { IndexConfig } from '../config.ts'
 import type { Registry } from '../core/registry.ts'
-import { analyzeContextTool } from '../tools/analyze-context.ts'
-import { generateCodePrompt, generateCodeTool } from '../tools/generate-code.ts'
-import { indexStatusTool } from '../tools/index-status.ts'
-import { reindexTool } from '../tools/reindex.ts'
-import { searchCodeTool } from '../tools/search-code.ts'
-import { CodeAccess } from './code-access.ts'
-import { CodeIndex } from './code-index.ts'
-import { codeResourceTemplate } from './code-resources.ts'
-import { describeRepo, repoReport } from './index-report.ts'
-import { ParserPool } from './parser-pool.ts'
-import { fileUri } from './search.ts'
+import type { IndexConfig } from '../rag/repo-config.ts'
+import { analyzeContextTool } from './analyze-context.ts'
+import { generateCodePrompt, generateCodeTool } from './generate-code.ts'
+import { indexStatusTool } from './index-status.ts'
+import { reindexTool } from './reindex.ts'
+import { searchCodeTool } from './search-code.ts'
+import { CodeAccess } from '../rag/code-access.ts'
+import { CodeIndex } from '../rag/code-index.ts'
+import { codeResourceTemplate } from '../rag/code-resources.ts'
+import { describeRepo, repoReport } from '../rag/index-report.ts'
+import { ParserPool } from '../rag/parser-pool.ts'
+import { fileUri } from '../rag/search.ts'
 
 export interface CodeIndexService {
   access: CodeAccess
