@@ -15,6 +15,8 @@ export interface FieldCounts {
   body: Map<string, number>
   symbol: Map<string, number>
   path: Map<string, number>
+  /** The words of the document's name (see `nameCoverage`); none for a chunk without a name. */
+  name?: string[]
 }
 
 export interface Weights {
@@ -58,6 +60,11 @@ export class Bm25Index {
   #top = 0
   #lengths = new Uint32Array(1024 * 3)
   #alive = new Uint8Array(1024)
+  // Each document's name words as term ids: `#nameIds[#nameStart[doc] ...]`, `#nameCount[doc]` of them.
+  #nameIds = new Int32Array(4096)
+  #nameTop = 0
+  #nameStart = new Uint32Array(1024)
+  #nameCount = new Uint8Array(1024)
   #docs = 0
   #live = 0
   readonly #totalLength = [0, 0, 0]
@@ -97,7 +104,27 @@ export class Bm25Index {
   }
   /** Bytes held in typed arrays (postings, statistics, scratch). */
   get bytes(): number {
-    return this.#arena.byteLength + this.#head.byteLength * 2 + this.#df.byteLength + this.#lengths.byteLength + this.#alive.byteLength + this.#scores.byteLength + this.#touched.byteLength
+    const names = this.#nameIds.byteLength + this.#nameStart.byteLength + this.#nameCount.byteLength
+    return this.#arena.byteLength + this.#head.byteLength * 2 + this.#df.byteLength + this.#lengths.byteLength + this.#alive.byteLength + this.#scores.byteLength + this.#touched.byteLength + names
+  }
+
+  /** The ids of those of `terms` that the index has, for `nameCoverage`. */
+  idsOf(terms: Iterable<string>): Set<number> {
+    const ids = new Set<number>()
+    for (const t of terms) {
+      const id = this.#terms.get(t)
+      if (id !== undefined) ids.add(id)
+    }
+    return ids
+  }
+
+  /** The share of `doc`'s name words whose term ids are in `ids` (0 for a document without a name). */
+  nameCoverage(doc: number, ids: Set<number>): number {
+    const count = this.#nameCount[doc]!
+    if (count === 0) return 0
+    let used = 0
+    for (let i = this.#nameStart[doc]!, end = i + count; i < end; i++) if (ids.has(this.#nameIds[i]!)) used++
+    return used / count
   }
 
   /** Whether `term` was ever indexed (a query may try variants of a word that the index lacks). */
@@ -131,6 +158,16 @@ export class Bm25Index {
     put(fields.symbol, 1)
     put(fields.path, 2)
     for (const [id, tfs] of packed) this.#append(id, doc, tfs)
+    const name = fields.name ?? []
+    const count = Math.min(name.length, 0xff)
+    if (this.#nameTop + count > this.#nameIds.length) {
+      const next = new Int32Array(Math.max(this.#nameTop + count, Math.ceil(this.#nameIds.length * 1.5)))
+      next.set(this.#nameIds.subarray(0, this.#nameTop))
+      this.#nameIds = next
+    }
+    this.#nameStart[doc] = this.#nameTop
+    this.#nameCount[doc] = count
+    for (let i = 0; i < count; i++) this.#nameIds[this.#nameTop++] = this.#termId(name[i]!)
     for (let f = 0; f < 3; f++) {
       this.#lengths[doc * 3 + f] = lens[f]!
       this.#totalLength[f]! += lens[f]!
@@ -272,6 +309,12 @@ export class Bm25Index {
     this.#lengths = lengths
     this.#scores = new Float64Array(size)
     this.#touched = new Int32Array(size)
+    const nameStart = new Uint32Array(size)
+    nameStart.set(this.#nameStart)
+    this.#nameStart = nameStart
+    const nameCount = new Uint8Array(size)
+    nameCount.set(this.#nameCount)
+    this.#nameCount = nameCount
   }
 }
 

@@ -11,7 +11,7 @@ import type { Scored } from './bm25.ts'
 import type { CodeIndex, IndexedFile, RepoState } from './code-index.ts'
 import { languageFamily, normalizeLanguage } from './languages.ts'
 import { parseQuery, pathFilter, type ParsedQuery } from './query.ts'
-import { nameWords, queryTerms, termCounts } from './tokenize.ts'
+import { queryTerms, termCounts } from './tokenize.ts'
 
 export type SearchMode = 'auto' | 'symbol' | 'exact'
 
@@ -197,8 +197,11 @@ function ranked(index: CodeIndex, f: Filter, q: ParsedQuery, words: Map<string, 
   // Enough candidates to survive the per-file cap, overlap removal and phrase checks.
   const { hits, matched } = index.bm25.search(terms, Math.max(q.phrases.length ? RERANK_PHRASES : RERANK, limit * 10), accept)
   const wantsTests = /\b(tests?|spec|specs)\b/i.test(q.text)
+  const termIds = index.bm25.idsOf(terms.keys())
   const rescored = rescoredInOrder(hits, (doc, score) => {
-    const boosted = score * (1 + NAME_COVERAGE * nameCoverage(slots.symbol(doc), terms))
+    // The share of the name's words (`get_build_version` → get, build, version) that the query
+    // uses: a description tends to use every word of the name it describes, a neighbour's only some.
+    const boosted = score * (1 + NAME_COVERAGE * index.bm25.nameCoverage(doc, termIds))
     return !wantsTests && index.fileByKey(slots.file(doc))!.test ? boosted * TEST_PENALTY : boosted
   })
   const phrases = q.phrases.map((p) => p.toLowerCase())
@@ -255,20 +258,6 @@ function* rescoredInOrder(hits: Scored[], rescore: (doc: number, score: number) 
     while (at > 0 && before(pending[at - 1]!, item)) at--
     pending.splice(at, 0, item)
   }
-}
-
-/**
- * The share of a name's words (`get_build_version` → get, build, version) that are query terms: a
- * description tends to use every word of the name it describes, a neighbour's name only some.
- * Module and window chunks have no name.
- */
-function nameCoverage(name: string, terms: Map<string, number>): number {
-  if (!name) return 0
-  const words = nameWords(name)
-  if (words.length === 0) return 0
-  let used = 0
-  for (const w of words) if (terms.has(w)) used++
-  return used / words.length
 }
 
 /** More than half of the shorter range is shared (claude-context's rule for duplicate hits). */
