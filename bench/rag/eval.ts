@@ -2,10 +2,11 @@
  * The retrieval evaluation, built from code on every machine with no download (rag.md §2):
  *
  * - docstring → definition (CodeSearchNet's method): every non-test function, class or method with
- *   a doc comment of at least five words; the query is the first paragraph of the doc, and doc
- *   comments are stripped from what is indexed. The relevant item is the chunk that holds the
- *   definition. Corpora: the TypeScript sources shipped in node_modules (zod, ajv) and Debian's
- *   Python standard library.
+ *   a doc comment of at least five words and some code besides its declaration; the query is the
+ *   first paragraph of the doc, and doc comments are stripped from what is indexed. The relevant
+ *   item is the chunk that holds the definition, or any definition documented by the same words
+ *   (the stdlib has several: "Put an item into the queue."). Corpora: the TypeScript sources
+ *   shipped in node_modules (zod, ajv, @noble/hashes) and Debian's Python standard library.
  * - commit subject → changed files (SWE-bench localisation) over this repository's git history:
  *   non-merge commits touching 1–3 non-test source files that still exist, the conventional-commit
  *   prefix stripped; files rank by their best chunk plus half their second.
@@ -57,13 +58,31 @@ function summarize(name: string, corpus: string, files: number, lines: number, j
 
 const words = (s: string) => s.split(/\s+/).filter(Boolean).length
 
+/**
+ * Whether a definition has code besides its declaration once its doc is gone: one whose body is
+ * only the doc (and `pass`, `...`, braces, or `raise NotImplementedError`) leaves nothing to
+ * retrieve but a name. Multi-line declarations count as code, so this errs on keeping a query.
+ */
+export function hasBody(source: string): boolean {
+  const code = source
+    .replace(/[rRbBuU]{0,2}("""|''')[\s\S]*?\1/g, '')
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .split('\n')
+    .map((l) => l.replace(/(^|\s)(#|\/\/).*$/, '').trim())
+    .filter((l) => l !== '' && !/^(pass|\.\.\.|[{}();,]+|raise NotImplementedError(\(\))?)$/.test(l))
+  // A one-line definition has code when something follows its `):` (Python) or opens its braces.
+  return code.length > 1 || (code.length === 1 && (/\)\s*(->[^:]*)?:\s*\S/.test(code[0]!) || /\{\s*[^}\s]/.test(code[0]!)))
+}
+
 /** Docstring → definition over one corpus. */
 export async function docstringEval(name: string, roots: { name: string; path: string }[], parser: FileParser): Promise<EvalResult> {
   const index = await openCorpus(name, roots, parser, true)
   try {
     const readable = [...index.repos.values()]
-    const cases: { query: string; repo: string; path: string; line: number; name: string }[] = []
-    const seen = new Set<string>()
+    type Target = { repo: string; path: string; line: number; name: string }
+    // One case per distinct doc, with every definition that carries it as a target.
+    const cases: { query: string; targets: Target[] }[] = []
+    const byDoc = new Map<string, Target[]>()
     let files = 0
     let lines = 0
     for (const repo of readable) {
@@ -71,12 +90,20 @@ export async function docstringEval(name: string, roots: { name: string; path: s
         files++
         lines += file.lines
         if (file.test || !['typescript', 'python', 'tsx', 'javascript', 'go'].includes(file.lang)) continue
+        let source: string[] | undefined
         for (const s of repo.store.symbolsOfFile(file.id)) {
           if (!s.doc || s.kind === 'variable' || s.kind === 'type' || s.kind === 'interface') continue
           const query = s.doc.replace(/`/g, '').replace(/\s+/g, ' ').trim()
-          if (words(query) < MIN_DOC_WORDS || seen.has(query)) continue
-          seen.add(query)
-          cases.push({ query, repo: repo.config.name, path: file.path, line: s.line, name: s.name })
+          if (words(query) < MIN_DOC_WORDS) continue
+          source ??= (repo.store.content(file.id) ?? '').split('\n')
+          if (!hasBody(source.slice(s.line - 1, s.end_line).join('\n'))) continue
+          const target = { repo: repo.config.name, path: file.path, line: s.line, name: s.name }
+          const targets = byDoc.get(query)
+          if (targets) targets.push(target)
+          else {
+            byDoc.set(query, [target])
+            cases.push({ query, targets: byDoc.get(query)! })
+          }
         }
       }
     }
@@ -85,9 +112,10 @@ export async function docstringEval(name: string, roots: { name: string; path: s
     const judged: Case[] = []
     for (const c of picked) {
       const hits = searchCode(index, { query: c.query.slice(0, 500), limit: 10 }, readable).results
-      const rank = hits.findIndex((h) => h.repo === c.repo && h.path === c.path && h.start_line <= c.line && c.line <= h.end_line) + 1
-      const leak = new RegExp(`\\b${c.name.replace(/[^A-Za-z0-9_]/g, '')}\\b`, 'i').test(c.query)
-      judged.push({ ranks: rank > 0 ? [rank] : [], relevant: 1, leak, held: hash(`split:${c.query}`) % 2 === 1, example: { query: c.query, target: `${c.path}:${c.name}`, rank: rank || null } })
+      const rank = hits.findIndex((h) => c.targets.some((t) => h.repo === t.repo && h.path === t.path && h.start_line <= t.line && t.line <= h.end_line)) + 1
+      const leak = c.targets.some((t) => new RegExp(`\\b${t.name.replace(/[^A-Za-z0-9_]/g, '')}\\b`, 'i').test(c.query))
+      const first = c.targets[0]!
+      judged.push({ ranks: rank > 0 ? [rank] : [], relevant: 1, leak, held: hash(`split:${c.query}`) % 2 === 1, example: { query: c.query, target: `${first.path}:${first.name}`, rank: rank || null } })
     }
     return summarize(name, roots.map((r) => r.path).join(', '), files, lines, judged)
   } finally {

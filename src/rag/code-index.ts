@@ -20,7 +20,7 @@ import type { ChunkRecord } from './parsed-file.ts'
 import type { RepoConfig } from './repo-config.ts'
 import { watchRepository } from './repo-watcher.ts'
 import { SlotTable } from './slot-table.ts'
-import { pathText, termCounts } from './tokenize.ts'
+import { pathText, releaseTokenCache, termCounts } from './tokenize.ts'
 import { isIndexable, type WalkEntry, type WalkOptions } from './walker.ts'
 
 export interface IndexSettings {
@@ -131,6 +131,7 @@ export class CodeIndex {
       index.#load(repo)
     }
     for (const repo of index.repos.values()) await index.scan(repo.config.name)
+    releaseTokenCache()
     if (persisted) writeFileSync(hintPath, JSON.stringify(index.#bm25.sizeHint), { mode: 0o600 })
     return index
   }
@@ -399,6 +400,7 @@ export class CodeIndex {
     }
     this.#bm25 = fresh
     this.#slots = slots
+    releaseTokenCache()
   }
 
   #watch(repo: RepoState): void {

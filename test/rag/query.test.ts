@@ -4,7 +4,6 @@
  */
 import { expect, test } from 'bun:test'
 import { parseQuery, pathFilter, wildcardMatch } from '../../src/rag/query.ts'
-import { termCounts } from '../../src/rag/tokenize.ts'
 
 test('words, quoted phrases and qualifiers', () => {
   expect(parseQuery('parse "json body" path:src/http lang:ts symbol:read repo:app extra:thing')).toEqual({
@@ -28,8 +27,4 @@ test('path filters: prefixes, and * ? patterns in linear time', () => {
   expect(wildcardMatch('a?c', 'ac')).toBe(false)
   const hostile = `${'*a'.repeat(200)}*b`
   expect(wildcardMatch(hostile, 'a'.repeat(5000))).toBe(false)
-})
-
-test('the tokenizer splits identifiers into their words, drops stop words and plural s', () => {
-  expect([...termCounts('parseJsonRPCMessages for the HTTP_server2').keys()]).toEqual(['parsejsonrpcmessage', 'parse', 'json', 'rpc', 'message', 'http_server2', 'http', 'server', '2'].filter((t) => t.length > 1))
 })
