@@ -57,6 +57,8 @@ export class PostReplies {
   ): Promise<Response> {
     const { core, streams } = this.#o
     let stream: StreamRef | undefined
+    /** Whether the store took the reply stream (false: it is away, see below). */
+    let opened: Promise<boolean> = Promise.resolve(true)
     let upgrade: (() => void) | undefined
     const upgraded = new Promise<'sse'>((resolve) => (upgrade = () => resolve('sse')))
     // The connection, once the reply has become a stream; `drop` asks for it to be closed early.
@@ -66,7 +68,13 @@ export class PostReplies {
       if (stream === undefined) {
         stream = { sessionId: session.id, streamId: crypto.randomUUID() }
         // Not awaited: writes on the same stream are issued after it, in order, on one connection.
-        streams.open(stream, { requestIds: requests.map((r) => r.id) }).catch((err) => console.error('[streamable-http] opening a reply stream failed:', err))
+        opened = streams.open(stream, { requestIds: requests.map((r) => r.id) }).then(
+          () => true,
+          (err) => {
+            console.error('[streamable-http] opening a reply stream failed:', err instanceof Error ? err.message : err)
+            return false
+          },
+        )
         upgrade!()
       }
       return stream
@@ -87,6 +95,9 @@ export class PostReplies {
     const first = await Promise.race([all, upgraded])
     this.#slow.unwatch(slow)
     if (first !== 'sse') return jsonReply(first, isBatch, cors)
+    // With the store away no stream can be logged: answer once done, as JSON. A reply that was only
+    // slow loses nothing; notifications sent meanwhile were lost with the store either way.
+    if (!(await opened)) return jsonReply(await all, isBatch, cors)
     disableIdleTimeout()
     const ref = stream!
     void all
