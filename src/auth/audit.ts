@@ -205,18 +205,27 @@ export class AuditLog implements ToolCallObserver {
 
   async #writeSlices(queued: Queued[]): Promise<void> {
     const sliceMs = this.#o.buildSliceMs ?? BUILD_SLICE_MS
+    const flushMs = this.#o.flushMs ?? AUDIT_FLUSH_MS
+    let built: AuditRecord[] = []
+    let since = performance.now()
     for (let i = 0; i < queued.length; ) {
       const started = performance.now()
-      const records: AuditRecord[] = []
-      while (i < queued.length && (records.length === 0 || performance.now() - started < sliceMs)) {
+      const first = i
+      while (i < queued.length && (i === first || performance.now() - started < sliceMs)) {
         const q = queued[i++]!
         try {
-          records.push(this.#build(q))
+          built.push(this.#build(q))
         } catch (err) {
           console.error(`[audit] could not build a ${q.kind} audit record:`, err)
         }
       }
-      await this.#write(records)
+      // One store write per flush (one command for a networked store), unless building the
+      // records takes longer than a flush interval: then what is built is written meanwhile.
+      if (i >= queued.length || performance.now() - since >= flushMs) {
+        await this.#write(built)
+        built = []
+        since = performance.now()
+      }
       if (i < queued.length) await new Promise((resolve) => setImmediate(resolve))
     }
   }
