@@ -32,6 +32,7 @@ import { topic, type Bus, type Unsubscribe } from '../../core/bus.ts'
 import { StoreUnavailable } from '../../core/errors.ts'
 import type { Tier } from '../../core/types.ts'
 import type { RedisLink } from './redis-link.ts'
+import { SingleFlight } from './single-flight.ts'
 
 /** Auth sessions or users changed somewhere: cached reads are dropped. Lost: entries age out. */
 const AUTH_CHANGED = topic<{ from: string }>('auth-changed')
@@ -113,6 +114,7 @@ interface CachedSession {
 
 class RedisAuthSessions implements AuthSessionStore {
   readonly #cache = new Map<string, CachedSession>()
+  readonly #reads = new SingleFlight<CachedSession['found']>()
 
   constructor(
     private readonly link: RedisLink,
@@ -123,6 +125,7 @@ class RedisAuthSessions implements AuthSessionStore {
 
   forget(): void {
     this.#cache.clear()
+    this.#reads.changed()
   }
 
   async create(s: Omit<AuthSession, 'mfaVerifiedUntil' | 'revokedAt'>): Promise<void> {
@@ -148,6 +151,15 @@ class RedisAuthSessions implements AuthSessionStore {
     const now = Date.now()
     const hit = opts?.fresh ? undefined : this.#cache.get(id)
     if (hit && now - hit.at < this.cacheMs) return hit.found && copyFound(hit.found)
+    // A fresh read (admin tools) must start after the call did: it joins no read in flight.
+    const found = opts?.fresh ? await this.#read(id, hit) : await this.#reads.run(id, () => this.#read(id, hit))
+    return found && copyFound(found)
+  }
+
+  /** Read an auth session and its user (shared by the callers that missed the cache at once). */
+  async #read(id: string, hit: CachedSession | undefined): Promise<CachedSession['found']> {
+    const now = Date.now()
+    const epoch = this.#reads.epoch
     let session: AuthSession | undefined
     let user: User | undefined
     try {
@@ -156,15 +168,16 @@ class RedisAuthSessions implements AuthSessionStore {
     } catch (err) {
       // Redis is away: what was read here keeps standing (no revocation can be stored meanwhile);
       // `fresh` reads (admin tools) fail closed.
-      if (err instanceof StoreUnavailable && hit && now - hit.at < STALE_IF_ERROR_MS) return hit.found && copyFound(hit.found)
+      if (err instanceof StoreUnavailable && hit && now - hit.at < STALE_IF_ERROR_MS) return hit.found
       throw err
     }
     const found = session && (user ? { session, user } : { session })
-    if (this.cacheMs > 0) {
+    // A change announced while the read was on its way may not be in it: then it is not cached.
+    if (this.cacheMs > 0 && this.#reads.current(epoch)) {
       if (this.#cache.size >= MAX_CACHED) this.#cache.clear()
       this.#cache.set(id, { found, at: now })
     }
-    return found && copyFound(found)
+    return found
   }
 
   async setMfa(id: string, until: number): Promise<void> {

@@ -18,6 +18,7 @@ import type { SessionLimits, SessionStore } from '../../core/session-store.ts'
 import type { SessionState } from '../../core/session.ts'
 import type { LogLevel, TransportKind } from '../../core/types.ts'
 import type { RedisLink } from './redis-link.ts'
+import { SingleFlight } from './single-flight.ts'
 
 /** A session changed or ended on some instance: caches drop it. Lost: the entry ages out (`cacheMs`). */
 const SESSION_CHANGED = topic<{ id: string; from: string }>('session-changed')
@@ -177,6 +178,7 @@ export class RedisSessionStore implements SessionStore {
   readonly #o: RedisSessionStoreOptions
   readonly #now: () => number
   readonly #cache = new Map<string, Cached>()
+  readonly #reads = new SingleFlight<SessionState | undefined>()
   /** Tells this store's own change notices apart (its cache is already up to date). */
   readonly #id = crypto.randomUUID()
   #unsubscribe: Unsubscribe = () => {}
@@ -191,10 +193,15 @@ export class RedisSessionStore implements SessionStore {
   /** Listen for other instances' changes (resolves once listening). */
   async start(): Promise<void> {
     this.#unsubscribe = await this.#bus.subscribe(SESSION_CHANGED, ({ id, from }) => {
-      if (from !== this.#id) this.#cache.delete(id)
+      if (from === this.#id) return
+      this.#cache.delete(id)
+      this.#reads.changed()
     })
     // Notices lost while the bus was away: nothing cached before it can be trusted.
-    const off = this.#bus.onReconnect(() => this.#cache.clear())
+    const off = this.#bus.onReconnect(() => {
+      this.#cache.clear()
+      this.#reads.changed()
+    })
     const unsubscribe = this.#unsubscribe
     this.#unsubscribe = () => {
       unsubscribe()
@@ -227,13 +234,22 @@ export class RedisSessionStore implements SessionStore {
       if (opts?.touch) this.#touchSoon(id, hit, now)
       return copy(hit.session)
     }
+    const touch = opts?.touch === true
+    const session = await this.#reads.run(touch ? `t${id}` : `r${id}`, () => this.#read(id, hit, touch))
+    return session && copy(session)
+  }
+
+  /** Read a session from Redis (shared by the callers that missed the cache at once). */
+  async #read(id: string, hit: Cached | undefined, touch: boolean): Promise<SessionState | undefined> {
+    const now = this.#now()
+    const epoch = this.#reads.epoch
     const k = this.#link.keys
     let h: string[]
     try {
-      h = await this.#link.script<string[]>(SCRIPTS.get, [k.meta(id), k.subscriptions(id)], [k.prefix, id, this.#o.ttlMs, opts?.touch ? '1' : '0'])
+      h = await this.#link.script<string[]>(SCRIPTS.get, [k.meta(id), k.subscriptions(id)], [k.prefix, id, this.#o.ttlMs, touch ? '1' : '0'])
     } catch (err) {
       // Redis is away: a session seen here keeps being served (nothing can change it meanwhile).
-      if (err instanceof StoreUnavailable && hit && now - hit.cachedAt < STALE_IF_ERROR_MS) return copy(hit.session)
+      if (err instanceof StoreUnavailable && hit && now - hit.cachedAt < STALE_IF_ERROR_MS) return hit.session
       throw err
     }
     if (h.length === 0) {
@@ -241,9 +257,10 @@ export class RedisSessionStore implements SessionStore {
       return undefined
     }
     const session = fromFields(id, h)
-    // Without a touch this read says nothing about the expiry: only trust it briefly.
-    this.#remember(id, session, now, opts?.touch ? now : (hit?.touchedAt ?? now - this.#o.ttlMs + this.#o.cacheMs))
-    return copy(session)
+    // Without a touch this read says nothing about the expiry: only trust it briefly. A change
+    // announced while it was on its way may not be in it: then it is not cached.
+    if (this.#reads.current(epoch)) this.#remember(id, session, now, touch ? now : (hit?.touchedAt ?? now - this.#o.ttlMs + this.#o.cacheMs))
+    return session
   }
 
   async update(id: string, patch: Partial<Omit<SessionState, 'id'>>): Promise<void> {
@@ -345,6 +362,7 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async #changed(id: string): Promise<void> {
+    this.#reads.changed()
     try {
       await this.#bus.publish(SESSION_CHANGED, { id, from: this.#id })
     } catch (err) {
