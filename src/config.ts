@@ -84,6 +84,8 @@ export interface Config {
   wsMaxBufferedBytes: number
   /** Seconds a WebSocket may stay silent before the server pings it (a client that does not pong is dropped). */
   wsIdleTimeoutS: number
+  /** Bytes of one WebSocket client's messages that may wait to be handled. */
+  wsMaxWaitingBytes: number
   /** Undefined when authentication is off (`MCPRAG_AUTH=off`, loopback only). */
   auth?: AuthConfig
   /** Where the auth database and generated development secrets live. */
@@ -201,6 +203,7 @@ export function loadConfig(env: Env = process.env): Config {
     streamRetentionMs: int('MCPRAG_STREAM_RETENTION_S', 300, 1, 86_400) * 1000,
     wsMaxBufferedBytes: int('MCPRAG_WS_MAX_BUFFERED_BYTES', 8 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
     wsIdleTimeoutS: int('MCPRAG_WS_IDLE_TIMEOUT_S', 120, 8, 960),
+    wsMaxWaitingBytes: int('MCPRAG_WS_MAX_WAITING_BYTES', 8 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
     auth,
     dataDir,
     auditStdout: onOff(env, 'MCPRAG_AUDIT_STDOUT', true, problems),

@@ -317,6 +317,7 @@ function buildTransports(config: Config, shared: TransportDeps, auth: Auth | und
     authenticate: auth ? mcpAuthenticate(auth.bearer, auth.resourceMetadataFor, (r) => guard.cors(r), { webSocketTicket: true }) : noAuthentication,
     maxBufferedBytes: config.wsMaxBufferedBytes,
     idleTimeoutS: config.wsIdleTimeoutS,
+    maxWaitingBytes: config.wsMaxWaitingBytes,
     meter: metrics,
   })
   return {

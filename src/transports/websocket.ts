@@ -19,6 +19,7 @@ import { STANDALONE_STREAM, type Attachment } from '../core/streams.ts'
 import type { Principal } from '../core/types.ts'
 import { rpcErrorResponse } from './http-guard.ts'
 import { parseLimitedJson } from './json-limits.ts'
+import { MessagePacer } from './message-pacer.ts'
 import { StreamSlot, streamRefusalMessage } from './stream-limits.ts'
 import type { BunServerHandle, RequestMeter } from './native-route.ts'
 import type { TransportDeps } from './transport-deps.ts'
@@ -29,6 +30,8 @@ export interface WebSocketOptions extends TransportDeps {
   maxBufferedBytes: number
   /** Seconds without traffic before Bun pings the client; a client that does not pong is dropped. */
   idleTimeoutS: number
+  /** Bytes of a client's messages that may wait to be handled (see MessagePacer); past it the socket is closed. */
+  maxWaitingBytes: number
   meter?: RequestMeter
 }
 
@@ -47,6 +50,8 @@ const CLOSE_POLICY = 1008
 /** Messages refused in a row for the request budget before the socket is closed: it is not listening. */
 const REFUSALS_BEFORE_CLOSE = 100
 const CLOSE_INTERNAL_ERROR = 1011
+/** Event-loop time spent on incoming messages in one turn before the rest waits (see MessagePacer). */
+const MESSAGE_SLICE_MS = 4
 
 /** What the transport needs of a Bun `ServerWebSocket`; its `data` is the connection. */
 interface Socket {
@@ -82,9 +87,11 @@ export class WebSocketTransport {
   /** Open connections: counted for metrics, and walked by the one keep-alive timer. */
   readonly #connections = new Set<Connection>()
   #keepAlive: ReturnType<typeof setInterval> | undefined
+  readonly #pacer: MessagePacer<Connection>
 
   constructor(opts: WebSocketOptions) {
     this.#o = opts
+    this.#pacer = new MessagePacer({ handle: (conn, data) => this.#admit(conn, data), sliceMs: MESSAGE_SLICE_MS, maxQueuedBytes: opts.maxWaitingBytes })
   }
 
   /** Sockets open on this instance, for metrics. */
@@ -190,19 +197,27 @@ export class WebSocketTransport {
       socket.close(CLOSE_UNSUPPORTED_DATA, 'Binary frames are not supported: send each JSON-RPC message as one text frame')
       return
     }
+    if (this.#pacer.offer(conn, data)) return
+    conn.closed = true
+    socket.close(CLOSE_POLICY, 'Too many messages waiting for an answer: wait for answers before sending more')
+  }
+
+  /** A message whose turn has come: it spends the request budget, then is handled. */
+  #admit(conn: Connection, data: string): void | Promise<void> {
+    if (conn.closed) return
     const budget = this.#o.requestBudget
     if (!budget || conn.address === undefined) return this.#handle(conn, data)
     // Every message spends the address's request budget, like an HTTP request. The budget answers
     // asynchronously: a chain per connection keeps the messages in the order they came.
     const address = conn.address
-    conn.inbox = (conn.inbox ?? Promise.resolve()).then(async () => {
+    return (conn.inbox = (conn.inbox ?? Promise.resolve()).then(async () => {
       const retryAfterS = await budget(address, 1)
       if (conn.closed) return
       if (retryAfterS === undefined) {
         conn.refusals = 0
         this.#handle(conn, data)
       } else this.#throttle(conn, data, retryAfterS)
-    }).catch((err) => console.error('[ws] handling a client message failed:', err))
+    }).catch((err) => console.error('[ws] handling a client message failed:', err)))
   }
 
   /** A message past the budget: requests are answered -32029; a client that keeps going is closed (1008). */
@@ -314,6 +329,7 @@ export class WebSocketTransport {
   async #close(socket: Socket): Promise<void> {
     const conn = socket.data
     conn.slot?.release()
+    this.#pacer.forget(conn)
     if (!this.#connections.delete(conn)) return
     conn.closed = true
     conn.untrack?.()

@@ -48,7 +48,7 @@ beforeAll(async () => {
   await revocations.start()
   const common = { core, streams, guard, authenticate, revocations, json: { maxBytes: 65_536, maxDepth: 64, maxKeys: 10_000 } }
   const sse = new LegacySseTransport({ ...common, mounts: [{ stream: '/sse', messages: '/messages' }], keepAliveMs: 15_000, sseRetryMs: 1000 })
-  const ws = new WebSocketTransport({ ...common, path: '/mcp/ws', maxBufferedBytes: 1 << 20, idleTimeoutS: 120, keepAliveMs: 15_000 })
+  const ws = new WebSocketTransport({ ...common, path: '/mcp/ws', maxBufferedBytes: 1 << 20, maxWaitingBytes: 1 << 20, idleTimeoutS: 120, keepAliveMs: 15_000 })
   const app = new Elysia({ serve: { routes: ws.routes() as Record<string, never> } })
     .use(sse.plugin((request, server) => server?.timeout(request, 0)))
     .listen({ port: 0, hostname: '127.0.0.1', websocket: ws.serverOptions() })

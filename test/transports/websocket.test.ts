@@ -28,12 +28,16 @@ beforeAll(async () => {
 afterAll(() => server.stop())
 
 async function session(peer: WsPeer): Promise<string> {
-  peer.send(INIT)
-  await peer.reply(0)
-  peer.send({ jsonrpc: '2.0', method: 'notifications/initialized' })
+  await initialized(peer)
   peer.send({ jsonrpc: '2.0', id: 'who', method: 'tools/call', params: { name: WHOAMI_TOOL, arguments: {} } })
   const reply = await peer.reply('who')
   return ((reply.result as { content: { text: string }[] }).content[0]!).text
+}
+
+async function initialized(peer: WsPeer): Promise<void> {
+  peer.send(INIT)
+  await peer.reply(0)
+  peer.send({ jsonrpc: '2.0', method: 'notifications/initialized' })
 }
 
 describe('the handshake', () => {
@@ -188,6 +192,48 @@ describe('backpressure', () => {
     await until(async () => (await server.stores.sessions.get(id)) === undefined, 20_000, 'the server to drop the session of the client that does not read')
     socket.destroy()
   }, 30_000)
+})
+
+describe('a flood of messages', () => {
+  test('what arrives faster than it is handled waits, in order; past MCPRAG_WS_MAX_WAITING_BYTES the socket is closed with 1008', async () => {
+    const paced = await startTestServer({ MCPRAG_WS_MAX_WAITING_BYTES: '65536' })
+    // 1 ms of synchronous work per call: a read that brings more than a few calls outlasts the
+    // 4 ms slice of its turn, whatever the machine's speed, so the rest must wait.
+    paced.registry.tool({
+      name: 'busy',
+      description: 'Works 1 ms without yielding',
+      handler: () => {
+        const until = performance.now() + 1
+        while (performance.now() < until);
+        return { content: [{ type: 'text', text: 'done' }] }
+      },
+    })
+    const call = (id: number) => `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"busy","arguments":{}}}`
+    const answered = (peer: WsPeer) => peer.messages.filter((m) => typeof m.id === 'number' && m.id > 0)
+    try {
+      const url = `${paced.url.replace('http', 'ws')}/mcp/ws`
+      // 300 calls in one burst (≈ 25 KB, less than may wait): each is answered, in the order sent.
+      const steady = new WsPeer(url, 'mcp')
+      await steady.opened()
+      await initialized(steady)
+      for (let i = 1; i <= 300; i++) steady.send(call(i))
+      await until(() => answered(steady).length === 300, 20_000, 'every reply of the burst')
+      expect(answered(steady).map((m) => m.id)).toEqual(Array.from({ length: 300 }, (_, i) => i + 1))
+      expect(steady.closed).toBeUndefined()
+      steady.close()
+
+      // 5,000 (≈ 420 KB, 5 s of work) at once: more than 64 KiB waits, so the server hangs up instead.
+      const flood = new WsPeer(url, 'mcp')
+      await flood.opened()
+      await initialized(flood)
+      for (let i = 1; i <= 5000; i++) flood.send(call(i))
+      const closed = await flood.closedWith(20_000)
+      expect(closed).toEqual({ code: 1008, reason: expect.stringContaining('waiting for an answer') })
+      expect(answered(flood).length).toBeLessThan(5000)
+    } finally {
+      await paced.stop()
+    }
+  }, 60_000)
 })
 
 /** A client frame: text, FIN, masked (RFC 6455 §5.3), with a 16-bit length when needed. */
