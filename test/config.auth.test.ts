@@ -92,7 +92,7 @@ test('the limits of issue 13 have safe defaults, and a bad value stops the boot 
   const c = loadConfig({ MCPRAG_DATA_DIR: tmp(), ...KEYS })
   expect(c.json).toEqual({ maxBytes: 1024 * 1024, maxDepth: 64, maxKeys: 4096 })
   expect([c.maxClientInfoBytes, c.sessionLimits, c.streamLimits, c.maxBatchItems]).toEqual([16 * 1024, { perUser: 32, perAddress: 256 }, { perUser: 32, perAddress: 128 }, 100])
-  expect([c.sseMaxBufferedBytes, c.streamLogMaxBytes, c.ipv6PrefixLength]).toEqual([4 * 1024 * 1024, 1024 * 1024, 64])
+  expect([c.sseMaxBufferedBytes, c.streamLogMaxBytes, c.ipv6PrefixLength, c.wsMaxWaitingBytes]).toEqual([4 * 1024 * 1024, 1024 * 1024, 64, 8 * 1024 * 1024])
   expect([c.auditRetentionMs, c.auditAggregateMs]).toEqual([90 * 86_400_000, 60_000])
   expect(c.auth!.rateLimits.loginPerMailbox).toEqual({ max: 30, windowMs: 3_600_000 })
   const bad = problems({
@@ -104,8 +104,9 @@ test('the limits of issue 13 have safe defaults, and a bad value stops the boot 
     MCPRAG_IPV6_PREFIX_LENGTH: '129',
     MCPRAG_AUDIT_RETENTION_DAYS: '0',
     MCPRAG_RATE_LOGIN_MAILBOX: 'lots',
+    MCPRAG_WS_MAX_WAITING_BYTES: '1000',
   })
-  for (const name of ['MCPRAG_MAX_JSON_DEPTH', 'MCPRAG_MAX_SESSIONS_PER_USER', 'MCPRAG_MAX_STREAMS_PER_ADDRESS', 'MCPRAG_IPV6_PREFIX_LENGTH', 'MCPRAG_AUDIT_RETENTION_DAYS', 'MCPRAG_RATE_LOGIN_MAILBOX'])
+  for (const name of ['MCPRAG_MAX_JSON_DEPTH', 'MCPRAG_MAX_SESSIONS_PER_USER', 'MCPRAG_MAX_STREAMS_PER_ADDRESS', 'MCPRAG_IPV6_PREFIX_LENGTH', 'MCPRAG_AUDIT_RETENTION_DAYS', 'MCPRAG_RATE_LOGIN_MAILBOX', 'MCPRAG_WS_MAX_WAITING_BYTES'])
     expect(bad).toContainEqual(expect.stringContaining(`${name}=`))
   expect(problems({ MCPRAG_DATA_DIR: tmp(), ...KEYS, MCPRAG_ADMIN_EMAILS: 'root\u0000@example.com' })).toEqual([expect.stringContaining('is not an acceptable email address')])
 })
