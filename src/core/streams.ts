@@ -37,6 +37,42 @@ export interface Attachment {
   detach(): void
 }
 
+/**
+ * What every implementation's follower does alike: once detached it delivers nothing more, and
+ * the end of its stream or a takeover detaches it before the sink hears of it. Subclasses say what
+ * detaching lets go of (`released`).
+ */
+export abstract class Follower implements Attachment {
+  #detached = false
+
+  constructor(readonly sink: StreamSink) {}
+
+  get detached(): boolean {
+    return this.#detached
+  }
+
+  detach(): void {
+    if (this.#detached) return
+    this.#detached = true
+    this.released()
+  }
+
+  end(): void {
+    if (this.#detached) return
+    this.detach()
+    this.sink.end()
+  }
+
+  takeOver(): void {
+    if (this.#detached) return
+    this.detach()
+    this.sink.takenOver?.()
+  }
+
+  /** Called once, on the first detach. */
+  protected abstract released(): void
+}
+
 export interface Streams {
   /** Declare a stream before writing to it. Standalone streams exist without being opened. */
   open(ref: StreamRef, opts?: StreamOptions): Promise<void>

@@ -7,7 +7,7 @@
  * or attach by `retentionMs`, then is swept. Ephemeral streams (legacy SSE, WebSocket) log nothing.
  */
 import type { JsonRpcMessage } from '../../core/jsonrpc.ts'
-import { STANDALONE_STREAM, type Attachment, type StreamOptions, type StreamRef, type StreamSink, type Streams } from '../../core/streams.ts'
+import { Follower, STANDALONE_STREAM, type Attachment, type StreamOptions, type StreamRef, type StreamSink, type Streams } from '../../core/streams.ts'
 
 interface Logged {
   seq: number
@@ -33,39 +33,22 @@ class SessionStreams {
   /** The sizes of `events`, summed. */
   bytes = 0
   readonly records = new Map<string, StreamRecord>()
-  readonly followers = new Map<string, Follower>()
+  readonly followers = new Map<string, MemoryFollower>()
   expiresAt = 0
 }
 
 /** One connection following a stream (a class: thousands of idle streams hold one each). */
-class Follower implements Attachment {
-  #detached = false
+class MemoryFollower extends Follower {
   constructor(
     readonly owner: SessionStreams,
     readonly streamId: string,
-    readonly sink: StreamSink,
-  ) {}
-
-  get detached(): boolean {
-    return this.#detached
+    sink: StreamSink,
+  ) {
+    super(sink)
   }
 
-  detach(): void {
-    if (this.#detached) return
-    this.#detached = true
+  protected released(): void {
     if (this.owner.followers.get(this.streamId) === this) this.owner.followers.delete(this.streamId)
-  }
-
-  end(): void {
-    if (this.#detached) return
-    this.detach()
-    this.sink.end()
-  }
-
-  takeOver(): void {
-    if (this.#detached) return
-    this.detach()
-    this.sink.takenOver?.()
   }
 }
 
@@ -135,7 +118,7 @@ export class MemoryStreams implements Streams {
     if (!known) return undefined
     const s = this.#session(ref.sessionId)
     s.followers.get(ref.streamId)?.takeOver()
-    const follower = new Follower(s, ref.streamId, sink)
+    const follower = new MemoryFollower(s, ref.streamId, sink)
     s.followers.set(ref.streamId, follower)
     sink.ready?.(s.seq)
     if (after !== 'live') {

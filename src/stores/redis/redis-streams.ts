@@ -19,7 +19,7 @@
  */
 import { ErrorCode } from '../../core/errors.ts'
 import type { JsonRpcMessage, RequestId } from '../../core/jsonrpc.ts'
-import { STANDALONE_STREAM, type Attachment, type StreamOptions, type StreamRef, type StreamSink, type Streams } from '../../core/streams.ts'
+import { Follower, STANDALONE_STREAM, type Attachment, type StreamOptions, type StreamRef, type StreamSink, type Streams } from '../../core/streams.ts'
 import type { RedisInstances } from './redis-instances.ts'
 import type { RedisLink } from './redis-link.ts'
 
@@ -312,12 +312,11 @@ export class RedisStreams implements Streams {
  * then are handled in order; a position jump (a lost frame) pauses delivery until the missing
  * messages were read from the log.
  */
-class RedisFollower implements Attachment {
+class RedisFollower extends Follower {
   readonly attachId = crypto.randomUUID()
   /** The newest position seen on the session's channel (any stream). */
   lastSeq = 0
   record: StreamRecord | undefined
-  #detached = false
   #live = false
   /** Frames waiting: before `start`, or while missing messages are being read. */
   #waiting: Frame[] = []
@@ -327,50 +326,38 @@ class RedisFollower implements Attachment {
     readonly streams: RedisStreams,
     readonly session: SessionFollowers,
     readonly ref: StreamRef,
-    readonly sink: StreamSink,
-  ) {}
+    sink: StreamSink,
+  ) {
+    super(sink)
+  }
 
   /** The attach script answered: deliver the backlog, then what arrived meanwhile. */
   start(position: number, record: StreamRecord | undefined, backlog: string[]): void {
     this.record = record
     this.lastSeq = position
     this.sink.ready?.(position)
-    for (let i = 0; i + 1 < backlog.length && !this.#detached; i += 2) this.sink.event(Number(backlog[i]), JSON.parse(backlog[i + 1]!))
+    for (let i = 0; i + 1 < backlog.length && !this.detached; i += 2) this.sink.event(Number(backlog[i]), JSON.parse(backlog[i + 1]!))
     if (record?.e === 1) return this.end()
     this.#live = true
     this.#drain()
   }
 
   onFrame(frame: Frame): void {
-    if (this.#detached) return
+    if (this.detached) return
     this.#waiting.push(frame)
     if (this.#live && !this.#filling) this.#drain()
   }
 
   /** Read everything after the last position (the subscriber was away), then go on. */
   resync(): void {
-    if (this.#detached || !this.#live || this.#filling) return
+    if (this.detached || !this.#live || this.#filling) return
     this.#fill('+')
   }
 
-  detach(): void {
-    if (this.#detached) return
-    this.#detached = true
+  protected released(): void {
     this.#waiting = []
     if (this.session.followers.get(this.ref.streamId) === this) this.session.followers.delete(this.ref.streamId)
     this.streams.released(this.session, this.ref.sessionId)
-  }
-
-  end(): void {
-    if (this.#detached) return
-    this.detach()
-    this.sink.end()
-  }
-
-  takeOver(): void {
-    if (this.#detached) return
-    this.detach()
-    this.sink.takenOver?.()
   }
 
   #handle(frame: Frame): void {
@@ -401,8 +388,8 @@ class RedisFollower implements Attachment {
     this.streams.read(this.ref, after, before).then(
       ({ position, record, events }) => {
         this.#filling = false
-        if (this.#detached) return
-        for (let i = 0; i + 1 < events.length && !this.#detached; i += 2) this.sink.event(Number(events[i]), JSON.parse(events[i + 1]!))
+        if (this.detached) return
+        for (let i = 0; i + 1 < events.length && !this.detached; i += 2) this.sink.event(Number(events[i]), JSON.parse(events[i + 1]!))
         this.lastSeq = before === '+' ? Math.max(this.lastSeq, position) : before - 1
         if (record) this.record = record
         if (before === '+' && (record?.e === 1 || (record === undefined && position === 0 && this.ref.streamId !== STANDALONE_STREAM))) return this.end()
@@ -417,6 +404,6 @@ class RedisFollower implements Attachment {
   }
 
   #drain(): void {
-    while (!this.#filling && !this.#detached && this.#waiting.length) this.#handle(this.#waiting.shift()!)
+    while (!this.#filling && !this.detached && this.#waiting.length) this.#handle(this.#waiting.shift()!)
   }
 }
