@@ -42,6 +42,10 @@ console.log(`API docs at ${server.url}/docs (OpenAPI at ${server.url}/openapi.js
 if (!config.metricsToken && !/^(127\.|localhost$|::1$|\[::1\]$)/.test(config.host))
   console.log('note: MCPRAG_METRICS_TOKEN is not set: anyone who reaches the server can read /metrics')
 
+// A promise nobody catches is a bug, but it must not take every session of this instance down
+// with it (Bun ends the process by default): say so loudly and keep serving.
+process.on('unhandledRejection', (reason) => console.error('[mcprag] bug: a failed promise had nobody to handle it; the server keeps running:', reason))
+
 let stopping = false
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {

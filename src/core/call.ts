@@ -209,7 +209,8 @@ export class Call implements HandlerContext {
     const cancel = (reason: string, err: Error) => {
       if (!pending.fail(session.id, id, err)) return
       // Tell the client to stop working on it (cancellation utility).
-      void this.#exchange.send(notification('notifications/cancelled', { requestId: id, reason }))
+      // Best effort: a client that cannot be told will see its answer refused anyway.
+      void Promise.resolve(this.#exchange.send(notification('notifications/cancelled', { requestId: id, reason }))).catch(() => {})
     }
     const timer = setTimeout(
       () => cancel('timeout', new McpError(ErrorCode.RequestTimeout, `The client did not answer ${method} within ${timeoutMs} ms`)),

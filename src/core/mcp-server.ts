@@ -154,7 +154,9 @@ export class McpServer {
     // Tools, resources and prompts are registered at boot on every instance alike; a change
     // announced here reaches the sessions every instance holds.
     opts.registry.onChange((kind) => {
-      void this.outbox.broadcast(notification(`notifications/${kind}/list_changed`))
+      this.outbox.broadcast(notification(`notifications/${kind}/list_changed`)).catch((err: unknown) =>
+        console.error(`[core] announcing that the ${kind} changed failed:`, err instanceof Error ? err.message : err),
+      )
     })
   }
 

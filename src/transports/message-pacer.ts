@@ -112,9 +112,13 @@ export class MessagePacer<C> {
         const data = waiting.messages[waiting.next++]!
         waiting.bytes -= data.length
         if (waiting.next < waiting.messages.length) this.#waiting.set(conn, waiting)
-        const handled = this.#o.handle(conn, data)
-        // Awaited so that its work counts against this slice (a budget check answers later).
-        if (handled) await handled.catch(() => {})
+        try {
+          const handled = this.#o.handle(conn, data)
+          // Awaited so that its work counts against this slice (a budget check answers later).
+          if (handled) await handled
+        } catch (err) {
+          console.error('[ws] handling a client message failed:', err)
+        }
       }
     } finally {
       this.#draining = false

@@ -224,7 +224,8 @@ export class RedisStreams implements Streams {
     const [position, rawRecord, ...events] = reply
     const record = parseRecord(rawRecord)
     follower.start(Number(position), record, events as string[])
-    if (record && record.e !== 1 && record.o && record.o !== this.#instances.id) void this.#endIfOrphan(ref, record)
+    // Redis away: the periodic orphan check tries again.
+    if (record && record.e !== 1 && record.o && record.o !== this.#instances.id) void this.#endIfOrphan(ref, record).catch(() => {})
     return follower
   }
 
