@@ -179,11 +179,20 @@ export class PostReplies {
       return jsonReply(first, false, cors, modern?.statusOf)
     }
     disableIdleTimeout()
-    void done.then(([response]) => {
-      answered = true
-      if (response) sse!.event(JSON.stringify(response), { event: 'message' })
-      sse!.close()
-    })
+    void done
+      .then(
+        ([response]) => response,
+        (err: unknown) => {
+          // The core answers its own failures; this is only a last resort, so the stream still ends.
+          console.error('[streamable-http] a streamed reply failed:', err)
+          return failure(request.id, { code: ErrorCode.InternalError, message: `Internal error while handling ${request.method}` })
+        },
+      )
+      .then((response) => {
+        answered = true
+        if (response) sse!.event(JSON.stringify(response), { event: 'message' })
+        sse!.close()
+      })
     return sse!.response(cors)
   }
 }
