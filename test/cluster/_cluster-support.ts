@@ -3,3 +3,6 @@ const has = (cmd: string) => Bun.spawnSync(['sh', '-c', `command -v ${cmd}`]).ex
 
 export const canRunCluster = has('redis-server') && has('redis-cli') && has('nginx')
 if (!canRunCluster) console.warn('[cluster] skipped: redis-server, redis-cli and nginx are needed (apt-get install redis-server nginx-light)')
+
+/** The text of a tool result's first content item. */
+export const textOf = (r: unknown) => ((r as { content: { text: string }[] }).content[0]!.text)

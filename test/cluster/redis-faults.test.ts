@@ -10,9 +10,8 @@ import { CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js'
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { Cluster } from '../_utils/cluster.ts'
 import { until } from '../_utils/wait.ts'
-import { canRunCluster } from './_cluster-support.ts'
+import { canRunCluster, textOf } from './_cluster-support.ts'
 
-const textOf = (r: unknown) => ((r as { content: { text: string }[] }).content[0]!.text)
 const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }
 const initialize = (url: string) =>
   fetch(`${url}/mcp`, {

@@ -13,9 +13,8 @@ import { Cluster } from '../_utils/cluster.ts'
 import { openLegacyStream, postMessage } from '../_utils/legacy-sse.ts'
 import { until } from '../_utils/wait.ts'
 import { McpSocket } from '../_utils/ws.ts'
-import { canRunCluster } from './_cluster-support.ts'
+import { canRunCluster, textOf } from './_cluster-support.ts'
 
-const textOf = (r: unknown) => ((r as { content: { text: string }[] }).content[0]!.text)
 
 let cluster: Cluster
 beforeAll(async () => {
