@@ -31,7 +31,8 @@ async function outcomeOf(check: ReadinessCheck, timeoutMs: number): Promise<Outc
   const run = check.run().then(
     (): Outcome => 'ok',
     (err: unknown): Outcome => {
-      console.error(`[ready] ${check.name} check failed:`, err)
+      // One line: probes repeat every few seconds through an outage.
+      console.error(`[ready] ${check.name} check failed: ${err instanceof Error ? err.message : String(err)}`)
       return 'failed'
     },
   )

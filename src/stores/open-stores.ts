@@ -90,6 +90,8 @@ async function openRedisStores(config: Config, redis: RedisConfig, instanceId: s
     // One blip must not pull every instance out of the load balancer: only a sustained outage fails.
     run: async () => {
       if (link.downForMs > redis.readyGraceMs) throw new Error(`Redis has been unreachable for ${Math.round(link.downForMs / 1000)} s`)
+      // Without its subscriber an instance misses answers, cancellations and changes meant for it.
+      if (link.subscriberDownForMs > redis.readyGraceMs) throw new Error(`the Redis subscriber has been disconnected for ${Math.round(link.subscriberDownForMs / 1000)} s`)
       if (link.downForMs === 0) await link.call(['PING'])
     },
   }

@@ -14,7 +14,8 @@ export interface SessionStorePair {
   close(): Promise<void>
 }
 
-const session = (id: string, extra: Partial<SessionState> = {}): SessionState => ({
+/** A session as an initialize would create it. */
+export const session = (id: string, extra: Partial<SessionState> = {}): SessionState => ({
   id,
   protocolVersion: '2025-11-25',
   clientInfo: { name: 'test', version: '1' },

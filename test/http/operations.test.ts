@@ -8,7 +8,10 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { loadConfig, type ConfigError } from '../../src/config.ts'
 import { bearer, mcpSession, restPost, signIn, startHarness, type Harness, type Login } from '../_utils/auth.ts'
 import { ACCEPT_BOTH, SseReader, post } from '../_utils/http.ts'
+import { hasRedis, REDIS_URL } from '../_utils/redis.ts'
 import { startTestServer, type TestServer } from '../_utils/server.ts'
+import { tcpProxy } from '../_utils/tcp-proxy.ts'
+import { until } from '../_utils/wait.ts'
 import { McpSocket } from '../_utils/ws.ts'
 
 /** A tool that runs until released, so a test can hold work in flight. */
@@ -66,6 +69,27 @@ describe('/ready', () => {
       await s.stop()
     }
   })
+
+  test.skipIf(!hasRedis)('with Redis: a subscriber away past the grace is not ready (it would miss answers meant for it); back, it is; stop() does not wait for it', async () => {
+    const proxy = await tcpProxy(REDIS_URL)
+    const s = await startTestServer({ REDIS_URL: proxy.url, MCPRAG_REDIS_READY_GRACE_S: '1', MCPRAG_FIXTURES: 'none' }, { redis: true })
+    try {
+      expect(await (await fetch(`${s.url}/ready`)).json()).toEqual({ status: 'ready', checks: { redis: 'ok' } })
+      proxy.cut('SUBSCRIBE')
+      // Commands still work: a blip shorter than the grace keeps the instance in the pool.
+      expect((await fetch(`${s.url}/ready`)).status).toBe(200)
+      await until(async () => (await fetch(`${s.url}/ready`)).status === 503, 5000, '/ready to report the subscriber')
+      expect(await (await fetch(`${s.url}/ready`)).json()).toEqual({ status: 'not_ready', checks: { redis: 'failed' } })
+      proxy.restore()
+      await until(async () => (await fetch(`${s.url}/ready`)).status === 200, 5000, '/ready once the subscriber is back')
+      proxy.cut('SUBSCRIBE')
+      await until(async () => (await fetch(`${s.url}/ready`)).status === 503, 5000, 'the subscriber to be away again')
+    } finally {
+      const stopped = await Promise.race([s.stop().then(() => 'stopped'), Bun.sleep(5000).then(() => 'still stopping')])
+      await proxy.close()
+      expect(stopped).toBe('stopped')
+    }
+  }, 20_000)
 
   test('503 from the moment stop() begins; an in-flight REST call still finishes, then the server closes', async () => {
     const s = await startTestServer()

@@ -7,7 +7,8 @@
  *
  * `authSessions.getWithUser` runs on every authenticated request. Its answers are cached here
  * until `cacheMs` old, and dropped at once when any instance revokes, verifies or re-tiers
- * (announced on the bus); `fresh` reads bypass the cache (admin tools re-check revocation).
+ * (announced on the bus); the cache is not read while this instance's subscriber is down (those
+ * announcements would be lost); `fresh` reads bypass it (admin tools re-check revocation).
  * Audit records go to one Redis Stream, one entry per batch (records numbered by a counter in the
  * same script), trimmed to about `auditMaxRecords` entries; queries filter the newest records (at
  * most `AUDIT_SCAN_MAX` of them) in this process.
@@ -150,7 +151,8 @@ class RedisAuthSessions implements AuthSessionStore {
   async getWithUser(id: string, opts?: { fresh?: boolean }): Promise<{ session: AuthSession; user?: User } | undefined> {
     const now = Date.now()
     const hit = opts?.fresh ? undefined : this.#cache.get(id)
-    if (hit && now - hit.at < this.cacheMs) return hit.found && copyFound(hit.found)
+    // While the subscriber is down a revocation elsewhere would go unheard: read Redis instead.
+    if (hit && now - hit.at < this.cacheMs && this.link.subscriberDownForMs === 0) return hit.found && copyFound(hit.found)
     // A fresh read (admin tools) must start after the call did: it joins no read in flight.
     const found = opts?.fresh ? await this.#read(id, hit) : await this.#reads.run(id, () => this.#read(id, hit))
     return found && copyFound(found)

@@ -174,7 +174,16 @@ export class RedisLink {
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
-    await Promise.all([this.#cmd, this.#sub].map((c) => (c.isOpen ? c.close().catch(() => c.destroy()) : undefined)))
+    await Promise.all([this.#cmd, this.#sub].map((c) => this.#closeClient(c)))
+  }
+
+  /** Close one connection without waiting on Redis: shutdown must not hang through an outage. */
+  async #closeClient(c: Client): Promise<void> {
+    if (!c.isOpen) return
+    // Reconnecting: nothing can be flushed, and close() would wait for Redis (forever, once a
+    // command such as an UNSUBSCRIBE is queued behind the reconnection).
+    if (!c.isReady) return c.destroy()
+    await this.#deadline(c.close(), 'QUIT', this.#o.commandTimeoutMs).catch(() => c.destroy())
   }
 
   #watch(client: Client, name: string, setDown: (since: number | undefined) => void): void {

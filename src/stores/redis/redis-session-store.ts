@@ -8,7 +8,8 @@
  * The request path reads through a local cache, so a `tools/call` on a session this instance has
  * seen costs no round trip: an entry stands until `cacheMs` old (a backstop) or until an
  * instance announces a change or delete of that session on the bus (`session-changed`, within a
- * millisecond or two), and never past what this instance knows of the key's expiry. Touches are
+ * millisecond or two), and never past what this instance knows of the key's expiry, nor while this
+ * instance's subscriber is disconnected (notices would be lost). Touches are
  * coalesced: at most one `PEXPIRE` per session per tenth of the TTL, fire and forget.
  */
 import { topic, type Bus, type Unsubscribe } from '../../core/bus.ts'
@@ -230,7 +231,9 @@ export class RedisSessionStore implements SessionStore {
   async get(id: string, opts?: { touch?: boolean }): Promise<SessionState | undefined> {
     const now = this.#now()
     const hit = this.#cache.get(id)
-    if (hit && now - hit.cachedAt < this.#o.cacheMs && now - hit.touchedAt < this.#o.ttlMs) {
+    // A cached copy is only as good as the change notices: while the subscriber is down they are
+    // lost, so every request reads Redis (and falls back on the copy only if Redis is away too).
+    if (hit && now - hit.cachedAt < this.#o.cacheMs && now - hit.touchedAt < this.#o.ttlMs && this.#link.subscriberDownForMs === 0) {
       if (opts?.touch) this.#touchSoon(id, hit, now)
       return copy(hit.session)
     }

@@ -1,8 +1,11 @@
-import { describe } from 'bun:test'
+import { describe, expect, test } from 'bun:test'
 import { RedisAuthStores } from '../../../src/stores/redis/redis-auth-stores.ts'
 import { RedisBus } from '../../../src/stores/redis/redis-bus.ts'
+import { RedisLink } from '../../../src/stores/redis/redis-link.ts'
 import { runAuthStoresContract } from '../../auth/stores.case.ts'
-import { hasRedis, testLink, testPrefix } from '../../_utils/redis.ts'
+import { REDIS_URL, hasRedis, testLink, testPrefix } from '../../_utils/redis.ts'
+import { tcpProxy } from '../../_utils/tcp-proxy.ts'
+import { until } from '../../_utils/wait.ts'
 
 describe.skipIf(!hasRedis)('Redis', () => {
   const prefix = testPrefix('auth')
@@ -17,5 +20,33 @@ describe.skipIf(!hasRedis)('Redis', () => {
       await link.close()
     }
     return stores
+  })
+
+  test('while its subscriber is cut off an instance does not answer from its cache: a revocation elsewhere counts at once', async () => {
+    const proxy = await tcpProxy(REDIS_URL)
+    const keys = `${prefix}${crypto.randomUUID().slice(0, 8)}:`
+    const la = await testLink(keys)
+    const lb = new RedisLink({ url: proxy.url, prefix: keys, commandTimeoutMs: 2000 })
+    await lb.connect()
+    const a = new RedisAuthStores(la, new RedisBus(la), { cacheMs: 60_000, auditMaxRecords: 100 })
+    const b = new RedisAuthStores(lb, new RedisBus(lb), { cacheMs: 60_000, auditMaxRecords: 100 })
+    await Promise.all([a.start(), b.start()])
+    try {
+      const user = await a.users.create({ email: 'ada@example.com', tier: 'admin', now: 1 })
+      await a.authSessions.create({ id: 's1', userId: user.id, createdAt: 1, expiresAt: Date.now() + 60_000 })
+      expect((await b.authSessions.getWithUser('s1'))?.session.revokedAt).toBeUndefined()
+
+      proxy.cut('SUBSCRIBE')
+      await until(() => lb.subscriberDownForMs > 0, 2000, "B's subscriber to be cut off")
+      expect(await a.authSessions.revoke('s1', 7)).toBe(true)
+      expect((await b.authSessions.getWithUser('s1'))?.session.revokedAt).toBe(7)
+    } finally {
+      proxy.restore()
+      await a.close()
+      await b.close()
+      await la.close()
+      await lb.close()
+      await proxy.close()
+    }
   })
 })

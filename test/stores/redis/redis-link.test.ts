@@ -4,7 +4,8 @@
 import { describe, expect, test } from 'bun:test'
 import { StoreUnavailable } from '../../../src/core/errors.ts'
 import { RedisLink } from '../../../src/stores/redis/redis-link.ts'
-import { hasRedis, testLink, testPrefix } from '../../_utils/redis.ts'
+import { REDIS_URL, hasRedis, testLink, testPrefix } from '../../_utils/redis.ts'
+import { tcpProxy } from '../../_utils/tcp-proxy.ts'
 import { until } from '../../_utils/wait.ts'
 
 describe.skipIf(!hasRedis)('RedisLink', () => {
@@ -40,5 +41,22 @@ describe.skipIf(!hasRedis)('RedisLink', () => {
     }
     const down = new RedisLink({ url: 'redis://127.0.0.1:1', prefix, commandTimeoutMs: 100, connectTimeoutMs: 500 })
     await expect(down.connect()).rejects.toThrow(/cannot connect to Redis at redis:\/\/127\.0\.0\.1:1/)
+  })
+
+  test('closing while the subscriber is away does not wait for it to come back (shutdown during an outage)', async () => {
+    const proxy = await tcpProxy(REDIS_URL)
+    try {
+      const link = new RedisLink({ url: proxy.url, prefix, commandTimeoutMs: 500 })
+      await link.connect()
+      const off = await link.listen(`${prefix}ch`, () => {})
+      proxy.cut('SUBSCRIBE')
+      await until(() => link.subscriberDownForMs > 0, 2000, 'the subscriber to be cut off')
+      // Leaving a channel queues an UNSUBSCRIBE behind the reconnection.
+      off()
+      const closed = await Promise.race([link.close().then(() => 'closed'), Bun.sleep(3000).then(() => 'still waiting')])
+      expect(closed).toBe('closed')
+    } finally {
+      await proxy.close()
+    }
   })
 })

@@ -1,8 +1,11 @@
-import { describe } from 'bun:test'
+import { describe, expect, test } from 'bun:test'
 import { RedisBus } from '../../../src/stores/redis/redis-bus.ts'
+import { RedisLink } from '../../../src/stores/redis/redis-link.ts'
 import { RedisSessionStore } from '../../../src/stores/redis/redis-session-store.ts'
-import { runSessionStoreContract } from '../../core/session-store.case.ts'
-import { hasRedis, testLink, testPrefix } from '../../_utils/redis.ts'
+import { runSessionStoreContract, session } from '../../core/session-store.case.ts'
+import { REDIS_URL, hasRedis, testLink, testPrefix } from '../../_utils/redis.ts'
+import { tcpProxy } from '../../_utils/tcp-proxy.ts'
+import { until } from '../../_utils/wait.ts'
 
 describe.skipIf(!hasRedis)('Redis', () => {
   const prefix = testPrefix('sessions')
@@ -22,6 +25,43 @@ describe.skipIf(!hasRedis)('Redis', () => {
         await la.close()
         await lb.close()
       },
+    }
+  })
+
+  test('while its subscriber is cut off an instance serves no cached session (a delete elsewhere is not missed); once back it caches again', async () => {
+    const proxy = await tcpProxy(REDIS_URL)
+    const la = await testLink(prefix)
+    const lb = new RedisLink({ url: proxy.url, prefix, commandTimeoutMs: 2000 })
+    await lb.connect()
+    const a = new RedisSessionStore(la, new RedisBus(la), { ttlMs: 60_000, cacheMs: 60_000 })
+    const b = new RedisSessionStore(lb, new RedisBus(lb), { ttlMs: 60_000, cacheMs: 60_000 })
+    await Promise.all([a.start(), b.start()])
+    try {
+      const first = crypto.randomUUID()
+      await a.create(session(first))
+      expect((await b.get(first))?.id).toBe(first)
+      expect(b.cachedCount).toBe(1)
+
+      proxy.cut('SUBSCRIBE')
+      await until(() => lb.subscriberDownForMs > 0, 2000, "B's subscriber to be cut off")
+      await a.delete(first)
+      // The delete notice never reached B; its command connection still answers.
+      expect(await b.get(first)).toBeUndefined()
+
+      proxy.restore()
+      await until(() => lb.subscriberDownForMs === 0, 5000, "B's subscriber to be back")
+      const second = crypto.randomUUID()
+      await a.create(session(second))
+      await b.get(second)
+      await a.update(second, { logLevel: 'debug' })
+      await until(async () => (await b.get(second))?.logLevel === 'debug', 2000, 'the change notice to reach B again')
+    } finally {
+      proxy.restore()
+      await a.close()
+      await b.close()
+      await la.close()
+      await lb.close()
+      await proxy.close()
     }
   })
 })
