@@ -5,6 +5,7 @@
  */
 import { afterAll } from 'bun:test'
 import { RedisLink } from '../../src/stores/redis/redis-link.ts'
+import { tcpProxy, type TcpProxy } from './tcp-proxy.ts'
 
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? ''
 /** `describe.skipIf(!hasRedis)` for suites that need Redis. */
@@ -22,6 +23,28 @@ export async function testLink(prefix: string, commandTimeoutMs = 2000): Promise
   const link = new RedisLink({ url: REDIS_URL, prefix, commandTimeoutMs })
   await link.connect()
   return link
+}
+
+/**
+ * Two links under `prefix`, as two instances would hold: B's goes through a proxy that can cut its
+ * subscriber alone (`proxy.cut('SUBSCRIBE')`). `close` closes both links and the proxy.
+ */
+export async function linksWithCuttableB(prefix: string): Promise<{ a: RedisLink; b: RedisLink; proxy: TcpProxy; close(): Promise<void> }> {
+  const proxy = await tcpProxy(REDIS_URL)
+  const a = await testLink(prefix)
+  const b = new RedisLink({ url: proxy.url, prefix, commandTimeoutMs: 2000 })
+  await b.connect()
+  return {
+    a,
+    b,
+    proxy,
+    async close() {
+      proxy.restore()
+      await a.close()
+      await b.close()
+      await proxy.close()
+    },
+  }
 }
 
 export async function deleteKeys(prefix: string): Promise<void> {

@@ -1,10 +1,8 @@
 import { describe, expect, test } from 'bun:test'
 import { RedisAuthStores } from '../../../src/stores/redis/redis-auth-stores.ts'
 import { RedisBus } from '../../../src/stores/redis/redis-bus.ts'
-import { RedisLink } from '../../../src/stores/redis/redis-link.ts'
 import { runAuthStoresContract } from '../../auth/stores.case.ts'
-import { REDIS_URL, hasRedis, testLink, testPrefix } from '../../_utils/redis.ts'
-import { tcpProxy } from '../../_utils/tcp-proxy.ts'
+import { hasRedis, linksWithCuttableB, testLink, testPrefix } from '../../_utils/redis.ts'
 import { until } from '../../_utils/wait.ts'
 
 describe.skipIf(!hasRedis)('Redis', () => {
@@ -23,12 +21,9 @@ describe.skipIf(!hasRedis)('Redis', () => {
   })
 
   test('while its subscriber is cut off an instance does not answer from its cache: a revocation elsewhere counts at once', async () => {
-    const proxy = await tcpProxy(REDIS_URL)
-    const keys = `${prefix}${crypto.randomUUID().slice(0, 8)}:`
-    const la = await testLink(keys)
-    const lb = new RedisLink({ url: proxy.url, prefix: keys, commandTimeoutMs: 2000 })
-    await lb.connect()
-    const a = new RedisAuthStores(la, new RedisBus(la), { cacheMs: 60_000, auditMaxRecords: 100 })
+    const links = await linksWithCuttableB(`${prefix}${crypto.randomUUID().slice(0, 8)}:`)
+    const { proxy, b: lb } = links
+    const a = new RedisAuthStores(links.a, new RedisBus(links.a), { cacheMs: 60_000, auditMaxRecords: 100 })
     const b = new RedisAuthStores(lb, new RedisBus(lb), { cacheMs: 60_000, auditMaxRecords: 100 })
     await Promise.all([a.start(), b.start()])
     try {
@@ -41,12 +36,9 @@ describe.skipIf(!hasRedis)('Redis', () => {
       expect(await a.authSessions.revoke('s1', 7)).toBe(true)
       expect((await b.authSessions.getWithUser('s1'))?.session.revokedAt).toBe(7)
     } finally {
-      proxy.restore()
       await a.close()
       await b.close()
-      await la.close()
-      await lb.close()
-      await proxy.close()
+      await links.close()
     }
   })
 })

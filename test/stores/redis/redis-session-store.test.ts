@@ -1,10 +1,8 @@
 import { describe, expect, test } from 'bun:test'
 import { RedisBus } from '../../../src/stores/redis/redis-bus.ts'
-import { RedisLink } from '../../../src/stores/redis/redis-link.ts'
 import { RedisSessionStore } from '../../../src/stores/redis/redis-session-store.ts'
 import { runSessionStoreContract, session } from '../../core/session-store.case.ts'
-import { REDIS_URL, hasRedis, testLink, testPrefix } from '../../_utils/redis.ts'
-import { tcpProxy } from '../../_utils/tcp-proxy.ts'
+import { hasRedis, linksWithCuttableB, testLink, testPrefix } from '../../_utils/redis.ts'
 import { until } from '../../_utils/wait.ts'
 
 describe.skipIf(!hasRedis)('Redis', () => {
@@ -29,11 +27,9 @@ describe.skipIf(!hasRedis)('Redis', () => {
   })
 
   test('while its subscriber is cut off an instance serves no cached session (a delete elsewhere is not missed); once back it caches again', async () => {
-    const proxy = await tcpProxy(REDIS_URL)
-    const la = await testLink(prefix)
-    const lb = new RedisLink({ url: proxy.url, prefix, commandTimeoutMs: 2000 })
-    await lb.connect()
-    const a = new RedisSessionStore(la, new RedisBus(la), { ttlMs: 60_000, cacheMs: 60_000 })
+    const links = await linksWithCuttableB(prefix)
+    const { proxy, b: lb } = links
+    const a = new RedisSessionStore(links.a, new RedisBus(links.a), { ttlMs: 60_000, cacheMs: 60_000 })
     const b = new RedisSessionStore(lb, new RedisBus(lb), { ttlMs: 60_000, cacheMs: 60_000 })
     await Promise.all([a.start(), b.start()])
     try {
@@ -56,12 +52,9 @@ describe.skipIf(!hasRedis)('Redis', () => {
       await a.update(second, { logLevel: 'debug' })
       await until(async () => (await b.get(second))?.logLevel === 'debug', 2000, 'the change notice to reach B again')
     } finally {
-      proxy.restore()
       await a.close()
       await b.close()
-      await la.close()
-      await lb.close()
-      await proxy.close()
+      await links.close()
     }
   })
 })
