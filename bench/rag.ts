@@ -10,7 +10,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
-import { ParserPool } from '../src/rag/parser-pool.ts'
+import { DEFAULT_PARSER_WORKERS, ParserPool } from '../src/rag/parser-pool.ts'
 import { pythonStdlib, TYPESCRIPT_SOURCES } from './rag/corpora.ts'
 import { commitEval, docstringEval, type EvalResult } from './rag/eval.ts'
 import { compareOverHttp } from './rag/http.ts'
@@ -30,7 +30,7 @@ export interface RagBenchOptions {
 export async function runRagBench(o: RagBenchOptions): Promise<RagResults> {
   const t0 = performance.now()
   const results: RagResults = { date: new Date().toISOString(), git: Bun.spawnSync(['git', 'rev-parse', '--short', 'HEAD']).stdout.toString().trim(), durationS: 0, load: [loadavg()[0]!, 0], evals: [], errors: [] }
-  const pool = new ParserPool(2)
+  const pool = new ParserPool(DEFAULT_PARSER_WORKERS)
   try {
     const run = async (label: string, work: () => Promise<EvalResult>) => {
       o.log(`rag: ${label}`)

@@ -11,6 +11,7 @@ import type { AuthSettings } from './auth/auth.ts'
 import { emailProblem, normaliseEmail } from './auth/email.ts'
 import type { Limit } from './auth/rate-limit.ts'
 import type { GithubSettings, OAuthSettings } from './oauth/context.ts'
+import { DEFAULT_PARSER_WORKERS } from './rag/parser-pool.ts'
 import { parseIndexRoots, type IndexConfig } from './rag/repo-config.ts'
 import type { JsonLimits } from './transports/json-limits.ts'
 
@@ -219,7 +220,7 @@ export function loadConfig(env: Env = process.env): Config {
       pollMs: int('MCPRAG_INDEX_POLL_S', 300, 0, 86_400) * 1000,
       watch: onOff(env, 'MCPRAG_INDEX_WATCH', true, problems),
       maxFileBytes: int('MCPRAG_INDEX_MAX_FILE_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
-      workers: int('MCPRAG_INDEX_WORKERS', 2, 1, 16),
+      workers: int('MCPRAG_INDEX_WORKERS', DEFAULT_PARSER_WORKERS, 1, 16),
     },
   }
   if (problems.length) throw new ConfigError(problems)

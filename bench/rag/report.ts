@@ -16,6 +16,8 @@ export interface ScaleResult {
   mb: number
   chunks: number
   terms: number
+  /** Parser threads (the server's default for this machine); absent in results from before it was recorded (2). */
+  workers?: number
   buildS: number
   linesPerS: number
   restartS: number
@@ -107,7 +109,7 @@ export function renderRag(r: RagResults): string {
       '### Speed and memory at scale',
       '',
       `Corpus: ${s.corpus.join(', ')} (repositories added until past a million lines): ${n(s.files)} files, ${n(s.lines)} lines, ${s.mb} MB; ${n(s.chunks)} chunks, ${n(s.terms)} terms.`,
-      'Cold build: walk, read, hash, parse (2 worker threads), SQLite with the trigram table, in-memory ranker. Latencies are warm passes only, in process,',
+      `Cold build: walk, read, hash, parse (${s.workers ?? 2} worker thread${(s.workers ?? 2) === 1 ? '' : 's'}, the server's default here: cores − 1), SQLite with the trigram table, in-memory ranker. Latencies are warm passes only, in process,`,
       `through \`searchCode\` with limit 10 (snippets read from SQLite): ${s.search.queries} queries × ${s.search.passes} passes, half bare symbol names, half the name's words plus its path;`,
       `exact: ${s.exact.queries} symbol prefixes of 6–12 characters × ${s.exact.passes}. RSS is read after a full GC, with the parser workers ended (they end after 2 s idle).`,
       '',

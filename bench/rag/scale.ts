@@ -13,7 +13,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { CodeIndex, type IndexSettings } from '../../src/rag/code-index.ts'
-import { ParserPool, WORKER_IDLE_MS } from '../../src/rag/parser-pool.ts'
+import { DEFAULT_PARSER_WORKERS, ParserPool, WORKER_IDLE_MS } from '../../src/rag/parser-pool.ts'
 import type { RepoConfig } from '../../src/rag/repo-config.ts'
 import { searchCode } from '../../src/rag/search.ts'
 import { walkRepository } from '../../src/rag/walker.ts'
@@ -58,7 +58,7 @@ if (!argv.includes('--measure')) {
     for (const f of walkRepository(c.path, { maxFileBytes: MAX_FILE_BYTES, includeBuildDirs: true }).files) estimate += newlines(readFileSync(f.abs))
   }
   const baseline = settle()
-  const pool = new ParserPool(2)
+  const pool = new ParserPool(DEFAULT_PARSER_WORKERS)
   const t0 = performance.now()
   const index = await CodeIndex.open(settings(repos, dataDir), pool)
   const buildMs = performance.now() - t0
@@ -73,6 +73,7 @@ if (!argv.includes('--measure')) {
     mb: round([...index.repos.values()].reduce((n, r) => n + [...r.files.values()].reduce((m, f) => m + f.size, 0), 0) / 2 ** 20, 1),
     chunks: index.bm25.live,
     terms: index.bm25.terms,
+    workers: DEFAULT_PARSER_WORKERS,
     buildS: round(buildMs / 1000, 2),
     linesPerS: Math.round(lines / (buildMs / 1000)),
     buildBaselineRssMb: round(baseline, 1),
@@ -95,7 +96,7 @@ if (!argv.includes('--measure')) {
 const dataDir = argv[argv.indexOf('--measure') + 1]!
 const repos = JSON.parse(argv[argv.indexOf('--measure') + 2]!) as RepoConfig[]
 const baseline = settle()
-const pool = new ParserPool(2)
+const pool = new ParserPool(DEFAULT_PARSER_WORKERS)
 // A restart: the persisted index loaded, every file stat-checked, nothing parsed.
 const t1 = performance.now()
 const index = await CodeIndex.open(settings(repos, dataDir), pool)

@@ -21,7 +21,7 @@ import type { RepoConfig } from './repo-config.ts'
 import { watchRepository } from './repo-watcher.ts'
 import { SlotTable } from './slot-table.ts'
 import { pathText, releaseTokenCache, termCounts } from './tokenize.ts'
-import { isIndexable, type WalkEntry, type WalkOptions } from './walker.ts'
+import { isIndexable, type WalkEntry, type WalkOptions, type WalkResult } from './walker.ts'
 
 export interface IndexSettings {
   repos: RepoConfig[]
@@ -74,6 +74,15 @@ export interface RepoState {
 }
 
 export type FileChange = { repo: string; path: string; change: 'added' | 'changed' | 'removed' }
+
+/** A walk's outcome, its changed files already being parsed. */
+interface ScanPlan {
+  started: number
+  skipped: WalkResult['skipped']
+  unchanged: number
+  gone: IndexedFile[]
+  parsing: Promise<FileResult[]>[]
+}
 
 export interface ScanSummary {
   repo: string
@@ -130,7 +139,22 @@ export class CodeIndex {
       index.repos.set(config.name, repo)
       index.#load(repo)
     }
-    for (const repo of index.repos.values()) await index.scan(repo.config.name)
+    // Every walk starts now, and each repository's files go to the parser workers as soon as the
+    // previous one's have: the workers parse the next repository while this thread applies the
+    // current one, instead of this thread waiting on a walk and a first batch for each.
+    const repos = [...index.repos.values()]
+    const walks = repos.map((repo) => index.#walk(repo))
+    for (const w of walks) w.catch(() => {})
+    let plan = repos.length > 0 ? index.#plan(repos[0]!, walks[0]!) : undefined
+    for (let i = 0; i < repos.length; i++) {
+      const current = plan!
+      await current.catch(() => {})
+      if (i + 1 < repos.length) {
+        plan = index.#plan(repos[i + 1]!, walks[i + 1]!)
+        plan.catch(() => {})
+      }
+      await index.#exclusive(() => index.#runScan(repos[i]!, current))
+    }
     releaseTokenCache()
     if (persisted) writeFileSync(hintPath, JSON.stringify(index.#bm25.sizeHint), { mode: 0o600 })
     return index
@@ -183,37 +207,56 @@ export class CodeIndex {
     return this.#exclusive(async () => {
       const repo = this.repos.get(name)
       if (!repo) throw new Error(`no repository named "${name}"`)
-      const started = performance.now()
-      const summary: ScanSummary = { repo: name, added: 0, changed: 0, removed: 0, unchanged: 0, ms: 0 }
-      try {
-        const walked = await this.#parser.walk(repo.config.path, this.#walkOptions())
-        repo.skipped = walked.skipped
-        const seen = new Set<string>()
-        const jobs: WalkEntry[] = []
-        for (const entry of walked.files) {
-          seen.add(entry.rel)
-          const known = repo.files.get(entry.rel)
-          if (known && known.size === entry.size && known.mtimeMs === entry.mtimeMs) summary.unchanged++
-          else jobs.push(entry)
-        }
-        const gone = [...repo.files.values()].filter((f) => !seen.has(f.path))
-        const changes: FileChange[] = this.#remove(repo, gone)
-        summary.removed = gone.length
-        changes.push(...(await this.#reparse(repo, jobs, summary)))
-        repo.commit = gitCommit(repo.config.path)
-        repo.lastError = undefined
-        this.#maybeCompact()
-        this.#emit(changes)
-      } catch (err) {
-        repo.lastError = err instanceof Error ? err.message : String(err)
-        throw err
-      } finally {
-        summary.ms = Math.round(performance.now() - started)
-        repo.lastScanAt = this.#now()
-        repo.lastScanMs = summary.ms
-      }
-      return summary
+      return this.#runScan(repo, this.#plan(repo, this.#walk(repo)))
     })
+  }
+
+  #walk(repo: RepoState): Promise<WalkResult> {
+    return this.#parser.walk(repo.config.path, this.#walkOptions())
+  }
+
+  /** What a walk found changed, with its files already sent to the parser workers (nothing applied yet). */
+  async #plan(repo: RepoState, walk: Promise<WalkResult>): Promise<ScanPlan> {
+    const started = performance.now()
+    const walked = await walk
+    const seen = new Set<string>()
+    const jobs: WalkEntry[] = []
+    let unchanged = 0
+    for (const entry of walked.files) {
+      seen.add(entry.rel)
+      const known = repo.files.get(entry.rel)
+      if (known && known.size === entry.size && known.mtimeMs === entry.mtimeMs) unchanged++
+      else jobs.push(entry)
+    }
+    const gone = [...repo.files.values()].filter((f) => !seen.has(f.path))
+    return { started, skipped: walked.skipped, unchanged, gone, parsing: this.#startParsing(repo, jobs) }
+  }
+
+  /** Apply a plan: its removals, then its parsed files in walk order. */
+  async #runScan(repo: RepoState, plan: Promise<ScanPlan>): Promise<ScanSummary> {
+    let started = performance.now()
+    const summary: ScanSummary = { repo: repo.config.name, added: 0, changed: 0, removed: 0, unchanged: 0, ms: 0 }
+    try {
+      const p = await plan
+      started = p.started
+      repo.skipped = p.skipped
+      summary.unchanged = p.unchanged
+      const changes: FileChange[] = this.#remove(repo, p.gone)
+      summary.removed = p.gone.length
+      changes.push(...(await this.#applyParsed(repo, p.parsing, summary)))
+      repo.commit = gitCommit(repo.config.path)
+      repo.lastError = undefined
+      this.#maybeCompact()
+      this.#emit(changes)
+    } catch (err) {
+      repo.lastError = err instanceof Error ? err.message : String(err)
+      throw err
+    } finally {
+      summary.ms = Math.round(performance.now() - started)
+      repo.lastScanAt = this.#now()
+      repo.lastScanMs = summary.ms
+    }
+    return summary
   }
 
   /** Re-index a few paths of one repository now (what the watcher calls). */
@@ -238,7 +281,7 @@ export class CodeIndex {
         jobs.push({ rel, abs, lang: languageOfKnown(rel), size: stat.size, mtimeMs: stat.mtimeMs })
       }
       const changes = this.#remove(repo, gone)
-      changes.push(...(await this.#reparse(repo, jobs, { repo: name, added: 0, changed: 0, removed: 0, unchanged: 0, ms: 0 })))
+      changes.push(...(await this.#applyParsed(repo, this.#startParsing(repo, jobs), { repo: name, added: 0, changed: 0, removed: 0, unchanged: 0, ms: 0 })))
       this.#maybeCompact()
       this.#emit(changes)
       return changes
@@ -282,10 +325,8 @@ export class CodeIndex {
     }
   }
 
-  /** Parse `jobs` in the workers, in batches, and apply each batch as it comes back. */
-  async #reparse(repo: RepoState, jobs: WalkEntry[], summary: ScanSummary): Promise<FileChange[]> {
-    const changes: FileChange[] = []
-    if (jobs.length === 0) return changes
+  /** Send `jobs` to the parser workers in batches, all at once (the pool spreads them over its workers). */
+  #startParsing(repo: RepoState, jobs: WalkEntry[]): Promise<FileResult[]>[] {
     const batches: WalkEntry[][] = []
     let batch: WalkEntry[] = []
     let bytes = 0
@@ -300,11 +341,18 @@ export class CodeIndex {
     }
     if (batch.length) batches.push(batch)
     const rootReal = repo.config.rootReal
-    // Every batch is parsed at once (the pool spreads them over its workers), but applied in walk
-    // order: chunks get the same ids, and equal scores the same order, on every build.
     const parsing = batches.map((b) => this.#parser.parseFiles(rootReal, b.map((j) => ({ abs: j.abs, rel: j.rel, lang: j.lang, sha256: repo.files.get(j.rel)?.sha256 })), { maxBytes: this.settings.maxFileBytes, stripDocs: this.settings.stripDocs }))
-    // Rejections are awaited below, in order; none may go unhandled meanwhile.
+    // Rejections are awaited in #applyParsed, in order; none may go unhandled meanwhile.
     for (const p of parsing) p.catch(() => {})
+    return parsing
+  }
+
+  /**
+   * Apply parsed batches in walk order (chunks get the same ids, and equal scores the same order,
+   * on every build), each as soon as it and those before it are back.
+   */
+  async #applyParsed(repo: RepoState, parsing: Promise<FileResult[]>[], summary: ScanSummary): Promise<FileChange[]> {
+    const changes: FileChange[] = []
     for (const p of parsing) {
       const results = await p
       if (this.#closed) break

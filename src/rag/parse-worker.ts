@@ -47,9 +47,15 @@ async function handle(req: WorkerRequest): Promise<WorkerResponse> {
   return { id: req.id, files }
 }
 
+// One batch at a time, in the order sent. Handled concurrently, batches queued behind the first
+// file's grammar load would all resume together and advance a file each in turn, so the first
+// answer would come back only when nearly every batch was done (the indexer applies them in order).
+let queue: Promise<void> = Promise.resolve()
 self.onmessage = (event: MessageEvent<WorkerRequest>) => {
-  handle(event.data).then(
-    (res) => self.postMessage(res),
-    (err: unknown) => self.postMessage({ id: event.data.id, error: err instanceof Error ? err.message : String(err) }),
+  queue = queue.then(() =>
+    handle(event.data).then(
+      (res) => self.postMessage(res),
+      (err: unknown) => self.postMessage({ id: event.data.id, error: err instanceof Error ? err.message : String(err) }),
+    ),
   )
 }
