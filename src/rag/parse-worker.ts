@@ -52,10 +52,22 @@ async function handle(req: WorkerRequest): Promise<WorkerResponse> {
 // answer would come back only when nearly every batch was done (the indexer applies them in order).
 let queue: Promise<void> = Promise.resolve()
 self.onmessage = (event: MessageEvent<WorkerRequest>) => {
-  queue = queue.then(() =>
-    handle(event.data).then(
-      (res) => self.postMessage(res),
-      (err: unknown) => self.postMessage({ id: event.data.id, error: err instanceof Error ? err.message : String(err) }),
-    ),
-  )
+  queue = queue.then(() => answer(event.data))
 }
+
+/** Every request gets one answer, even when handling it or sending its answer fails: the queue never stops. */
+async function answer(req: WorkerRequest): Promise<void> {
+  let res: WorkerResponse
+  try {
+    res = await handle(req)
+  } catch (err) {
+    res = { id: req.id, error: messageOf(err) }
+  }
+  try {
+    self.postMessage(res)
+  } catch (err) {
+    self.postMessage({ id: req.id, error: `the parser's answer could not be sent: ${messageOf(err)}` })
+  }
+}
+
+const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err))
