@@ -35,5 +35,11 @@ export interface Bus {
    * (never, for a memory bus). Subscribers re-check what they cannot afford to miss.
    */
   onReconnect(listener: () => void): Unsubscribe
+  /**
+   * False while events published elsewhere may be missed (a network bus cut off from its broker;
+   * always true for a memory bus). What stays valid only until an event says otherwise (a cache
+   * dropped on a change notice) is not to be trusted meanwhile.
+   */
+  readonly hearing: boolean
   close(): Promise<void>
 }

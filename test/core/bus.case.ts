@@ -34,7 +34,8 @@ export function runBusContract(name: string, make: () => Promise<BusPair>): void
       expect(onB).toEqual(expected)
     })
 
-    test('topics are apart; unsubscribe stops delivery and is idempotent', async () => {
+    test('topics are apart; unsubscribe stops delivery and is idempotent; a connected bus is hearing', async () => {
+      expect(pair.a.hearing && pair.b.hearing).toBe(true)
       const t1 = fresh<string>()
       const t2 = fresh<string>()
       const got: string[] = []

@@ -34,6 +34,10 @@ export class MemoryBus implements Bus {
     return NOOP
   }
 
+  get hearing(): boolean {
+    return true
+  }
+
   async close(): Promise<void> {
     this.#topics.clear()
   }

@@ -119,6 +119,7 @@ class RedisAuthSessions implements AuthSessionStore {
 
   constructor(
     private readonly link: RedisLink,
+    private readonly bus: Bus,
     private readonly users: RedisUsers,
     private readonly cacheMs: number,
     private readonly changed: () => Promise<void>,
@@ -152,7 +153,7 @@ class RedisAuthSessions implements AuthSessionStore {
     const now = Date.now()
     const hit = opts?.fresh ? undefined : this.#cache.get(id)
     // While the subscriber is down a revocation elsewhere would go unheard: read Redis instead.
-    if (hit && now - hit.at < this.cacheMs && this.link.subscriberDownForMs === 0) return hit.found && copyFound(hit.found)
+    if (hit && now - hit.at < this.cacheMs && this.bus.hearing) return hit.found && copyFound(hit.found)
     // A fresh read (admin tools) must start after the call did: it joins no read in flight.
     const found = opts?.fresh ? await this.#read(id, hit) : await this.#reads.run(id, () => this.#read(id, hit))
     return found && copyFound(found)
@@ -455,7 +456,7 @@ export class RedisAuthStores implements AuthStores {
     this.#bus = bus
     const changed = () => this.#announce()
     this.users = new RedisUsers(link, changed)
-    this.authSessions = new RedisAuthSessions(link, this.users, opts.cacheMs, changed)
+    this.authSessions = new RedisAuthSessions(link, bus, this.users, opts.cacheMs, changed)
     this.totp = new RedisTotp(link)
     this.counters = new RedisCounters(link)
     this.audit = new RedisAudit(link, opts.auditMaxRecords)

@@ -1,8 +1,8 @@
 /**
  * @module stores/redis/redis-bus
  * The bus over Redis pub/sub: one channel per topic, JSON payloads. At most once: what is
- * published while an instance's subscriber is disconnected never reaches it (`onReconnect` tells
- * the subscribers that repair such losses). Redis is trusted: anyone who can publish on these
+ * published while an instance's subscriber is disconnected never reaches it (`hearing` says so
+ * meanwhile, and `onReconnect` tells the subscribers that repair such losses). Redis is trusted: anyone who can publish on these
  * channels can cancel calls and end sessions; scope the server's Redis user to its key prefix.
  */
 import type { Bus, Topic, Unsubscribe } from '../../core/bus.ts'
@@ -21,6 +21,10 @@ export class RedisBus implements Bus {
 
   onReconnect(listener: () => void): Unsubscribe {
     return this.link.onReconnect(listener)
+  }
+
+  get hearing(): boolean {
+    return this.link.subscriberDownForMs === 0
   }
 
   async close(): Promise<void> {

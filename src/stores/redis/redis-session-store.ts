@@ -233,7 +233,7 @@ export class RedisSessionStore implements SessionStore {
     const hit = this.#cache.get(id)
     // A cached copy is only as good as the change notices: while the subscriber is down they are
     // lost, so every request reads Redis (and falls back on the copy only if Redis is away too).
-    if (hit && now - hit.cachedAt < this.#o.cacheMs && now - hit.touchedAt < this.#o.ttlMs && this.#link.subscriberDownForMs === 0) {
+    if (hit && now - hit.cachedAt < this.#o.cacheMs && now - hit.touchedAt < this.#o.ttlMs && this.#bus.hearing) {
       if (opts?.touch) this.#touchSoon(id, hit, now)
       return copy(hit.session)
     }
