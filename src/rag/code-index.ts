@@ -139,21 +139,23 @@ export class CodeIndex {
       index.repos.set(config.name, repo)
       index.#load(repo)
     }
-    // Every walk starts now, and each repository's files go to the parser workers as soon as the
-    // previous one's have: the workers parse the next repository while this thread applies the
-    // current one, instead of this thread waiting on a walk and a first batch for each.
+    // Every walk starts now. While one repository is applied, the next one's files are already
+    // queued for the parser workers behind it (one repository ahead, so parsed files waiting to be
+    // applied stay bounded): this thread never waits on a walk, the workers rarely on this thread.
     const repos = [...index.repos.values()]
     const walks = repos.map((repo) => index.#walk(repo))
     for (const w of walks) w.catch(() => {})
-    let plan = repos.length > 0 ? index.#plan(repos[0]!, walks[0]!) : undefined
-    for (let i = 0; i < repos.length; i++) {
-      const current = plan!
-      await current.catch(() => {})
-      if (i + 1 < repos.length) {
-        plan = index.#plan(repos[i + 1]!, walks[i + 1]!)
-        plan.catch(() => {})
-      }
-      await index.#exclusive(() => index.#runScan(repos[i]!, current))
+    /** Repository i's plan, made once `after` (the previous plan) has queued its files. */
+    const planned = (i: number, after: Promise<unknown>) => {
+      const plan = after.catch(() => {}).then(() => index.#plan(repos[i]!, walks[i]!))
+      plan.catch(() => {}) // awaited, with its error, by #runScan
+      return plan
+    }
+    let next = repos.length > 0 ? planned(0, Promise.resolve()) : undefined
+    for (const [i, repo] of repos.entries()) {
+      const plan = next!
+      if (i + 1 < repos.length) next = planned(i + 1, plan)
+      await index.#exclusive(() => index.#runScan(repo, plan))
     }
     releaseTokenCache()
     if (persisted) writeFileSync(hintPath, JSON.stringify(index.#bm25.sizeHint), { mode: 0o600 })
